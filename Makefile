@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS := aws,mysql,local,dev
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit integration e2e constraints clean
+
+# A venv that matches pyproject.toml and constraints.txt; rebuilt when either changes.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	@echo "filestore serve is not built yet (see the README); nothing to run."
+	@exit 1
+
+lint: $(STAMP)
+	$(BIN)/ruff check filestore tests bench
+	$(BIN)/ruff format --check filestore tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# pytest exit code 5 ("no tests collected") is a failure here, never a silent pass.
+test: lint typecheck
+	$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+# Re-pin every dependency to what is installed now (run after changing pyproject.toml).
+constraints:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
