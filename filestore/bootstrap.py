@@ -1,0 +1,96 @@
+"""The composition root: the only place that chooses adapters.
+
+`Container` is a dependency-injector container configured by one `Settings`. Adapters of other
+technologies are imported lazily, by the provider that builds them, so a process loads only the
+libraries its configuration uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from filestore.adapters import memory
+from filestore.adapters.system import RandomIds, SystemClock
+from filestore.domain.handlers import Services
+from filestore.domain.messagebus import NOTIFY_IN_PROCESS, EventHandlers, MessageBus
+from filestore.settings import Settings
+
+
+def _not_configured(port: str, choice: str) -> Any:
+    raise RuntimeError(f"{port} adapter {choice!r} is not available in this build of filestore")
+
+
+def _event_handlers(settings: Settings) -> EventHandlers:
+    return NOTIFY_IN_PROCESS if settings.in_process_notifications else {}
+
+
+class Container(containers.DeclarativeContainer):
+    """Everything a filestore process needs, built once per process (or Lambda container)."""
+
+    settings = providers.Singleton(Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    policy = providers.Singleton(lambda s: s.upload_policy(), settings)
+
+    memory_database = providers.Singleton(memory.MemoryDatabase)
+
+    uow_factory = providers.Selector(
+        providers.Callable(lambda s: s.database, settings),
+        memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, memory_database),
+        sql=providers.Singleton(_not_configured, "database", "sql"),
+        dataapi=providers.Singleton(_not_configured, "database", "dataapi"),
+    )
+    blobs = providers.Selector(
+        providers.Callable(lambda s: s.blob_store, settings),
+        memory=providers.Singleton(memory.MemoryBlobStore, clock),
+        s3=providers.Singleton(_not_configured, "blob store", "s3"),
+        filesystem=providers.Singleton(_not_configured, "blob store", "filesystem"),
+    )
+    publisher = providers.Selector(
+        providers.Callable(lambda s: s.events, settings),
+        memory=providers.Singleton(memory.MemoryEventPublisher),
+        sns=providers.Singleton(_not_configured, "events", "sns"),
+    )
+    email = providers.Selector(
+        providers.Callable(lambda s: s.email, settings),
+        memory=providers.Singleton(memory.MemoryEmailSender),
+        ses=providers.Singleton(_not_configured, "email", "ses"),
+    )
+    realtime = providers.Selector(
+        providers.Callable(lambda s: s.realtime, settings),
+        memory=providers.Singleton(memory.MemoryRealtimeNotifier),
+        apigateway=providers.Singleton(_not_configured, "realtime", "apigateway"),
+    )
+
+    services = providers.Singleton(
+        Services,
+        uow_factory=uow_factory,
+        blobs=blobs,
+        clock=clock,
+        ids=ids,
+        policy=policy,
+        publisher=publisher,
+        email=email,
+        realtime=realtime,
+    )
+    bus = providers.Singleton(
+        MessageBus,
+        services,
+        event_handlers=providers.Callable(_event_handlers, settings),
+    )
+
+
+def build(settings: Settings | None = None, **overrides: Any) -> Container:
+    """A container for `settings` (default: read from the environment).
+
+    `overrides` replace providers by name with ready-made objects, e.g. `clock=FakeClock()`.
+    """
+    container = Container()
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
+    for name, value in overrides.items():
+        getattr(container, name).override(providers.Object(value))
+    return container

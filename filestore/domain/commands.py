@@ -1,0 +1,179 @@
+"""Commands: what someone asks the system to do. Each has exactly one handler.
+
+Commands issued on behalf of a signed-in person carry an `Actor` (the identity provider's `sub`
+and e-mail); the user is registered on first sight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from filestore.domain.events import Event
+from filestore.domain.ports import CompletedPart
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The verified identity a request came with."""
+
+    sub: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base of every command."""
+
+
+@dataclass(frozen=True)
+class RegisterUser(Command):
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class GetMe(Command):
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class UpdatePreferences(Command):
+    actor: Actor
+    notify_email: bool
+
+
+@dataclass(frozen=True)
+class RequestUpload(Command):
+    actor: Actor
+    name: str
+    size: int
+    content_type: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class SignParts(Command):
+    actor: Actor
+    upload_id: str
+    part_numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ListParts(Command):
+    actor: Actor
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class CompleteMultipart(Command):
+    actor: Actor
+    upload_id: str
+    parts: tuple[CompletedPart, ...]
+
+
+@dataclass(frozen=True)
+class RecordStoredObject(Command):
+    """The blob store says an object landed at `object_key` (an S3 `ObjectCreated` record)."""
+
+    object_key: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class ListUploads(Command):
+    actor: Actor
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class GetUpload(Command):
+    actor: Actor
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class GetDownload(Command):
+    actor: Actor
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class RenameUpload(Command):
+    actor: Actor
+    upload_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DeleteUpload(Command):
+    """Delete a stored upload, or abort a pending one (its multipart upload too)."""
+
+    actor: Actor
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class CreateShare(Command):
+    actor: Actor
+    upload_id: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class ListShares(Command):
+    actor: Actor
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class RevokeShare(Command):
+    actor: Actor
+    token: str
+
+
+@dataclass(frozen=True)
+class ResolveShare(Command):
+    """Anyone holding a token asks for the file; no actor."""
+
+    token: str
+
+
+@dataclass(frozen=True)
+class Connect(Command):
+    connection_id: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Disconnect(Command):
+    connection_id: str
+
+
+@dataclass(frozen=True)
+class NotifyByEmail(Command):
+    """Tell the event's user by e-mail, if they opted in (at most once per event)."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
+class NotifyRealtime(Command):
+    """Push the event to every open connection of its user (at most once per event)."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
+class RelayOutbox(Command):
+    """Publish what was committed but not yet published."""
+
+    batch_size: int = 100
+
+
+@dataclass(frozen=True)
+class Reconcile(Command):
+    """The sweep: complete late uploads, expire abandoned ones, forget stale connections."""
+
+    now: datetime | None = None
+    batch_size: int = 500

@@ -1,0 +1,103 @@
+"""The message bus: runs a command's handler, then hands the events it committed onwards.
+
+Commands fail loudly: their errors reach the caller. A command that lost an optimistic
+concurrency race is run again, a few times. The events committed while it ran are then:
+- handed to in-process event handlers (each isolated: a failure is logged, not raised), and
+- published through the publisher, if there is one, and marked published in the outbox
+  (if that fails, the outbox keeps them and the relay publishes them later).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from filestore.domain import commands, events, handlers
+from filestore.domain.errors import ConcurrencyConflict
+from filestore.domain.handlers import Handler, Services
+from filestore.domain.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# What to do in-process when an event was committed: commands to run for it.
+EventHandlers = Mapping[type[events.Event], Sequence[Callable[[events.Event], commands.Command]]]
+
+NOTIFY_IN_PROCESS: EventHandlers = {
+    events.UploadStored: (commands.NotifyByEmail, commands.NotifyRealtime),
+    events.UploadFailed: (commands.NotifyByEmail, commands.NotifyRealtime),
+    events.UploadRenamed: (commands.NotifyRealtime,),
+    events.UploadDeleted: (commands.NotifyRealtime,),
+}
+"""For a system in one process (the library on its own): notify right away."""
+
+
+class MessageBus:
+    """Dispatches commands to their handlers and the resulting events onwards."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        event_handlers: EventHandlers | None = None,
+        command_handlers: Mapping[type[commands.Command], Handler] | None = None,
+        publish_inline: bool = True,
+        attempts: int = 3,
+    ) -> None:
+        self.services = services
+        self.event_handlers: EventHandlers = event_handlers or {}
+        self.command_handlers = dict(command_handlers or handlers.COMMAND_HANDLERS)
+        self.publish_inline = publish_inline
+        self.attempts = attempts
+
+    async def handle(self, command: commands.Command) -> Any:
+        """Run `command` and return its handler's result; its errors propagate."""
+        handler = self.command_handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        committed: list[events.Event] = []
+        try:
+            for attempt in range(1, self.attempts + 1):
+                opened: list[UnitOfWork] = []
+                token = handlers._opened.set(opened)
+                try:
+                    return await handler(command, self.services)
+                except ConcurrencyConflict:
+                    if attempt == self.attempts:
+                        raise
+                    log.info("retrying %s after a concurrent change", type(command).__name__)
+                finally:
+                    handlers._opened.reset(token)
+                    for uow in opened:
+                        committed.extend(uow.committed_events)
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            # Even when the command failed after a commit, what was committed goes on.
+            if committed:
+                await self._after_commit(committed)
+
+    async def _after_commit(self, committed: list[events.Event]) -> None:
+        if self.publish_inline and self.services.publisher is not None:
+            try:
+                await self.services.publisher.publish(committed)
+                async with self.services.uow() as uow:
+                    await uow.outbox.mark_published(
+                        [event.id for event in committed], self.services.clock.now()
+                    )
+                    await uow.commit()
+            except Exception:
+                log.exception(
+                    "publishing %d events failed; the outbox relay will retry", len(committed)
+                )
+        for event in committed:
+            for make_command in self.event_handlers.get(type(event), ()):
+                follow_up = make_command(event)
+                try:
+                    await self.handle(follow_up)
+                except Exception:
+                    log.exception(
+                        "%s for event %s (%s) failed",
+                        type(follow_up).__name__,
+                        event.id,
+                        event.type,
+                    )

@@ -1,0 +1,243 @@
+"""The aggregates: users, their uploads, share links, realtime connections.
+
+Aggregates enforce their own state transitions and record the events those transitions cause;
+the unit of work collects the events and writes them to the outbox with the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from filestore.domain import events
+from filestore.domain.errors import Conflict, NotFound, QuotaExceeded
+
+
+class UploadStatus(StrEnum):
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+
+
+@dataclass
+class Aggregate:
+    """Something loaded and saved as a whole, with a version for optimistic concurrency."""
+
+    version: int = field(default=0, kw_only=True)
+    events: list[events.Event] = field(
+        default_factory=list, kw_only=True, repr=False, compare=False
+    )
+
+
+@dataclass
+class User(Aggregate):
+    """A person, known by their identity provider's `sub`."""
+
+    id: str
+    sub: str
+    email: str
+    quota_bytes: int
+    created_at: datetime
+    notify_email: bool = False
+    used_bytes: int = 0
+
+    @classmethod
+    def register(cls, *, id: str, sub: str, email: str, quota_bytes: int, now: datetime) -> User:
+        user = cls(id=id, sub=sub, email=email, quota_bytes=quota_bytes, created_at=now)
+        user.events.append(events.UserRegistered(occurred_at=now, user_id=id, email=email))
+        return user
+
+    def reserve(self, size: int) -> None:
+        """Count `size` more bytes against the quota, or refuse them."""
+        if self.used_bytes + size > self.quota_bytes:
+            free = max(0, self.quota_bytes - self.used_bytes)
+            raise QuotaExceeded(
+                f"This upload needs {size} bytes but only {free} of your {self.quota_bytes} "
+                "bytes are free; delete some files first."
+            )
+        self.used_bytes += size
+
+    def release(self, size: int) -> None:
+        """Give back bytes that no longer count (failed, expired or deleted uploads)."""
+        self.used_bytes = max(0, self.used_bytes - size)
+
+
+@dataclass
+class Upload(Aggregate):
+    """One file: declared by its owner, then stored in the blob store, or not."""
+
+    id: str
+    owner_id: str
+    name: str
+    size: int
+    content_type: str
+    object_key: str
+    created_at: datetime
+    expires_at: datetime
+    sha256: str | None = None
+    status: UploadStatus = UploadStatus.PENDING
+    stored_at: datetime | None = None
+    multipart_id: str | None = None
+    part_size: int | None = None
+
+    @staticmethod
+    def key_for(owner_id: str, upload_id: str) -> str:
+        """Object keys are generated, never taken from the user."""
+        return f"u/{owner_id}/{upload_id}"
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.multipart_id is not None
+
+    @property
+    def holds_quota(self) -> bool:
+        """Pending and stored bytes count against the owner's quota."""
+        return self.status in (UploadStatus.PENDING, UploadStatus.STORED)
+
+    @property
+    def part_count(self) -> int:
+        if self.part_size is None:
+            return 0
+        return max(1, -(-self.size // self.part_size))
+
+    def part_length(self, part_number: int) -> int:
+        """The exact length of one part (all parts are `part_size` but the last)."""
+        assert self.part_size is not None
+        if part_number < self.part_count:
+            return self.part_size
+        return self.size - self.part_size * (self.part_count - 1)
+
+    def view(self) -> events.UploadData:
+        return events.UploadData(
+            id=self.id,
+            name=self.name,
+            size=self.size,
+            content_type=self.content_type,
+            status=self.status.value,
+            created_at=self.created_at,
+            stored_at=self.stored_at,
+        )
+
+    def check_owner(self, user_id: str) -> None:
+        """Another user's upload, or a deleted one, does not exist for this caller."""
+        if self.owner_id != user_id or self.status is UploadStatus.DELETED:
+            raise NotFound("No such upload.")
+
+    def requested(self, now: datetime) -> None:
+        self.events.append(
+            events.UploadRequested(
+                occurred_at=now,
+                user_id=self.owner_id,
+                upload=self.view(),
+                multipart=self.is_multipart,
+            )
+        )
+
+    def mark_stored(self, now: datetime) -> None:
+        if self.status is not UploadStatus.PENDING:
+            raise Conflict(f"The upload is {self.status.value}, not pending.")
+        self.status = UploadStatus.STORED
+        self.stored_at = now
+        self.events.append(
+            events.UploadStored(occurred_at=now, user_id=self.owner_id, upload=self.view())
+        )
+
+    def mark_failed(self, reason: str, now: datetime) -> None:
+        if self.status is not UploadStatus.PENDING:
+            raise Conflict(f"The upload is {self.status.value}, not pending.")
+        self.status = UploadStatus.FAILED
+        self.events.append(
+            events.UploadFailed(
+                occurred_at=now, user_id=self.owner_id, upload=self.view(), reason=reason
+            )
+        )
+
+    def expire(self, now: datetime) -> None:
+        if self.status is not UploadStatus.PENDING:
+            raise Conflict(f"The upload is {self.status.value}, not pending.")
+        self.status = UploadStatus.EXPIRED
+        self.events.append(
+            events.UploadExpired(occurred_at=now, user_id=self.owner_id, upload=self.view())
+        )
+
+    def rename(self, name: str, now: datetime) -> None:
+        if self.status not in (UploadStatus.PENDING, UploadStatus.STORED):
+            raise Conflict(f"The upload is {self.status.value}; only live uploads can be renamed.")
+        if name == self.name:
+            return
+        old, self.name = self.name, name
+        self.events.append(
+            events.UploadRenamed(
+                occurred_at=now, user_id=self.owner_id, upload=self.view(), old_name=old
+            )
+        )
+
+    def delete(self, now: datetime) -> bool:
+        """Mark deleted; False if it already was (deleting twice is not an error)."""
+        if self.status is UploadStatus.DELETED:
+            return False
+        self.status = UploadStatus.DELETED
+        self.events.append(
+            events.UploadDeleted(occurred_at=now, user_id=self.owner_id, upload=self.view())
+        )
+        return True
+
+    def check_downloadable(self) -> None:
+        if self.status is not UploadStatus.STORED:
+            raise Conflict(
+                f"The upload is {self.status.value}; only stored files can be downloaded."
+            )
+
+
+@dataclass
+class Share(Aggregate):
+    """A link that lets anyone holding `token` download one stored upload until it expires."""
+
+    token: str
+    upload_id: str
+    owner_id: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    @classmethod
+    def create(cls, *, token: str, upload: Upload, lifetime: timedelta, now: datetime) -> Share:
+        share = cls(
+            token=token,
+            upload_id=upload.id,
+            owner_id=upload.owner_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        share.events.append(
+            events.ShareCreated(
+                occurred_at=now,
+                user_id=upload.owner_id,
+                upload_id=upload.id,
+                expires_at=share.expires_at,
+            )
+        )
+        return share
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+    def revoke(self, now: datetime) -> None:
+        if self.revoked_at is not None:
+            return
+        self.revoked_at = now
+        self.events.append(
+            events.ShareRevoked(occurred_at=now, user_id=self.owner_id, upload_id=self.upload_id)
+        )
+
+
+@dataclass
+class Connection:
+    """An open realtime (WebSocket) connection of one user."""
+
+    id: str
+    user_id: str
+    connected_at: datetime

@@ -1,0 +1,79 @@
+"""The one configuration model: every setting comes from a `FILESTORE_*` environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from filestore.domain.rules import GiB, MiB, UploadPolicy
+
+
+class Settings(BaseSettings):
+    """Which adapters to use and how to reach them. With nothing set: all in memory."""
+
+    model_config = SettingsConfigDict(env_prefix="FILESTORE_", extra="ignore", frozen=True)
+
+    # persistence
+    database: Literal["memory", "sql", "dataapi"] = "memory"
+    database_url: str | None = None  # sqlite+aiosqlite:///… or mysql+aiomysql://…
+    dataapi_resource_arn: str | None = None
+    dataapi_secret_arn: str | None = None
+    dataapi_database: str | None = None
+
+    # blobs
+    blob_store: Literal["memory", "s3", "filesystem"] = "memory"
+    bucket: str | None = None
+    data_dir: Path = Path(".filestore")
+
+    # messages out
+    events: Literal["memory", "sns"] = "memory"
+    topic_arn: str | None = None
+    email: Literal["memory", "ses"] = "memory"
+    email_sender: str | None = None
+    realtime: Literal["memory", "apigateway"] = "memory"
+    websocket_endpoint: str | None = None
+    # Run notifications in the same process after each command (one-process systems), or leave
+    # them to the queue consumers (Lambda). Defaults to in-process when events stay in memory.
+    notify_in_process: bool | None = None
+
+    # AWS
+    aws_endpoint_url: str | None = None
+    aws_region: str | None = None
+
+    # HTTP
+    public_url: str = "http://127.0.0.1:8000"
+    cognito_issuer: str | None = None
+    cognito_client_id: str | None = None
+
+    # limits
+    multipart_threshold: int = Field(default=100 * MiB, gt=0)
+    single_request_limit: int = Field(default=5 * GiB, gt=0)
+    max_upload_size: int = Field(default=5 * 1024 * GiB, gt=0)
+    default_quota_bytes: int = Field(default=10 * GiB, ge=0)
+    allowed_content_types: str = ""  # comma-separated: "image/*,application/pdf"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def in_process_notifications(self) -> bool:
+        if self.notify_in_process is not None:
+            return self.notify_in_process
+        return self.events == "memory"
+
+    def upload_policy(self) -> UploadPolicy:
+        allowed = frozenset(
+            t.strip().lower() for t in self.allowed_content_types.split(",") if t.strip()
+        )
+        return UploadPolicy(
+            multipart_threshold=self.multipart_threshold,
+            single_request_limit=self.single_request_limit,
+            max_upload_size=self.max_upload_size,
+            default_quota_bytes=self.default_quota_bytes,
+            allowed_content_types=allowed,
+        )
