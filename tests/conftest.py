@@ -1,0 +1,3 @@
+"""Shared test configuration. Service fixtures live in `tests/support/`."""
+
+pytest_plugins: list[str] = []

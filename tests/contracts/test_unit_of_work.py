@@ -1,0 +1,378 @@
+"""The persistence contract: every unit of work and repository adapter passes these."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from filestore.domain import events
+from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
+from filestore.domain.model import Connection, UploadStatus
+from filestore.domain.ports import ListPosition, UnitOfWorkFactory
+from tests.factories import T0, make_share, make_upload, make_user
+
+
+async def test_added_user_is_readable_by_id_and_sub_after_commit(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user(notify_email=True, used_bytes=42)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with uow_factory() as uow:
+        by_id = await uow.users.get(user.id)
+        by_sub = await uow.users.get_by_sub(user.sub)
+    assert by_id is not None and by_sub is not None
+    for loaded in (by_id, by_sub):
+        assert (loaded.id, loaded.sub, loaded.email) == (user.id, user.sub, user.email)
+        assert (loaded.notify_email, loaded.used_bytes, loaded.quota_bytes) == (
+            True,
+            42,
+            user.quota_bytes,
+        )
+        assert loaded.created_at == user.created_at
+        assert loaded.version == 1
+
+
+async def test_absent_rows_are_none(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.users.get("01890000-0000-7000-8000-000000000000") is None
+        assert await uow.users.get_by_sub("nobody") is None
+        assert await uow.uploads.get("01890000-0000-7000-8000-000000000000") is None
+        assert await uow.uploads.get_by_object_key("u/x/y") is None
+        assert await uow.shares.get("no-such-token-000000") is None
+
+
+async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(make_upload(user))
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) is None
+
+
+async def test_an_error_rolls_back_everything_written_before_it(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.users.add(user)
+            await uow.uploads.add(upload)
+            raise RuntimeError("boom")
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) is None
+        assert await uow.uploads.get(upload.id) is None
+        assert await uow.outbox.pending(10) == []
+
+
+async def test_duplicate_sub_is_already_exists(uow_factory: UnitOfWorkFactory) -> None:
+    first = make_user(sub="same-sub")
+    async with uow_factory() as uow:
+        await uow.users.add(first)
+        await uow.commit()
+    with pytest.raises(AlreadyExists):
+        async with uow_factory() as uow:
+            await uow.users.add(make_user(sub="same-sub"))
+            await uow.commit()
+
+
+async def test_duplicate_object_key_is_already_exists(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+    with pytest.raises(AlreadyExists):
+        async with uow_factory() as uow:
+            await uow.uploads.add(make_upload(user, object_key=upload.object_key))
+            await uow.commit()
+
+
+async def test_upload_round_trips_every_field(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    upload = make_upload(
+        user,
+        name="Ünïcödé 名前 😀.txt",
+        size=5 * 1024**4,
+        content_type="text/plain; charset=utf-8",
+        sha256="ab" * 32,
+        multipart_id="mp-1",
+        part_size=8 * 1024**2,
+    )
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+    async with uow_factory() as uow:
+        loaded = await uow.uploads.get(upload.id)
+        by_key = await uow.uploads.get_by_object_key(upload.object_key)
+    assert loaded is not None and by_key is not None
+    expected = dataclasses.replace(upload, version=1)
+    for got in (loaded, by_key):
+        assert {
+            f.name: getattr(got, f.name) for f in dataclasses.fields(got) if f.name != "events"
+        } == {
+            f.name: getattr(expected, f.name)
+            for f in dataclasses.fields(expected)
+            if f.name != "events"
+        }
+
+
+async def test_names_at_255_characters_are_kept_whole(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    name = ("é" * 127) + ("😀" * 128)
+    assert len(name) == 255
+    upload = make_upload(user, name=name)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+    async with uow_factory() as uow:
+        loaded = await uow.uploads.get(upload.id)
+    assert loaded is not None and loaded.name == name
+
+
+async def test_update_saves_and_bumps_the_version(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+    async with uow_factory() as uow:
+        loaded = await uow.uploads.get(upload.id)
+        assert loaded is not None
+        loaded.mark_stored(T0 + timedelta(seconds=1))
+        await uow.uploads.update(loaded)
+        assert loaded.version == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        again = await uow.uploads.get(upload.id)
+    assert again is not None
+    assert again.status is UploadStatus.STORED
+    assert again.stored_at == T0 + timedelta(seconds=1)
+    assert again.version == 2
+
+
+async def test_stale_update_is_a_concurrency_conflict(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with uow_factory() as first, uow_factory() as second:
+        a = await first.users.get(user.id)
+        b = await second.users.get(user.id)
+        assert a is not None and b is not None
+        a.used_bytes = 1
+        await first.users.update(a)
+        await first.commit()
+        b.used_bytes = 2
+        with pytest.raises(ConcurrencyConflict):
+            await second.users.update(b)
+            await second.commit()
+    async with uow_factory() as uow:
+        final = await uow.users.get(user.id)
+    assert final is not None and final.used_bytes == 1
+
+
+async def test_concurrent_completion_of_one_upload_has_exactly_one_winner(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+
+    async def complete() -> bool:
+        try:
+            async with uow_factory() as uow:
+                loaded = await uow.uploads.get(upload.id)
+                assert loaded is not None
+                await asyncio.sleep(0.01)  # both have read before either writes
+                loaded.mark_stored(T0 + timedelta(seconds=1))
+                await uow.uploads.update(loaded)
+                await uow.commit()
+            return True
+        except ConcurrencyConflict:
+            return False
+
+    results = await asyncio.gather(*(complete() for _ in range(4)))
+    assert sorted(results) == [False, False, False, True]
+    async with uow_factory() as uow:
+        pending = await uow.outbox.pending(100)
+    stored = [e for e in pending if isinstance(e.event, events.UploadStored)]
+    assert len(stored) == 1
+
+
+async def test_commit_writes_the_aggregates_events_to_the_outbox_in_order(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    upload.requested(T0)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        upload.mark_stored(T0 + timedelta(seconds=1))
+        await uow.uploads.update(upload)
+        await uow.commit()
+        committed = list(uow.committed_events)
+    assert [e.type for e in committed] == ["upload.requested", "upload.stored"]
+    async with uow_factory() as uow:
+        pending = await uow.outbox.pending(10)
+    assert [entry.event for entry in pending] == committed
+    assert pending[0].position < pending[1].position
+    assert upload.events == []
+
+
+async def test_events_of_a_rolled_back_unit_of_work_never_reach_the_outbox(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    upload.requested(T0)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        assert uow.committed_events == []
+    async with uow_factory() as uow:
+        assert await uow.outbox.pending(10) == []
+
+
+async def test_outbox_events_round_trip_and_mark_published(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    upload = make_upload(user, name="naïve.txt")
+    upload.requested(T0)
+    upload.mark_stored(T0 + timedelta(microseconds=7))
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+        committed = list(uow.committed_events)
+    async with uow_factory() as uow:
+        pending = await uow.outbox.pending(1)
+        assert [entry.event for entry in pending] == committed[:1]
+        await uow.outbox.mark_published([committed[0].id], T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        rest = await uow.outbox.pending(10)
+    assert [entry.event for entry in rest] == committed[1:]
+    assert rest[0].event.envelope() == committed[1].envelope()
+
+
+async def test_listing_is_newest_first_stored_only_own_only_with_keyset(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    alice, bob = make_user(), make_user()
+    stored = []
+    async with uow_factory() as uow:
+        await uow.users.add(alice)
+        await uow.users.add(bob)
+        for i in range(7):
+            # two uploads share each timestamp: the id breaks the tie
+            upload = make_upload(alice, created_at=T0 + timedelta(microseconds=i // 2))
+            upload.status = UploadStatus.STORED
+            await uow.uploads.add(upload)
+            stored.append(upload)
+        await uow.uploads.add(make_upload(alice))  # pending: not listed
+        other = make_upload(bob, created_at=T0 + timedelta(days=1))
+        other.status = UploadStatus.STORED
+        await uow.uploads.add(other)
+        await uow.commit()
+    expected = sorted(stored, key=lambda u: (u.created_at, u.id), reverse=True)
+    seen: list[str] = []
+    after = None
+    async with uow_factory() as uow:
+        while True:
+            page = await uow.uploads.list_stored(alice.id, 3, after)
+            seen.extend(u.id for u in page)
+            if len(page) < 3:
+                break
+            after = ListPosition(page[-1].created_at, page[-1].id)
+    assert seen == [u.id for u in expected]
+
+
+async def test_list_pending_is_oldest_first_before_a_time(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    old = make_upload(user, created_at=T0)
+    older = make_upload(user, created_at=T0 - timedelta(hours=1))
+    new = make_upload(user, created_at=T0 + timedelta(hours=1))
+    done = make_upload(user, created_at=T0 - timedelta(hours=2), status=UploadStatus.STORED)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        for upload in (old, older, new, done):
+            await uow.uploads.add(upload)
+        await uow.commit()
+    async with uow_factory() as uow:
+        pending = await uow.uploads.list_pending(T0 + timedelta(minutes=1), 10)
+        first = await uow.uploads.list_pending(T0 + timedelta(minutes=1), 1)
+    assert [u.id for u in pending] == [older.id, old.id]
+    assert [u.id for u in first] == [older.id]
+
+
+async def test_shares_live_listing_and_revocation(uow_factory: UnitOfWorkFactory) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    soon = make_share(upload, expires_at=T0 + timedelta(minutes=5))
+    later = make_share(upload, expires_at=T0 + timedelta(days=1))
+    gone = make_share(upload, expires_at=T0 - timedelta(seconds=1))
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        for share in (later, soon, gone):
+            await uow.shares.add(share)
+        await uow.commit()
+    async with uow_factory() as uow:
+        live = await uow.shares.list_live(upload.id, T0)
+        assert [s.token for s in live] == [soon.token, later.token]
+        loaded = await uow.shares.get(later.token)
+        assert loaded is not None and loaded.expires_at == later.expires_at
+        loaded.revoke(T0)
+        await uow.shares.update(loaded)
+        await uow.commit()
+    async with uow_factory() as uow:
+        live = await uow.shares.list_live(upload.id, T0)
+        revoked = await uow.shares.get(later.token)
+    assert [s.token for s in live] == [soon.token]
+    assert revoked is not None and revoked.revoked_at == T0
+
+
+async def test_connections_add_list_remove_and_expire(uow_factory: UnitOfWorkFactory) -> None:
+    alice, bob = make_user(), make_user()
+    async with uow_factory() as uow:
+        await uow.users.add(alice)
+        await uow.users.add(bob)
+        await uow.connections.add(Connection("c1", alice.id, T0))
+        await uow.connections.add(Connection("c2", alice.id, T0 + timedelta(hours=3)))
+        await uow.connections.add(Connection("c3", bob.id, T0))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [c.id for c in await uow.connections.list_for_user(alice.id)] == ["c1", "c2"]
+        await uow.connections.remove("c3")
+        await uow.connections.remove("never-there")
+        removed = await uow.connections.remove_connected_before(T0 + timedelta(hours=1))
+        await uow.commit()
+    assert removed == 1
+    async with uow_factory() as uow:
+        assert [c.id for c in await uow.connections.list_for_user(alice.id)] == ["c2"]
+        assert await uow.connections.list_for_user(bob.id) == []
+
+
+async def test_processed_events_are_recorded_once(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.processed.add("email", "event-1", T0) is True
+        assert await uow.processed.contains("email", "event-1")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.processed.add("email", "event-1", T0) is False
+        assert await uow.processed.add("realtime", "event-1", T0) is True
+        assert not await uow.processed.contains("email", "event-2")
