@@ -7,8 +7,6 @@ A fixture for a real service fails when the service is missing and FILESTORE_REQ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from filestore.adapters.memory import MemoryDatabase, MemoryUnitOfWorkFactory
@@ -50,8 +48,8 @@ def blobs(request: pytest.FixtureRequest) -> BlobHarness:
 
 
 @pytest.fixture
-def blobs_memory() -> Iterator[BlobHarness]:
-    yield MemoryBlobHarness()
+def blobs_memory() -> BlobHarness:
+    return MemoryBlobHarness()
 
 
 @pytest.fixture(params=PUBLISHER_ADAPTERS)
