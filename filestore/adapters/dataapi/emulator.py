@@ -30,6 +30,7 @@ import datetime as dt
 import decimal
 import json
 import logging
+import math
 import re
 import secrets
 import signal
@@ -241,7 +242,8 @@ def _parameter_value(name: str, value: object, hint: object) -> object:
         return raw
     if kind == "longValue" and _is_int(raw) and _INT64_MIN <= raw <= _INT64_MAX:
         return raw
-    if kind == "doubleValue" and (_is_int(raw) or isinstance(raw, float)):
+    # MySQL has no infinities nor NaN (and JSON none, though Python's parser reads 1e400 as one).
+    if kind == "doubleValue" and (_is_int(raw) or isinstance(raw, float)) and math.isfinite(raw):
         return float(raw)
     if kind == "stringValue" and isinstance(raw, str):
         return raw if hint is None else _hinted(name, str(hint), raw)
