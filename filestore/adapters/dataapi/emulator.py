@@ -499,15 +499,17 @@ def _generated_fields(cursor: Any) -> list[JsonObject]:
 
 @dataclass(eq=False)
 class _Connection:
-    """A PyMySQL connection and the schema it was last pointed at."""
+    """A PyMySQL connection."""
 
     raw: Any
-    schema: str | None
 
-    def use(self, schema: str | None) -> None:
-        if schema and schema != self.schema:
+    def prepare(self, schema: str | None) -> None:
+        """Point the connection at ``schema``, which also proves that it is still alive."""
+        # Always, not only when the schema changes: a statement may have run `USE other`.
+        if schema:
             self.raw.select_db(schema)
-            self.schema = schema
+        else:
+            self.raw.ping()
 
     def close(self) -> None:
         with suppress(pymysql.Error):  # Already gone: closing is all that was wanted.
@@ -615,18 +617,23 @@ class DataApiEmulator:
     # --- life cycle -----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        """Check that the database answers, then serve in background threads."""
+        """Check that the database answers, then serve in background threads.
+
+        Raises PyMySQL's error if the database cannot be reached.
+        """
         if self._server is not None:
             raise RuntimeError("the emulator is already started")
         if self._closed:
             raise RuntimeError("a stopped emulator cannot start again")
-        # Fail here, with the driver's message, rather than on the first call.
-        with self._autocommit(self._database) as connection:
-            connection.raw.ping()
+        # Fail here, with the driver's own error, rather than on the first call.
+        self._release(self._connect(self._database))
         self._server = _HttpServer(self._listen, self)
         self._threads = [
             threading.Thread(
-                target=self._server.serve_forever, name="dataapi-emulator-http", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},  # How long stop() may wait for the loop to notice.
+                name="dataapi-emulator-http",
+                daemon=True,
             ),
             threading.Thread(
                 target=self._expire_transactions, name="dataapi-emulator-reaper", daemon=True
@@ -664,8 +671,9 @@ class DataApiEmulator:
             self._transactions.clear()
             idle, self._idle = self._idle, []
         for transaction in transactions:
-            with transaction.lock:
-                self._end(transaction, commit=False)
+            with transaction.lock, suppress(DataApiError):  # Rolled back, or gone with its socket.
+                if not transaction.ended:
+                    self._end(transaction, commit=False)
         for connection in idle:
             connection.close()
 
@@ -813,11 +821,9 @@ class DataApiEmulator:
         return {"updateResults": results}
 
     def _begin_transaction(self, request: JsonObject) -> JsonObject:
-        schema = _optional_string(request, "database") or self._database
-        connection = self._acquire()
+        connection = self._acquire(_optional_string(request, "database") or self._database)
         try:
             with _database_errors():
-                connection.use(schema)
                 connection.raw.begin()
         except BaseException:
             connection.close()
@@ -883,10 +889,8 @@ class DataApiEmulator:
 
     @contextmanager
     def _autocommit(self, schema: str | None) -> Iterator[_Connection]:
-        connection = self._acquire()
+        connection = self._acquire(schema)
         try:
-            with _database_errors():
-                connection.use(schema)
             yield connection
         except BaseException:
             # After a failure the session may be in any state (a half-read result, a lost
@@ -896,14 +900,30 @@ class DataApiEmulator:
         else:
             self._release(connection)
 
-    def _acquire(self) -> _Connection:
+    def _acquire(self, schema: str | None) -> _Connection:
+        """An idle connection, or a new one, pointed at ``schema``."""
         with self._lock:
             if self._closed:
                 raise DataApiError("ServiceUnavailableError", "", HTTPStatus.SERVICE_UNAVAILABLE)
-            connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            with _database_errors():
-                return _Connection(pymysql.connect(**self._connect_kwargs), schema=None)
+            pooled = self._idle.pop() if self._idle else None
+        if pooled is not None:
+            try:
+                pooled.prepare(schema)
+                return pooled
+            except pymysql.MySQLError:
+                # Most likely dropped while idle (wait_timeout, a server restart): a new
+                # connection either works or fails with the error worth answering.
+                pooled.close()
+        with _database_errors():
+            return self._connect(schema)
+
+    def _connect(self, schema: str | None) -> _Connection:
+        connection = _Connection(pymysql.connect(**self._connect_kwargs))
+        try:
+            connection.prepare(schema)
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _release(self, connection: _Connection) -> None:
@@ -1016,6 +1036,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "DataApiEmulator"
     timeout = 120  # An idle kept-alive connection ends its thread eventually.
+    # Headers and body go out in two writes; with Nagle's algorithm the second one waits for
+    # the client's delayed ACK, some 40 ms a call.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         operation = _OPERATIONS.get(self.path.split("?")[0])
