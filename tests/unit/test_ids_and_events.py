@@ -100,7 +100,13 @@ def test_every_event_type_round_trips_through_its_envelope() -> None:
         {},
         {"type": "upload.exploded", "data": {}},
         {"type": "upload.stored", "data": "nope"},
-        {"type": "upload.stored", "id": "x", "occurred_at": "2026-01-01T00:00:00Z", "user_id": "u", "data": {}},
+        {
+            "type": "upload.stored",
+            "id": "x",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "user_id": "u",
+            "data": {},
+        },
         {"type": 5, "data": {}},
     ],
 )
@@ -115,5 +121,7 @@ def test_importing_the_domain_loads_no_infrastructure() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'boto3','botocore','sqlalchemy','aiomysql','aws_lambda_powertools','dependency_injector'}))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

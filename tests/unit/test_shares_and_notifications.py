@@ -17,7 +17,9 @@ from tests.unit.test_uploads import DATA, stored_upload
 
 
 class TestShares:
-    async def test_a_share_resolves_without_an_account(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_a_share_resolves_without_an_account(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         upload = await stored_upload(store, alice, name="photo.jpg")
         share = await store.share(alice, upload.id, expires_in=3600)
         assert share.expires_at == clock.now() + timedelta(hours=1)
@@ -26,7 +28,9 @@ class TestShares:
         assert shared.expires_at == clock.now() + timedelta(minutes=5)
         assert store.memory_blobs.get(shared.url)[0] == DATA
 
-    async def test_the_url_lives_no_longer_than_the_share(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_the_url_lives_no_longer_than_the_share(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         upload = await stored_upload(store, alice)
         share = await store.share(alice, upload.id, expires_in=60)
         clock.advance(timedelta(seconds=50))
@@ -39,7 +43,9 @@ class TestShares:
             await store.resolve_share(share.token)
 
     @pytest.mark.parametrize("seconds", [0, 7 * 24 * 3600 + 1])
-    async def test_lifetime_is_1_second_to_7_days(self, store: FileStore, alice: Actor, seconds: int) -> None:
+    async def test_lifetime_is_1_second_to_7_days(
+        self, store: FileStore, alice: Actor, seconds: int
+    ) -> None:
         upload = await stored_upload(store, alice)
         with pytest.raises(InvalidInput, match="7 days"):
             await store.share(alice, upload.id, expires_in=seconds)
@@ -49,7 +55,9 @@ class TestShares:
         with pytest.raises(Conflict):
             await store.share(alice, ticket.upload.id, expires_in=60)
 
-    async def test_listing_shows_live_shares_only(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_listing_shows_live_shares_only(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         upload = await stored_upload(store, alice)
         short = await store.share(alice, upload.id, expires_in=10)
         long = await store.share(alice, upload.id, expires_in=1000)
@@ -59,7 +67,9 @@ class TestShares:
         clock.advance(timedelta(seconds=10))
         assert [s.token for s in await store.shares(alice, upload.id)] == [long.token]
 
-    async def test_revoked_and_deleted_shares_stop_resolving(self, store: FileStore, alice: Actor) -> None:
+    async def test_revoked_and_deleted_shares_stop_resolving(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         upload = await stored_upload(store, alice)
         first = await store.share(alice, upload.id, expires_in=60)
         second = await store.share(alice, upload.id, expires_in=60)
@@ -72,14 +82,18 @@ class TestShares:
         with pytest.raises(NotFound):
             await store.resolve_share(second.token)
 
-    async def test_someone_elses_share_cannot_be_revoked(self, store: FileStore, alice: Actor, bob: Actor) -> None:
+    async def test_someone_elses_share_cannot_be_revoked(
+        self, store: FileStore, alice: Actor, bob: Actor
+    ) -> None:
         upload = await stored_upload(store, alice)
         share = await store.share(alice, upload.id, expires_in=60)
         with pytest.raises(NotFound):
             await store.revoke_share(bob, share.token)
         await store.resolve_share(share.token)
 
-    @pytest.mark.parametrize("token", ["", "x", "../../../etc/passwd", "a" * 200, "abcdefghijklmnopqrstuvwxyz123456"])
+    @pytest.mark.parametrize(
+        "token", ["", "x", "../../../etc/passwd", "a" * 200, "abcdefghijklmnopqrstuvwxyz123456"]
+    )
     async def test_unknown_tokens_are_not_found(self, store: FileStore, token: str) -> None:
         with pytest.raises(NotFound):
             await store.resolve_share(token)
@@ -88,7 +102,10 @@ class TestShares:
         upload = await stored_upload(store, alice)
         share = await store.share(alice, upload.id, expires_in=60)
         await store.revoke_share(alice, share.token)
-        assert [e.type for e in store.memory_publisher.published[-2:]] == ["share.created", "share.revoked"]
+        assert [e.type for e in store.memory_publisher.published[-2:]] == [
+            "share.created",
+            "share.revoked",
+        ]
 
 
 class TestNotifications:
@@ -103,7 +120,9 @@ class TestNotifications:
         assert '"<b>x<i>.txt"' in sent[0].text
         assert "&lt;b&gt;x&lt;i&gt;.txt" in sent[0].html
 
-    async def test_failed_upload_is_mailed_with_the_reason(self, store: FileStore, alice: Actor) -> None:
+    async def test_failed_upload_is_mailed_with_the_reason(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         await store.set_notify_email(alice, True)
         ticket = await store.request_upload(alice, "a", size=5, content_type="a/b")
         store.memory_blobs.put_object(ticket.upload.object_key, b"1")
@@ -131,7 +150,9 @@ class TestNotifications:
         upload = await stored_upload(store, alice)
         for tab in ("tab-1", "tab-2"):
             messages = store.memory_realtime.messages[tab]
-            assert messages == [{"type": "upload.stored", "upload": upload.view().model_dump(mode="json")}]
+            assert messages == [
+                {"type": "upload.stored", "upload": upload.view().model_dump(mode="json")}
+            ]
         assert store.memory_realtime.messages["bob-tab"] == []
         me = await store.me(alice)
         async with store.services.uow() as uow:
@@ -164,7 +185,10 @@ class TestOutboxRelay:
         await store.request_upload(alice, "a", size=1, content_type="a/b")  # fails too
         assert store.memory_publisher.published == []
         assert await store.relay_outbox() == 2
-        assert [e.type for e in store.memory_publisher.published] == ["user.registered", "upload.requested"]
+        assert [e.type for e in store.memory_publisher.published] == [
+            "user.registered",
+            "upload.requested",
+        ]
         assert await store.relay_outbox() == 0
 
     async def test_a_failing_relay_keeps_the_events(self, store: FileStore, alice: Actor) -> None:
@@ -176,7 +200,9 @@ class TestOutboxRelay:
 
 
 class TestReconcile:
-    async def test_a_late_object_is_completed(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_a_late_object_is_completed(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         ticket = await store.request_upload(alice, "a", size=len(DATA), content_type="a/b")
         assert ticket.post is not None
         store.memory_blobs.post(ticket.post, DATA)  # its S3 event is lost
@@ -185,13 +211,17 @@ class TestReconcile:
         assert report.completed == 1
         assert (await store.get_upload(alice, ticket.upload.id)).status is UploadStatus.STORED
 
-    async def test_young_pending_uploads_are_left_to_their_event(self, store: FileStore, alice: Actor) -> None:
+    async def test_young_pending_uploads_are_left_to_their_event(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         ticket = await store.request_upload(alice, "a", size=len(DATA), content_type="a/b")
         assert ticket.post is not None
         store.memory_blobs.post(ticket.post, DATA)
         assert (await store.reconcile()).completed == 0
 
-    async def test_abandoned_uploads_expire_and_free_their_bytes(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_abandoned_uploads_expire_and_free_their_bytes(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         ticket = await store.request_upload(alice, "a", size=10, content_type="a/b")
         clock.advance(timedelta(minutes=10))
         assert (await store.reconcile()).expired == 0  # its URL is still valid
@@ -202,14 +232,18 @@ class TestReconcile:
         assert (await store.me(alice)).used_bytes == 0
         assert store.memory_publisher.published[-1].type == "upload.expired"
 
-    async def test_a_mismatched_late_object_fails(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_a_mismatched_late_object_fails(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         ticket = await store.request_upload(alice, "a", size=10, content_type="a/b")
         store.memory_blobs.put_object(ticket.upload.object_key, b"short")
         clock.advance(timedelta(minutes=3))
         assert (await store.reconcile()).failed == 1
         assert await store.services.blobs.head(ticket.upload.object_key) is None
 
-    async def test_stale_connections_are_removed(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_stale_connections_are_removed(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         await store.connect(alice, "old")
         clock.advance(timedelta(hours=3))
         await store.connect(alice, "new")

@@ -19,7 +19,9 @@ from filestore.domain.rules import MiB
 DATA = b"hello, world"
 
 
-async def stored_upload(store: FileStore, actor: Actor, name: str = "notes.txt", data: bytes = DATA) -> Upload:
+async def stored_upload(
+    store: FileStore, actor: Actor, name: str = "notes.txt", data: bytes = DATA
+) -> Upload:
     ticket = await store.request_upload(actor, name, size=len(data), content_type="text/plain")
     assert ticket.post is not None
     store.memory_blobs.post(ticket.post, data)
@@ -31,7 +33,9 @@ class TestRequest:
     async def test_a_small_file_gets_a_presigned_post_for_exactly_its_key(
         self, store: FileStore, alice: Actor, clock: FakeClock
     ) -> None:
-        ticket = await store.request_upload(alice, "  Résumé.pdf ", size=10, content_type="Application/PDF")
+        ticket = await store.request_upload(
+            alice, "  Résumé.pdf ", size=10, content_type="Application/PDF"
+        )
         upload = ticket.upload
         me = await store.me(alice)
         assert upload.status is UploadStatus.PENDING
@@ -43,14 +47,18 @@ class TestRequest:
         assert ticket.post.fields["key"] == upload.object_key
         assert ticket.post.expires_at <= clock.now() + timedelta(minutes=15)
 
-    async def test_the_user_is_registered_on_first_sight(self, store: FileStore, alice: Actor) -> None:
+    async def test_the_user_is_registered_on_first_sight(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         await store.request_upload(alice, "a.txt", size=1, content_type="text/plain")
         me = await store.me(alice)
         assert (me.sub, me.email, me.used_bytes) == ("alice-sub", "alice@example.com", 1)
         types = [e.type for e in store.memory_publisher.published]
         assert types == ["user.registered", "upload.requested"]
 
-    async def test_bad_names_are_refused_before_anything_is_stored(self, store: FileStore, alice: Actor) -> None:
+    async def test_bad_names_are_refused_before_anything_is_stored(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         with pytest.raises(InvalidInput, match="must not contain"):
             await store.request_upload(alice, "../../etc/passwd", size=1, content_type="text/plain")
         assert store.memory_publisher.published == []
@@ -59,7 +67,9 @@ class TestRequest:
         with pytest.raises(TooLarge):
             await store.request_upload(alice, "big.bin", size=1024 * MiB + 1, content_type="a/b")
 
-    async def test_a_disallowed_content_type_is_refused(self, clock: FakeClock, alice: Actor) -> None:
+    async def test_a_disallowed_content_type_is_refused(
+        self, clock: FakeClock, alice: Actor
+    ) -> None:
         from filestore.domain.rules import UploadPolicy
 
         store = FileStore.in_memory(
@@ -69,7 +79,9 @@ class TestRequest:
             await store.request_upload(alice, "a.html", size=1, content_type="text/html")
         await store.request_upload(alice, "a.png", size=1, content_type="image/png")
 
-    async def test_a_bad_checksum_declaration_is_refused(self, store: FileStore, alice: Actor) -> None:
+    async def test_a_bad_checksum_declaration_is_refused(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         with pytest.raises(InvalidInput, match="sha256"):
             await store.request_upload(alice, "a", size=1, content_type="a/b", sha256="xyz")
 
@@ -95,7 +107,9 @@ class TestQuota:
         await store.delete(alice, upload.id)
         assert (await store.me(alice)).used_bytes == 0
 
-    async def test_a_failed_upload_gives_the_bytes_back(self, store: FileStore, alice: Actor) -> None:
+    async def test_a_failed_upload_gives_the_bytes_back(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         ticket = await store.request_upload(alice, "a", size=5, content_type="a/b")
         store.memory_blobs.put_object(ticket.upload.object_key, b"1234")  # 4 bytes, not 5
         assert await store.record_stored(ticket.upload.object_key) is StoredOutcome.FAILED
@@ -103,13 +117,17 @@ class TestQuota:
 
 
 class TestRecordStored:
-    async def test_the_declared_file_becomes_stored(self, store: FileStore, alice: Actor, clock: FakeClock) -> None:
+    async def test_the_declared_file_becomes_stored(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
         upload = await stored_upload(store, alice)
         assert upload.status is UploadStatus.STORED
         assert upload.stored_at == clock.now()
         assert store.memory_publisher.published[-1].type == "upload.stored"
 
-    async def test_a_repeat_is_acknowledged_and_changes_nothing(self, store: FileStore, alice: Actor) -> None:
+    async def test_a_repeat_is_acknowledged_and_changes_nothing(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         upload = await stored_upload(store, alice)
         published = len(store.memory_publisher.published)
         assert await store.record_stored(upload.object_key) is StoredOutcome.DUPLICATE
@@ -129,7 +147,9 @@ class TestRecordStored:
         assert failed.type == "upload.failed"
         assert "6 bytes but 5 were declared" in failed.reason  # type: ignore[attr-defined]
 
-    async def test_a_checksum_mismatch_fails_the_upload(self, store: FileStore, alice: Actor) -> None:
+    async def test_a_checksum_mismatch_fails_the_upload(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         declared = hashlib.sha256(b"hello").hexdigest()
         ticket = await store.request_upload(alice, "a", size=5, content_type="a/b", sha256=declared)
         assert ticket.post is not None
@@ -143,7 +163,9 @@ class TestRecordStored:
         assert await store.record_stored("u/someone/something") is StoredOutcome.ORPHAN
         assert await store.services.blobs.head("u/someone/something") is None
 
-    async def test_an_object_for_a_deleted_upload_is_deleted(self, store: FileStore, alice: Actor) -> None:
+    async def test_an_object_for_a_deleted_upload_is_deleted(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         ticket = await store.request_upload(alice, "a", size=1, content_type="a/b")
         await store.delete(alice, ticket.upload.id)
         store.memory_blobs.put_object(ticket.upload.object_key, b"x")  # arrives late
@@ -176,8 +198,12 @@ class TestOwnership:
                 await attempt
         assert (await store.get_upload(alice, upload.id)).name == "notes.txt"
 
-    @pytest.mark.parametrize("upload_id", ["nope", "1 OR 1=1", "", "01890000-0000-7000-8000-00000000000Z"])
-    async def test_malformed_ids_are_not_found(self, store: FileStore, alice: Actor, upload_id: str) -> None:
+    @pytest.mark.parametrize(
+        "upload_id", ["nope", "1 OR 1=1", "", "01890000-0000-7000-8000-00000000000Z"]
+    )
+    async def test_malformed_ids_are_not_found(
+        self, store: FileStore, alice: Actor, upload_id: str
+    ) -> None:
         with pytest.raises(NotFound):
             await store.get_upload(alice, upload_id)
         with pytest.raises(NotFound):
@@ -215,13 +241,17 @@ class TestLifecycle:
         with pytest.raises(InvalidInput):
             await store.rename(alice, upload.id, "a/b")
 
-    async def test_renaming_to_the_same_name_emits_nothing(self, store: FileStore, alice: Actor) -> None:
+    async def test_renaming_to_the_same_name_emits_nothing(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         upload = await stored_upload(store, alice)
         before = len(store.memory_publisher.published)
         await store.rename(alice, upload.id, upload.name)
         assert len(store.memory_publisher.published) == before
 
-    async def test_the_owner_deletes_twice_and_both_succeed(self, store: FileStore, alice: Actor) -> None:
+    async def test_the_owner_deletes_twice_and_both_succeed(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         upload = await stored_upload(store, alice)
         await store.delete(alice, upload.id)
         await store.delete(alice, upload.id)
@@ -237,7 +267,9 @@ class TestLifecycle:
         with pytest.raises(NotFound):
             await store.rename(alice, upload.id, "x")
 
-    async def test_a_failed_upload_cannot_be_renamed_or_completed(self, store: FileStore, alice: Actor) -> None:
+    async def test_a_failed_upload_cannot_be_renamed_or_completed(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         ticket = await store.request_upload(alice, "a", size=5, content_type="a/b")
         store.memory_blobs.put_object(ticket.upload.object_key, b"1")
         await store.record_stored(ticket.upload.object_key)
@@ -248,8 +280,12 @@ class TestLifecycle:
 class TestMultipart:
     SIZE = 20 * MiB + 3 * MiB  # over the 20 MiB threshold: three 8 MiB parts (the last 7 MiB)
 
-    async def _upload_parts(self, store: FileStore, actor: Actor, data: bytes) -> tuple[Upload, list[CompletedPart]]:
-        ticket = await store.request_upload(actor, "big.bin", size=len(data), content_type="application/octet-stream")
+    async def _upload_parts(
+        self, store: FileStore, actor: Actor, data: bytes
+    ) -> tuple[Upload, list[CompletedPart]]:
+        ticket = await store.request_upload(
+            actor, "big.bin", size=len(data), content_type="application/octet-stream"
+        )
         assert ticket.post is None
         assert ticket.multipart is not None
         plan = ticket.multipart
@@ -261,7 +297,9 @@ class TestMultipart:
             parts.append(CompletedPart(part.part_number, etag))
         return ticket.upload, parts
 
-    async def test_parts_are_signed_listed_and_completed(self, store: FileStore, alice: Actor) -> None:
+    async def test_parts_are_signed_listed_and_completed(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         data = bytes(range(256)) * (self.SIZE // 256)
         upload, parts = await self._upload_parts(store, alice, data)
         arrived = await store.list_parts(alice, upload.id)
@@ -274,7 +312,9 @@ class TestMultipart:
         with pytest.raises(Conflict, match="stored"):  # no second completion
             await store.complete_upload(alice, upload.id, parts)
 
-    async def test_completion_needs_every_part_in_order(self, store: FileStore, alice: Actor) -> None:
+    async def test_completion_needs_every_part_in_order(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         upload, parts = await self._upload_parts(store, alice, b"x" * self.SIZE)
         with pytest.raises(InvalidInput, match="every part from 1 to 3"):
             await store.complete_upload(alice, upload.id, parts[:2])
@@ -288,17 +328,23 @@ class TestMultipart:
             await store.complete_upload(alice, upload.id, parts)
 
     @pytest.mark.parametrize("numbers", [[], [0], [4], [1, 1], list(range(1, 1002))])
-    async def test_bad_part_numbers_are_refused(self, store: FileStore, alice: Actor, numbers: list[int]) -> None:
+    async def test_bad_part_numbers_are_refused(
+        self, store: FileStore, alice: Actor, numbers: list[int]
+    ) -> None:
         ticket = await store.request_upload(alice, "big", size=self.SIZE, content_type="a/b")
         with pytest.raises(InvalidInput):
             await store.sign_parts(alice, ticket.upload.id, numbers)
 
-    async def test_a_single_request_upload_has_no_parts(self, store: FileStore, alice: Actor) -> None:
+    async def test_a_single_request_upload_has_no_parts(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         ticket = await store.request_upload(alice, "small", size=1, content_type="a/b")
         with pytest.raises(InvalidInput, match="not a multipart upload"):
             await store.sign_parts(alice, ticket.upload.id, [1])
 
-    async def test_deleting_a_pending_multipart_upload_aborts_it(self, store: FileStore, alice: Actor) -> None:
+    async def test_deleting_a_pending_multipart_upload_aborts_it(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         upload, _ = await self._upload_parts(store, alice, b"x" * self.SIZE)
         await store.delete(alice, upload.id)
         assert upload.multipart_id is not None
@@ -307,7 +353,9 @@ class TestMultipart:
 
 
 class TestListing:
-    async def test_pages_newest_first_with_a_cursor(self, store: FileStore, alice: Actor, bob: Actor, clock: FakeClock) -> None:
+    async def test_pages_newest_first_with_a_cursor(
+        self, store: FileStore, alice: Actor, bob: Actor, clock: FakeClock
+    ) -> None:
         names = []
         for i in range(7):
             names.append((await stored_upload(store, alice, name=f"f{i}")).name)
@@ -323,7 +371,9 @@ class TestListing:
                 break
         assert seen == list(reversed(names))
 
-    async def test_an_exactly_full_last_page_has_no_next_cursor(self, store: FileStore, alice: Actor) -> None:
+    async def test_an_exactly_full_last_page_has_no_next_cursor(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         for i in range(2):
             await stored_upload(store, alice, name=f"f{i}")
         page = await store.list_uploads(alice, limit=2)
@@ -331,11 +381,15 @@ class TestListing:
         assert page.next_cursor is None
 
     @pytest.mark.parametrize("limit", [0, 101, -1])
-    async def test_limit_is_between_1_and_100(self, store: FileStore, alice: Actor, limit: int) -> None:
+    async def test_limit_is_between_1_and_100(
+        self, store: FileStore, alice: Actor, limit: int
+    ) -> None:
         with pytest.raises(InvalidInput, match="between 1 and 100"):
             await store.list_uploads(alice, limit=limit)
 
     @pytest.mark.parametrize("cursor", ["garbage", "eyJ0IjogMX0", "e30", "!!!"])
-    async def test_a_forged_cursor_is_invalid_input(self, store: FileStore, alice: Actor, cursor: str) -> None:
+    async def test_a_forged_cursor_is_invalid_input(
+        self, store: FileStore, alice: Actor, cursor: str
+    ) -> None:
         with pytest.raises(InvalidInput, match="cursor"):
             await store.list_uploads(alice, cursor=cursor)
