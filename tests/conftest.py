@@ -1,3 +1,3 @@
 """Shared test configuration. Service fixtures live in `tests/support/`."""
 
-pytest_plugins: list[str] = ["tests.support.mysql"]
+pytest_plugins: list[str] = ["tests.support.mysql", "tests.support.sql"]
