@@ -319,3 +319,18 @@ async def test_mysql_migrations_extend_a_seed_database_and_are_idempotent(
             assert loaded is not None and loaded.name == "😀" * 255
     finally:
         await database.dispose()
+
+
+async def test_sqlite_reads_the_listing_index_in_order(sqlite_database: SqlDatabase) -> None:
+    after = ListPosition(T0, "ffffffff-ffff-7fff-bfff-ffffffffffff")
+    transaction = await sqlite_database.begin()
+    try:
+        for position in (None, after):
+            sql, params = list_stored_query("owner", 20, position, "sqlite")
+            plan = " | ".join(
+                str(row[3]) for row in await transaction.fetch("EXPLAIN QUERY PLAN " + sql, params)
+            )
+            assert "USING INDEX uploads_owner_listing (user_id=? AND status=?" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
+    finally:
+        await transaction.rollback()
