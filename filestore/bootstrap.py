@@ -22,6 +22,18 @@ def _not_configured(port: str, choice: str) -> Any:
     raise RuntimeError(f"{port} adapter {choice!r} is not available in this build of filestore")
 
 
+def _sql_uow_factory(settings: Settings) -> Any:
+    from filestore.adapters.sql.alchemy import sql_uow_factory
+
+    return sql_uow_factory(settings.database_url)
+
+
+def _dataapi_uow_factory(settings: Settings) -> Any:
+    from filestore.adapters.dataapi.database import dataapi_uow_factory
+
+    return dataapi_uow_factory(settings)
+
+
 def _event_handlers(settings: Settings) -> EventHandlers:
     return NOTIFY_IN_PROCESS if settings.in_process_notifications else {}
 
@@ -40,8 +52,8 @@ class Container(containers.DeclarativeContainer):
     uow_factory = providers.Selector(
         providers.Callable(lambda s: s.database, settings),
         memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, memory_database),
-        sql=providers.Singleton(_not_configured, "database", "sql"),
-        dataapi=providers.Singleton(_not_configured, "database", "dataapi"),
+        sql=providers.Singleton(_sql_uow_factory, settings),
+        dataapi=providers.Singleton(_dataapi_uow_factory, settings),
     )
     blobs = providers.Selector(
         providers.Callable(lambda s: s.blob_store, settings),

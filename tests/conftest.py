@@ -1,3 +1,3 @@
 """Shared test configuration. Service fixtures live in `tests/support/`."""
 
-pytest_plugins = ["tests.support.mysql"]
+pytest_plugins = ["tests.support.mysql", "tests.support.sql"]

@@ -1,0 +1,1 @@
+"""Entrypoints: Lambda handlers and the `filestore` command line. They translate, nothing else."""
