@@ -15,8 +15,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-# Standard retry mode: bounded exponential back-off with jitter for throttling and 5xx answers.
-RETRIES = {"mode": "standard", "max_attempts": 3}
+# Standard retry mode: bounded exponential back-off with jitter for throttling and 5xx answers;
+# three attempts in all (the first and two retries).
+RETRIES = {"mode": "standard", "total_max_attempts": 3}
 
 _lock = threading.Lock()
 
