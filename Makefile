@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EXTRAS := aws,mysql,local,dev
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration e2e constraints clean
+.PHONY: run test lint typecheck template unit constraints clean
 
 # A venv that matches pyproject.toml and constraints.txt; rebuilt when either changes.
 $(STAMP): pyproject.toml constraints.txt
@@ -25,8 +25,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# template.yaml: sam validate --lint, cfn-lint and sam build, offline, with tools in their own venv.
+template:
+	scripts/check-template
+
 # pytest exit code 5 ("no tests collected") is a failure here, never a silent pass.
-test: lint typecheck
+test: lint typecheck template
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

@@ -1,4 +1,4 @@
 """Shared test configuration. Service fixtures live in `tests/support/`."""
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.support.mysql"]
 pytest_plugins += ["tests.support.aws", "tests.support.aws_contracts"]

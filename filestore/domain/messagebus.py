@@ -91,13 +91,7 @@ class MessageBus:
                 )
         for event in committed:
             for make_command in self.event_handlers.get(type(event), ()):
-                follow_up = make_command(event)
                 try:
-                    await self.handle(follow_up)
+                    await self.handle(make_command(event))
                 except Exception:
-                    log.exception(
-                        "%s for event %s (%s) failed",
-                        type(follow_up).__name__,
-                        event.id,
-                        event.type,
-                    )
+                    log.exception("handling event %s (%s) failed", event.id, event.type)

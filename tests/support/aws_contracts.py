@@ -10,12 +10,17 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import select
+import socket
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -67,6 +72,40 @@ def _refuse_4xx(answer: httpx.Response) -> httpx.Response:
     return answer
 
 
+def put_listening_early(
+    url: str, data: bytes, timeout: float = 60
+) -> tuple[int, dict[str, str], bytes]:
+    """PUT `data`, reading the answer as soon as it comes, even before the body is all sent.
+
+    A store that refuses a request (a wrong signed Content-Length) may answer at once and stop
+    reading; a client that insists on writing the rest then blocks forever. Browsers and curl
+    watch for that early answer, and so does this.
+    """
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    sock: socket.socket = socket.create_connection((parts.hostname, port), timeout=timeout)
+    if parts.scheme == "https":
+        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    head = (
+        f"PUT {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(data)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with sock:
+        sock.sendall(head.encode())
+        view, sent = memoryview(data), 0
+        while sent < len(data):
+            readable, writable, _ = select.select([sock], [sock], [], timeout)
+            if readable:
+                break  # answered early: stop sending, read the answer
+            if not writable:
+                raise TimeoutError("the store neither read the body nor answered")
+            sent += sock.send(view[sent : sent + 65536])
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+
+
 class S3BlobHarness:
     """The client of S3's presigned URLs, over HTTP, as a browser or `curl` would be."""
 
@@ -84,7 +123,10 @@ class S3BlobHarness:
         _refuse_4xx(self.http.post(post.url, data=sent, files={"file": ("upload", data)}))
 
     def put_part(self, url: str, data: bytes) -> str:
-        return str(_refuse_4xx(self.http.put(url, content=data)).headers["etag"])
+        status, headers, body = put_listening_early(url, data)
+        if status >= 400:
+            raise Refused(f"{status}: {body[:300]!r}")
+        return headers["etag"]
 
     def get(self, url: str) -> tuple[bytes, Mapping[str, str]]:
         answer = _refuse_4xx(self.http.get(url))

@@ -1,0 +1,126 @@
+"""The message bus's guarantees and the composition root's choices."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from filestore.adapters.memory import (
+    MemoryBlobStore,
+    MemoryEventPublisher,
+    MemoryUnitOfWorkFactory,
+)
+from filestore.app import FileStore
+from filestore.bootstrap import build
+from filestore.domain import commands
+from filestore.domain.commands import Actor
+from filestore.domain.errors import ConcurrencyConflict, NotFound
+from filestore.domain.events import UserRegistered
+from filestore.domain.handlers import Services
+from filestore.domain.messagebus import MessageBus
+from filestore.settings import Settings
+
+
+@dataclass(frozen=True)
+class Flaky(commands.Command):
+    failures: int
+
+
+class TestMessageBus:
+    async def test_command_errors_reach_the_caller(self, store: FileStore, alice: Actor) -> None:
+        with pytest.raises(NotFound):
+            await store.get_upload(alice, "01890000-0000-7000-8000-000000000000")
+
+    async def test_unknown_commands_are_a_programming_error(self, store: FileStore) -> None:
+        with pytest.raises(TypeError, match="no handler for Flaky"):
+            await store.bus.handle(Flaky(0))
+
+    async def test_concurrency_conflicts_are_retried_then_raised(self, store: FileStore) -> None:
+        calls = []
+
+        async def flaky(command: Flaky, services: Services) -> str:
+            calls.append(1)
+            if len(calls) <= command.failures:
+                raise ConcurrencyConflict("lost a race")
+            return "done"
+
+        bus = MessageBus(store.services, command_handlers={Flaky: flaky}, attempts=3)
+        assert await bus.handle(Flaky(2)) == "done"
+        assert len(calls) == 3
+        calls.clear()
+        with pytest.raises(ConcurrencyConflict):
+            await bus.handle(Flaky(3))
+        assert len(calls) == 3
+
+    async def test_a_failing_event_handler_is_logged_and_does_not_undo_the_command(
+        self, store: FileStore, alice: Actor, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        def explode(event: object) -> commands.Command:
+            raise RuntimeError("notifier down")
+
+        store.bus.event_handlers = {UserRegistered: (explode,)}
+        with caplog.at_level(logging.ERROR):
+            user = await store.me(alice)
+        assert user.sub == alice.sub
+        assert "handling event" in caplog.text
+        assert "notifier down" in caplog.text
+        assert (await store.me(alice)).id == user.id
+
+    async def test_concurrent_first_sight_registers_one_user(
+        self, store: FileStore, alice: Actor
+    ) -> None:
+        import asyncio
+
+        users = await asyncio.gather(*(store.me(alice) for _ in range(5)))
+        assert len({u.id for u in users}) == 1
+
+
+class TestBootstrap:
+    def test_no_configuration_builds_the_in_memory_system(self) -> None:
+        container = build(Settings())
+        services = container.services()
+        assert isinstance(services.uow_factory, MemoryUnitOfWorkFactory)
+        assert isinstance(services.blobs, MemoryBlobStore)
+        assert isinstance(services.publisher, MemoryEventPublisher)
+        assert container.bus().event_handlers  # notifications run in-process
+
+    def test_settings_come_from_filestore_environment_variables(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("FILESTORE_MULTIPART_THRESHOLD", "1048576")
+        monkeypatch.setenv("FILESTORE_ALLOWED_CONTENT_TYPES", "image/*, application/pdf")
+        monkeypatch.setenv("FILESTORE_PUBLIC_URL", "https://files.example.com/")
+        settings = Settings()
+        policy = settings.upload_policy()
+        assert policy.multipart_threshold == 1048576
+        assert policy.allowed_content_types == frozenset({"image/*", "application/pdf"})
+        assert settings.public_url == "https://files.example.com"
+
+    def test_queue_consumers_mean_no_in_process_notifications(self) -> None:
+        assert not Settings(events="memory", notify_in_process=False).in_process_notifications
+        assert not build(Settings(notify_in_process=False)).bus().event_handlers
+
+    def test_a_bad_setting_is_a_clear_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("FILESTORE_DATABASE", "oracle")
+        with pytest.raises(ValueError, match="database"):
+            Settings()
+
+    def test_one_bus_per_container(self) -> None:
+        container = build(Settings())
+        assert container.bus() is container.bus()
+        assert container.services().uow_factory is container.uow_factory()
+
+
+def test_importing_filestore_is_light() -> None:
+    code = (
+        "import filestore, sys; print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in {'pydantic', 'dependency_injector', 'boto3'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
