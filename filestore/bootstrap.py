@@ -34,6 +34,55 @@ def _dataapi_uow_factory(settings: Settings) -> Any:
     return dataapi_uow_factory(settings)
 
 
+def _required(value: str | None, variable: str, choice: str) -> str:
+    if not value:
+        raise RuntimeError(f"{variable} must be set to use {choice}")
+    return value
+
+
+def _aws_client(settings: Settings, service: str, endpoint_url: str | None = None) -> Any:
+    from filestore.adapters import aws
+
+    return aws.client(
+        service,
+        region=settings.aws_region,
+        endpoint_url=endpoint_url or settings.aws_endpoint_url,
+    )
+
+
+def _s3_blob_store(settings: Settings) -> Any:
+    from filestore.adapters.s3 import S3BlobStore
+
+    bucket = _required(settings.bucket, "FILESTORE_BUCKET", "blob_store=s3")
+    return S3BlobStore(_aws_client(settings, "s3"), bucket)
+
+
+def _sns_publisher(settings: Settings) -> Any:
+    from filestore.adapters.sns import SnsEventPublisher
+
+    topic_arn = _required(settings.topic_arn, "FILESTORE_TOPIC_ARN", "events=sns")
+    return SnsEventPublisher(_aws_client(settings, "sns"), topic_arn)
+
+
+def _ses_sender(settings: Settings) -> Any:
+    from filestore.adapters.ses import SesEmailSender
+
+    sender = _required(settings.email_sender, "FILESTORE_EMAIL_SENDER", "email=ses")
+    return SesEmailSender(_aws_client(settings, "ses"), sender)
+
+
+def _apigateway_notifier(settings: Settings) -> Any:
+    from filestore.adapters.websocket import ApiGatewayRealtimeNotifier, management_endpoint
+
+    endpoint = _required(
+        settings.websocket_endpoint, "FILESTORE_WEBSOCKET_ENDPOINT", "realtime=apigateway"
+    )
+    # The stage's own URL is the management API's endpoint (FILESTORE_AWS_ENDPOINT_URL, an
+    # emulator for the other services, does not serve it).
+    client = _aws_client(settings, "apigatewaymanagementapi", management_endpoint(endpoint))
+    return ApiGatewayRealtimeNotifier(client)
+
+
 def _event_handlers(settings: Settings) -> EventHandlers:
     return NOTIFY_IN_PROCESS if settings.in_process_notifications else {}
 
@@ -58,23 +107,23 @@ class Container(containers.DeclarativeContainer):
     blobs = providers.Selector(
         providers.Callable(lambda s: s.blob_store, settings),
         memory=providers.Singleton(memory.MemoryBlobStore, clock),
-        s3=providers.Singleton(_not_configured, "blob store", "s3"),
+        s3=providers.Singleton(_s3_blob_store, settings),
         filesystem=providers.Singleton(_not_configured, "blob store", "filesystem"),
     )
     publisher = providers.Selector(
         providers.Callable(lambda s: s.events, settings),
         memory=providers.Singleton(memory.MemoryEventPublisher),
-        sns=providers.Singleton(_not_configured, "events", "sns"),
+        sns=providers.Singleton(_sns_publisher, settings),
     )
     email = providers.Selector(
         providers.Callable(lambda s: s.email, settings),
         memory=providers.Singleton(memory.MemoryEmailSender),
-        ses=providers.Singleton(_not_configured, "email", "ses"),
+        ses=providers.Singleton(_ses_sender, settings),
     )
     realtime = providers.Selector(
         providers.Callable(lambda s: s.realtime, settings),
         memory=providers.Singleton(memory.MemoryRealtimeNotifier),
-        apigateway=providers.Singleton(_not_configured, "realtime", "apigateway"),
+        apigateway=providers.Singleton(_apigateway_notifier, settings),
     )
 
     services = providers.Singleton(

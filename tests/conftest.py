@@ -1,3 +1,8 @@
 """Shared test configuration. Service fixtures live in `tests/support/`."""
 
-pytest_plugins = ["tests.support.mysql", "tests.support.sql"]
+pytest_plugins = [
+    "tests.support.mysql",
+    "tests.support.sql",
+    "tests.support.aws",
+    "tests.support.aws_contracts",
+]

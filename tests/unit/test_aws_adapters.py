@@ -1,0 +1,246 @@
+"""The AWS adapters' local behaviour: presigning (no network), validation, event parsing.
+
+Sockets are blocked here (tests/unit/conftest.py): presigning that reached the network fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from filestore.adapters.aws_events import created_objects, created_objects_in_sqs, event_in_sqs
+from filestore.adapters.s3 import S3BlobStore, sha256_hex
+from filestore.adapters.ses import SesEmailSender, check_address, check_sender
+from filestore.adapters.websocket import management_endpoint
+from filestore.domain import events
+from filestore.domain.errors import InvalidInput
+from filestore.domain.events import UnknownEvent
+from filestore.domain.ports import EmailMessage
+
+MIN = timedelta(minutes=1)
+
+
+def s3_client(endpoint_url: str | None = None) -> Any:
+    return boto3.client(
+        "s3",
+        region_name="eu-west-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}),
+    )
+
+
+@pytest.fixture
+def store() -> S3BlobStore:
+    return S3BlobStore(s3_client(), "bucket")
+
+
+def policy_of(fields: dict[str, str]) -> dict[str, Any]:
+    return dict(json.loads(base64.b64decode(fields["policy"])))
+
+
+def test_presigned_post_pins_key_size_type_and_checksum(store: S3BlobStore) -> None:
+    digest = hashlib.sha256(b"abc").hexdigest()
+    post = store.presign_post(
+        "u/1/2", size=3, content_type="text/plain", sha256=digest, expires_in=5 * MIN
+    )
+    policy = policy_of(dict(post.fields))
+    conditions = policy["conditions"]
+    assert {"key": "u/1/2"} in conditions
+    assert {"bucket": "bucket"} in conditions
+    assert ["content-length-range", 3, 3] in conditions
+    assert {"Content-Type": "text/plain"} in conditions
+    b64 = base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
+    assert {"x-amz-checksum-sha256": b64} in conditions
+    assert {"x-amz-checksum-algorithm": "SHA256"} in conditions
+    assert post.fields["x-amz-checksum-sha256"] == b64
+    assert post.fields["key"] == "u/1/2"
+    assert post.url.startswith("https://bucket.s3.")
+
+
+def test_presigned_post_never_lives_longer_than_15_minutes(store: S3BlobStore) -> None:
+    before = datetime.now(UTC)
+    post = store.presign_post(
+        "k", size=1, content_type="text/plain", sha256=None, expires_in=timedelta(hours=2)
+    )
+    expiration = datetime.fromisoformat(policy_of(dict(post.fields))["expiration"])
+    assert expiration <= before + timedelta(minutes=15, seconds=1)
+    assert post.expires_at <= before + timedelta(minutes=15, seconds=1)
+    assert not any("checksum" in name for name in post.fields)
+
+
+def test_part_url_signs_its_content_length(store: S3BlobStore) -> None:
+    url = store.presign_part("u/1/2", "upload-id", 7, 8 * 1024 * 1024, 5 * MIN)
+    query = parse_qs(urlsplit(url).query)
+    assert query["partNumber"] == ["7"] and query["uploadId"] == ["upload-id"]
+    assert query["X-Amz-SignedHeaders"] == ["content-length;host"]
+    assert query["X-Amz-Expires"] == ["300"]
+
+
+def test_presigned_get_downloads_as_an_attachment_with_the_name(store: S3BlobStore) -> None:
+    url = store.presign_get("u/1/2", filename='résumé "final".pdf', expires_in=5 * MIN)
+    disposition = parse_qs(urlsplit(url).query)["response-content-disposition"][0]
+    assert disposition.startswith('attachment; filename="r_sum_ _final_.pdf"')
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == 'résumé "final".pdf'
+
+
+def test_path_style_with_an_endpoint_url() -> None:
+    store = S3BlobStore(
+        boto3.client(
+            "s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:4566",
+            aws_access_key_id="test", aws_secret_access_key="test",
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        ),
+        "bucket",
+    )  # fmt: skip
+    assert store.presign_get("k", filename="x", expires_in=MIN).startswith(
+        "http://127.0.0.1:4566/bucket/k?"
+    )
+
+
+def test_head_takes_only_a_full_object_sha256() -> None:
+    digest = hashlib.sha256(b"x").digest()
+    assert sha256_hex(base64.b64encode(digest).decode()) == digest.hex()
+    assert sha256_hex("not base64!") is None
+    assert sha256_hex(base64.b64encode(b"short").decode()) is None
+
+
+# --- SES ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "alice@example.com\r\nBcc: eve@example.com",
+        "alice@example.com\nBcc: eve@example.com",
+        "Alice <alice@example.com>",
+        "alice@example.com, eve@example.com",
+        "alice",
+        "alice@localhost",
+        "",
+        "alice@exa mple.com",
+        '"alice"@example.com',
+    ],
+)
+def test_recipient_must_be_one_plain_address(address: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_address(address)
+
+
+def test_plain_addresses_pass() -> None:
+    for address in ("alice@example.com", "a.b+tag@sub.example.co.uk", "x_y-z@example.org"):
+        assert check_address(address) == address
+
+
+def test_sender_may_have_a_display_name_encoded_for_ses() -> None:
+    assert check_sender("noreply@example.com") == "noreply@example.com"
+    assert check_sender("Filestore <noreply@example.com>") == "Filestore <noreply@example.com>"
+    encoded = check_sender("Filestore Café <noreply@example.com>")
+    assert encoded.startswith("=?utf-8?") and encoded.endswith(" <noreply@example.com>")
+    with pytest.raises(InvalidInput):
+        check_sender("Filestore\r\nBcc: eve@example.com <noreply@example.com>")
+
+
+async def test_a_line_break_in_the_subject_is_refused_before_sending() -> None:
+    sender = SesEmailSender(client=None, sender="noreply@example.com")
+    with pytest.raises(InvalidInput):
+        await sender.send(EmailMessage("alice@example.com", "Hi\r\nBcc: eve@example.com", "", ""))
+
+
+# --- WebSocket ---------------------------------------------------------------------------------
+
+
+def test_management_endpoint_from_the_websocket_url() -> None:
+    assert (
+        management_endpoint("wss://abc.execute-api.eu-west-1.amazonaws.com/prod/")
+        == "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
+    )
+    assert management_endpoint("https://abc.example.com/prod") == "https://abc.example.com/prod"
+    with pytest.raises(ValueError, match="not a WebSocket API endpoint"):
+        management_endpoint("abc")
+
+
+# --- what AWS sends us ---------------------------------------------------------------------------
+
+
+def s3_record(key: str, name: str = "ObjectCreated:Post", size: int = 5) -> dict[str, Any]:
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "eu-west-1",
+        "eventTime": "2026-01-01T00:00:00.000Z",
+        "eventName": name,
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": "bucket", "arn": "arn:aws:s3:::bucket"},
+            "object": {"key": key, "size": size, "eTag": "e", "sequencer": "0055AED6DCD90281E5"},
+        },
+    }
+
+
+def test_s3_keys_are_url_decoded_as_s3_encodes_them() -> None:
+    # S3 form-encodes: a space is "+", a literal "+" is "%2B", non-ASCII is UTF-8 %XX.
+    event = {"Records": [s3_record("u/a/ann%C3%A9e+2026+%2B+r%C3%A9sum%C3%A9.txt")]}
+    [created] = created_objects(event)
+    assert created.key == "u/a/année 2026 + résumé.txt"
+    assert (created.bucket, created.size, created.sequencer) == ("bucket", 5, "0055AED6DCD90281E5")
+
+
+def test_the_same_record_gets_the_same_event_id_and_another_write_another() -> None:
+    first = created_objects({"Records": [s3_record("k")]})[0]
+    again = created_objects({"Records": [s3_record("k")]})[0]
+    other = s3_record("k")
+    other["s3"]["object"]["sequencer"] = "0055AED6DCD90281F0"
+    assert first.event_id == again.event_id != created_objects({"Records": [other]})[0].event_id
+
+
+def test_test_events_and_removals_are_ignored() -> None:
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "bucket"}
+    assert created_objects(test_event) == []
+    assert created_objects({"Records": [s3_record("k", "ObjectRemoved:Delete")]}) == []
+    record = {"messageId": "m", "body": json.dumps(test_event)}
+    assert created_objects_in_sqs(record) == []
+
+
+def test_s3_event_in_an_sqs_body() -> None:
+    record = {"messageId": "m", "body": json.dumps({"Records": [s3_record("u/1/2")]})}
+    assert [c.key for c in created_objects_in_sqs(record)] == ["u/1/2"]
+    with pytest.raises(UnknownEvent):
+        created_objects_in_sqs({"messageId": "m", "body": "not json"})
+
+
+def _event() -> events.Event:
+    return events.ShareRevoked(
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC), user_id="u", upload_id="x"
+    )
+
+
+def test_events_from_sns_in_sqs_and_from_raw_delivery() -> None:
+    event = _event()
+    notification = {
+        "Type": "Notification",
+        "MessageId": "n",
+        "TopicArn": "arn:aws:sns:eu-west-1:1:t",
+        "Message": json.dumps(event.envelope()),
+        "MessageAttributes": {"type": {"Type": "String", "Value": event.type}},
+    }
+    assert event_in_sqs({"messageId": "m", "body": json.dumps(notification)}) == event
+    assert event_in_sqs({"messageId": "m", "body": json.dumps(event.envelope())}) == event
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", "[]", json.dumps({"Type": "Notification", "Message": "nope"}), '{"type": "x"}'],
+)
+def test_anything_else_is_an_unknown_event(body: str) -> None:
+    with pytest.raises(UnknownEvent):
+        event_in_sqs({"messageId": "m", "body": body})
