@@ -119,14 +119,28 @@ class Unauthenticated(Exception):
     """The request carries no verified identity."""
 
 
-def _actor() -> Actor:
+def _identity() -> Actor | None:
     """Who is asking: the verified JWT claims the authorizer put in the request context."""
     context = app.current_event.raw_event.get("requestContext") or {}
     claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
     sub, email = claims.get("sub"), claims.get("email")
     if not isinstance(sub, str) or not sub or not isinstance(email, str) or not email:
-        raise Unauthenticated
+        return None
     return Actor(sub=sub, email=email)
+
+
+def _actor() -> Actor:
+    actor = _identity()
+    if actor is None:
+        raise Unauthenticated
+    return actor
+
+
+def _anonymous_on_a_protected_route() -> bool:
+    """Validation runs before the route: an anonymous caller must get 401, not a 4xx about a
+    body they may not send at all (API Gateway's authorizer would have stopped them first)."""
+    route = app.context.get("_route")
+    return bool(route is not None and route.security) and _identity() is None
 
 
 def _call(command: commands.Command) -> Any:
@@ -345,6 +359,8 @@ def _unauthenticated(_: Unauthenticated) -> Response[dict[str, Any]]:
 
 @_on(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    if _anonymous_on_a_protected_route():
+        return _unauthenticated(Unauthenticated())
     errors = error.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return _error(400, "The request body is not valid JSON.")
@@ -360,6 +376,8 @@ def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
 
 @_on(RequestUnsupportedContentType)
 def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    if _anonymous_on_a_protected_route():
+        return _unauthenticated(Unauthenticated())
     return _error(400, "Send a JSON body with 'Content-Type: application/json'.")
 
 
@@ -368,6 +386,8 @@ def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[dict
 # decoded, before any route runs, so they are the client's doing, never a 500.
 @_on(UnicodeDecodeError, binascii.Error, RecursionError)
 def _undecodable(_: Exception) -> Response[dict[str, Any]]:
+    if _anonymous_on_a_protected_route():
+        return _unauthenticated(Unauthenticated())
     return _error(400, "The request body could not be decoded; send UTF-8 JSON.")
 
 
