@@ -164,7 +164,9 @@ class OneAtATime:
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        loop_lock = self._loop_locks.setdefault(loop, asyncio.Lock())
+        loop_lock = self._loop_locks.get(loop)
+        if loop_lock is None:
+            loop_lock = self._loop_locks.setdefault(loop, asyncio.Lock())
         async with loop_lock:
             # Tasks of this loop queue above; another thread is waited for off the loop.
             if not self._thread_lock.acquire(blocking=False):
