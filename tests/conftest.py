@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.sql",
     "tests.support.aws",
     "tests.support.aws_contracts",
+    "tests.support.lambda_events",
 ]

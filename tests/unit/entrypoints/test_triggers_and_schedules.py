@@ -1,0 +1,143 @@
+"""The Cognito trigger, the schedules, and the runtime that runs every handler."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from filestore.app import FileStore
+from filestore.domain.commands import Actor, RegisterUser
+from filestore.domain.errors import ServiceUnavailable
+from filestore.entrypoints import cognito, schedules, websocket_api
+from filestore.entrypoints.runtime import Runtime, await_sync, run_sync, runtime
+from tests.support.lambda_events import LambdaContext, load_event
+
+NEW_USER = Actor(sub="7d8ca528-4931-4254-9273-ea5ee853f271", email="alice@example.com")
+
+
+def test_post_confirmation_registers_the_user_and_returns_the_event(store: FileStore) -> None:
+    event = load_event("cognito_post_confirmation")
+    assert cognito.post_confirmation(event, LambdaContext()) == load_event(
+        "cognito_post_confirmation"
+    )
+    assert cognito.post_confirmation(event, LambdaContext()) == event  # idempotent
+    user = runtime.run(store.me(NEW_USER))
+    assert [e.type for e in store.memory_publisher.published].count("user.registered") == 1
+    assert user.email == "alice@example.com"
+
+
+def test_post_confirmation_returns_the_event_when_the_database_fails(store: FileStore) -> None:
+    async def resuming(command: Any, services: Any) -> Any:
+        raise ServiceUnavailable("database resuming")
+
+    store.bus.command_handlers[RegisterUser] = resuming
+    event = load_event("cognito_post_confirmation")
+    assert cognito.post_confirmation(event, LambdaContext()) == event
+
+
+def test_post_confirmation_gives_up_within_its_budget(store: FileStore) -> None:
+    async def hanging(command: Any, services: Any) -> Any:
+        await asyncio.Event().wait()  # never answers
+
+    store.bus.command_handlers[RegisterUser] = hanging
+    event = load_event("cognito_post_confirmation")
+    result = runtime.run(cognito.handle(event, LambdaContext(), budget_seconds=0.01))
+    assert result == event
+
+
+def test_post_confirmation_survives_a_broken_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(settings: Any) -> Any:
+        raise RuntimeError("database adapter 'dataapi' is not available")
+
+    monkeypatch.setattr(runtime, "_factory", broken)
+    runtime.set_bus(None)
+    event = load_event("cognito_post_confirmation")
+    assert cognito.post_confirmation(event, LambdaContext()) == event
+
+
+def test_relay_publishes_until_the_outbox_is_empty(store: FileStore) -> None:
+    store.services.publisher.fail_next = 5  # type: ignore[union-attr]
+    for i in range(5):
+        runtime.run(store.me(Actor(sub=f"s{i}", email=f"{i}@example.com")))
+    assert store.memory_publisher.published == []
+    result = runtime.run(schedules.handle_relay({}, LambdaContext(), batch_size=2))
+    assert result == {"published": 5}
+    assert len(store.memory_publisher.published) == 5
+    assert schedules.relay_handler(load_event("scheduled_event"), LambdaContext()) == {
+        "published": 0
+    }
+
+
+def test_relay_stops_when_time_is_nearly_up(store: FileStore) -> None:
+    store.services.publisher.fail_next = 5  # type: ignore[union-attr]
+    for i in range(5):
+        runtime.run(store.me(Actor(sub=f"s{i}", email=f"{i}@example.com")))
+    short = LambdaContext(remaining_ms=schedules.RELAY_RESERVE_MS - 1)
+    assert runtime.run(schedules.handle_relay({}, short, batch_size=2)) == {"published": 2}
+
+
+def test_sweep_reports(store: FileStore) -> None:
+    result = schedules.sweep_handler(load_event("scheduled_event"), LambdaContext())
+    assert result == {"completed": 0, "failed": 0, "expired": 0, "connections_removed": 0}
+
+
+# --- the runtime ---------------------------------------------------------------------------------
+
+
+def test_sync_handlers_reuse_one_loop_across_invocations(store: FileStore) -> None:
+    loops = []
+
+    async def record_loop(command: Any, services: Any) -> None:
+        loops.append(asyncio.get_running_loop())
+
+    store.bus.command_handlers[RegisterUser] = record_loop
+    for _ in range(3):
+        cognito.post_confirmation(load_event("cognito_post_confirmation"), LambdaContext())
+        websocket_api.handler(load_event("websocket_message"), LambdaContext())
+    assert len(loops) == 3
+    assert len(set(map(id, loops))) == 1
+    assert loops[0] is runtime.loop()
+    assert not loops[0].is_closed()
+
+
+def test_bus_is_built_once_per_environment() -> None:
+    built: list[object] = []
+
+    def factory(settings: Any) -> Any:
+        bus = FileStore.in_memory().bus
+        built.append(bus)
+        return bus
+
+    env = Runtime(factory)
+    assert env.bus() is env.bus()
+    assert len(built) == 1
+
+
+async def test_sync_handler_refuses_to_block_a_running_loop(store: FileStore) -> None:
+    with pytest.raises(RuntimeError, match="await its async core"):
+        websocket_api.handler(load_event("websocket_message"), LambdaContext())
+
+
+async def test_run_sync_lets_sync_code_await_on_the_running_loop() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def double(x: int) -> int:
+        await asyncio.sleep(0)
+        assert asyncio.get_running_loop() is loop
+        return 2 * x
+
+    async def fail() -> None:
+        raise ValueError("boom")
+
+    def sync_code(x: int) -> int:
+        with pytest.raises(ValueError, match="boom"):  # raised inside the sync code
+            await_sync(fail())
+        return await_sync(double(x)) + 1
+
+    assert await run_sync(sync_code, 20) == 41
+    with pytest.raises(RuntimeError, match="outside run_sync"):
+        await_sync(double(1))

@@ -1,0 +1,170 @@
+"""The WebSocket routes and the REQUEST authorizer, with hand-written API Gateway events."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from filestore.app import FileStore
+from filestore.domain.commands import Actor
+from filestore.entrypoints import websocket_api
+from filestore.entrypoints.auth import StaticKeys, TokenVerifier
+from filestore.entrypoints.runtime import runtime
+from tests.support.lambda_events import LambdaContext, load_event
+
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE1"
+CLIENT_ID = "4example1clientid2abc3def4"
+
+
+def test_connect_registers_the_connection_and_disconnect_forgets_it(store: FileStore) -> None:
+    connect = load_event("websocket_connect")
+    assert websocket_api.handler(connect, LambdaContext()) == {"statusCode": 200}
+    actor = Actor(sub="7d8ca528-4931-4254-9273-ea5ee853f271", email="alice@example.com")
+    user = runtime.run(store.me(actor))
+
+    async def connections() -> list[str]:
+        async with store.services.uow() as uow:
+            return [c.id for c in await uow.connections.list_for_user(user.id)]
+
+    assert runtime.run(connections()) == ["TWegAdtZhvcCEBQ="]
+    disconnect = load_event("websocket_disconnect")
+    assert websocket_api.handler(disconnect, LambdaContext()) == {"statusCode": 200}
+    assert runtime.run(connections()) == []
+
+
+def test_connect_without_an_authorized_identity_is_refused(store: FileStore) -> None:
+    connect = load_event("websocket_connect")
+    del connect["requestContext"]["authorizer"]
+    assert websocket_api.handler(connect, LambdaContext()) == {"statusCode": 401}
+
+
+def test_ping_gets_pong_and_anything_else_a_clear_error(store: FileStore) -> None:
+    message = load_event("websocket_message")
+    assert websocket_api.handler(message, LambdaContext()) == {
+        "statusCode": 200,
+        "body": json.dumps({"type": "pong"}),
+    }
+    for body in ['{"action": "dance"}', "not json", "[" * 100_000]:
+        message["body"] = body
+        answer = json.loads(websocket_api.handler(message, LambdaContext())["body"])
+        assert answer["type"] == "error"
+        assert "ping" in answer["message"]
+
+
+# --- the authorizer -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signing_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def verifier(signing_key: rsa.RSAPrivateKey) -> Iterator[TokenVerifier]:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
+    jwks = {"keys": [{**jwk, "kid": "key-1", "alg": "RS256", "use": "sig"}]}
+    verifier = TokenVerifier(issuer=ISSUER, audience=CLIENT_ID, keys=StaticKeys(jwks))
+    websocket_api.set_token_verifier(verifier)
+    yield verifier
+    websocket_api.set_token_verifier(None)
+
+
+def id_token(key: Any, *, kid: str = "key-1", alg: str = "RS256", **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": "7d8ca528-4931-4254-9273-ea5ee853f271",
+        "email": "alice@example.com",
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "token_use": "id",
+        "iat": now,
+        "auth_time": now,
+        "exp": now + 3600,
+    }
+    claims.update(overrides)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+
+
+def authorize(token: str | None) -> dict[str, Any]:
+    event = load_event("websocket_authorizer")
+    if token is None:
+        del event["queryStringParameters"]
+    else:
+        event["queryStringParameters"]["token"] = token
+    return websocket_api.authorizer(event, LambdaContext())
+
+
+ROUTE_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/$connect"
+
+
+def test_a_valid_token_is_allowed_with_the_identity_as_context(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    policy = authorize(id_token(signing_key))
+    assert policy["principalId"] == "7d8ca528-4931-4254-9273-ea5ee853f271"
+    assert policy["policyDocument"]["Statement"] == [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ROUTE_ARN}
+    ]
+    assert policy["context"] == {
+        "sub": "7d8ca528-4931-4254-9273-ea5ee853f271",
+        "email": "alice@example.com",
+    }
+
+
+def _tampered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(jwt.utils.base64url_decode(payload))
+    claims["sub"] = "mallory"
+    forged = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    return f"{header}.{forged}.{signature}"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda k: id_token(k, exp=int(time.time()) - 60), id="expired"),
+        pytest.param(lambda k: id_token(k, iss="https://evil.example.com"), id="wrong-issuer"),
+        pytest.param(lambda k: id_token(k, aud="another-client"), id="wrong-audience"),
+        pytest.param(lambda k: id_token(k, token_use="access"), id="access-token"),
+        pytest.param(lambda k: id_token(k, email=None), id="no-email"),
+        pytest.param(lambda k: _tampered(id_token(k)), id="tampered"),
+        pytest.param(lambda k: id_token(k, kid="key-2"), id="unknown-kid"),
+        pytest.param(
+            lambda k: id_token(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+            id="signed-by-another-key",
+        ),
+        pytest.param(
+            lambda k: id_token("a-shared-secret-of-32-bytes-long!", alg="HS256"), id="hs256"
+        ),
+        pytest.param(lambda k: "not.a.jwt", id="garbage"),
+    ],
+)
+def test_bad_tokens_are_denied(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey, make: Any
+) -> None:
+    policy = authorize(make(signing_key))
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert "context" not in policy
+
+
+def test_no_token_is_unauthorized(verifier: TokenVerifier) -> None:
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(None)
+
+
+def test_unconfigured_authorizer_denies(monkeypatch: pytest.MonkeyPatch) -> None:
+    websocket_api.set_token_verifier(None)
+    runtime.set_settings(None)
+    monkeypatch.delenv("FILESTORE_COGNITO_ISSUER", raising=False)
+    try:
+        policy = authorize("some.token.value")
+    finally:
+        runtime.set_settings(None)
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
