@@ -1,3 +1,3 @@
 """Shared test configuration. Service fixtures live in `tests/support/`."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.support.filesystem_blobs"]
