@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
+from filestore.adapters.http_headers import content_disposition
 from filestore.domain.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -557,12 +558,6 @@ def _etag(data: bytes) -> str:
 
 def _grant_id(url: str) -> str:
     return parse_qs(urlsplit(url).query).get("grant", [""])[0]
-
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with the file name, RFC 6266: an ASCII fallback plus RFC 5987 `filename*`."""
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # --- messages out ------------------------------------------------------------------------------

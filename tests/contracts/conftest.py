@@ -28,6 +28,12 @@ PUBLISHER_ADAPTERS = ["memory"]
 EMAIL_ADAPTERS = ["memory"]
 REALTIME_ADAPTERS = ["memory"]
 
+# AWS adapters (fixtures in tests/support/aws_contracts.py)
+BLOB_ADAPTERS += ["s3"]
+PUBLISHER_ADAPTERS += ["sns"]
+EMAIL_ADAPTERS += ["ses"]
+REALTIME_ADAPTERS += ["apigateway"]
+
 
 @pytest.fixture(params=UOW_ADAPTERS)
 def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
