@@ -22,6 +22,44 @@ def _not_configured(port: str, choice: str) -> Any:
     raise RuntimeError(f"{port} adapter {choice!r} is not available in this build of filestore")
 
 
+def _filesystem_blobs(settings: Settings, clock: Any) -> Any:
+    from filestore.adapters.filesystem import FilesystemBlobStore
+
+    return FilesystemBlobStore.in_data_dir(
+        settings.data_dir, base_url=f"{settings.public_url}/_blobs", clock=clock
+    )
+
+
+def _aws_client(settings: Settings, service: str) -> Any:
+    from filestore.adapters import aws
+
+    return aws.client(service, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+
+
+def _s3_blobs(settings: Settings) -> Any:
+    from filestore.adapters.s3 import S3BlobStore
+
+    return S3BlobStore(_aws_client(settings, "s3"), settings.bucket or "")
+
+
+def _sns_publisher(settings: Settings) -> Any:
+    from filestore.adapters.sns import SnsEventPublisher
+
+    return SnsEventPublisher(_aws_client(settings, "sns"), settings.topic_arn or "")
+
+
+def _ses_sender(settings: Settings) -> Any:
+    from filestore.adapters.ses import SesEmailSender
+
+    return SesEmailSender(_aws_client(settings, "ses"), settings.email_sender or "")
+
+
+def _sql_uow_factory(settings: Settings) -> Any:
+    from filestore.adapters.sql.alchemy import sql_uow_factory
+
+    return sql_uow_factory(settings.database_url)
+
+
 def _event_handlers(settings: Settings) -> EventHandlers:
     return NOTIFY_IN_PROCESS if settings.in_process_notifications else {}
 
@@ -40,24 +78,24 @@ class Container(containers.DeclarativeContainer):
     uow_factory = providers.Selector(
         providers.Callable(lambda s: s.database, settings),
         memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, memory_database),
-        sql=providers.Singleton(_not_configured, "database", "sql"),
+        sql=providers.Singleton(_sql_uow_factory, settings),
         dataapi=providers.Singleton(_not_configured, "database", "dataapi"),
     )
     blobs = providers.Selector(
         providers.Callable(lambda s: s.blob_store, settings),
         memory=providers.Singleton(memory.MemoryBlobStore, clock),
-        s3=providers.Singleton(_not_configured, "blob store", "s3"),
-        filesystem=providers.Singleton(_not_configured, "blob store", "filesystem"),
+        s3=providers.Singleton(_s3_blobs, settings),
+        filesystem=providers.Singleton(_filesystem_blobs, settings, clock),
     )
     publisher = providers.Selector(
         providers.Callable(lambda s: s.events, settings),
         memory=providers.Singleton(memory.MemoryEventPublisher),
-        sns=providers.Singleton(_not_configured, "events", "sns"),
+        sns=providers.Singleton(_sns_publisher, settings),
     )
     email = providers.Selector(
         providers.Callable(lambda s: s.email, settings),
         memory=providers.Singleton(memory.MemoryEmailSender),
-        ses=providers.Singleton(_not_configured, "email", "ses"),
+        ses=providers.Singleton(_ses_sender, settings),
     )
     realtime = providers.Selector(
         providers.Callable(lambda s: s.realtime, settings),

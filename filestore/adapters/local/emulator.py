@@ -8,6 +8,7 @@ Every call is idempotent, so a restart finds the same resources.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -46,6 +47,7 @@ class LocalAws:
     topic_arn: str
     queues: dict[str, Queue]
     sender: str = SENDER
+    bucket: str | None = None
     moto: Any = field(default=None, repr=False)
 
     def stop(self) -> None:
@@ -82,9 +84,18 @@ def client(service: str, endpoint_url: str, region: str = REGION) -> Any:
 
 
 def provision(
-    endpoint_url: str, *, prefix: str = "filestore-local", region: str = REGION, moto: Any = None
+    endpoint_url: str,
+    *,
+    prefix: str = "filestore-local",
+    region: str = REGION,
+    moto: Any = None,
+    with_bucket: bool = False,
 ) -> LocalAws:
-    """Create (or find) the topic, queues, DLQs, subscriptions and the SES sender identity."""
+    """Create (or find) the topic, queues, DLQs, subscriptions and the SES sender identity.
+
+    `with_bucket` also makes the uploads bucket, notifying the S3-events queue of every object
+    created under `u/`, as the template's bucket does (for an emulator that has S3).
+    """
     use_local_credentials()
     sns, sqs, ses = (client(s, endpoint_url, region) for s in ("sns", "sqs", "ses"))
     topic_arn = sns.create_topic(Name=f"{prefix}-events")["TopicArn"]
@@ -105,7 +116,25 @@ def provision(
         if types is not None:
             _subscribe(sns, topic_arn, arn, types)
     ses.verify_email_identity(EmailAddress=SENDER)
-    return LocalAws(endpoint_url, region, topic_arn, queues, SENDER, moto)
+    bucket = None
+    if with_bucket:
+        bucket = f"{prefix}-uploads"
+        s3 = client("s3", endpoint_url, region)
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queues["s3-events"].arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "u/"}]}},
+                    }
+                ]
+            },
+        )
+    return LocalAws(endpoint_url, region, topic_arn, queues, SENDER, bucket, moto)
 
 
 def _arn(sqs: Any, url: str) -> str:
