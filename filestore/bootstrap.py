@@ -60,6 +60,12 @@ def _sql_uow_factory(settings: Settings) -> Any:
     return sql_uow_factory(settings.database_url)
 
 
+def _dataapi_uow_factory(settings: Settings) -> Any:
+    from filestore.adapters.dataapi.database import dataapi_uow_factory
+
+    return dataapi_uow_factory(settings)
+
+
 def _event_handlers(settings: Settings) -> EventHandlers:
     return NOTIFY_IN_PROCESS if settings.in_process_notifications else {}
 
@@ -79,7 +85,7 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda s: s.database, settings),
         memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, memory_database),
         sql=providers.Singleton(_sql_uow_factory, settings),
-        dataapi=providers.Singleton(_not_configured, "database", "dataapi"),
+        dataapi=providers.Singleton(_dataapi_uow_factory, settings),
     )
     blobs = providers.Selector(
         providers.Callable(lambda s: s.blob_store, settings),

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     dataapi_resource_arn: str | None = None
     dataapi_secret_arn: str | None = None
     dataapi_database: str | None = None
+    # How long a Data API call keeps retrying while Aurora resumes from auto-pause, then 503.
+    dataapi_retry_seconds: float = Field(default=20.0, ge=0)
 
     # blobs
     blob_store: Literal["memory", "s3", "filesystem"] = "memory"

@@ -1,5 +1,5 @@
 """Shared test configuration. Service fixtures live in `tests/support/`."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.support.mysql", "tests.support.sql"]
 pytest_plugins += ["tests.support.aws", "tests.support.aws_contracts"]
 pytest_plugins += ["tests.support.filesystem_blobs"]

@@ -22,7 +22,7 @@ from tests.contracts.harness import (
     RealtimeHarness,
 )
 
-UOW_ADAPTERS = ["memory"]
+UOW_ADAPTERS = ["memory", "sqlite", "mysql", "dataapi"]
 BLOB_ADAPTERS = ["memory", "filesystem"]
 PUBLISHER_ADAPTERS = ["memory"]
 EMAIL_ADAPTERS = ["memory"]

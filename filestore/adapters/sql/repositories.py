@@ -1,0 +1,412 @@
+"""The repositories, written once as SQL text over an `Executor` (MySQL and SQLite alike).
+
+Public ids (UUIDv7 text) are what the domain sees; the auto-increment `id` columns join the
+tables and never leave the database. Datetimes are stored as naive UTC with microseconds.
+Optimistic concurrency: `UPDATE … WHERE public_id = :id AND version = :version`; no row changed
+means someone saved first (`ConcurrencyConflict`).
+
+The few differences between dialects are spelled out where they occur: `FOR UPDATE SKIP
+LOCKED` for the outbox relay and `INSERT IGNORE` / `INSERT OR IGNORE` (MySQL, SQLite).
+
+Every value is a bound parameter. The f-strings only join fixed fragments of this module
+(column lists, placeholder names, a locking clause), never data: hence the `noqa: S608`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from filestore.adapters.sql.executor import (
+    Dialect,
+    Executor,
+    Params,
+    Row,
+    in_list,
+    to_datetime,
+    to_datetime_or_none,
+    to_db_time,
+    to_db_time_or_none,
+)
+from filestore.domain.errors import ConcurrencyConflict, NotFound
+from filestore.domain.events import Event, parse_event
+from filestore.domain.model import Aggregate, Connection, Share, Upload, UploadStatus, User
+from filestore.domain.ports import ListPosition, OutboxEntry
+
+_INSERT_IGNORE: dict[Dialect, str] = {"mysql": "INSERT IGNORE", "sqlite": "INSERT OR IGNORE"}
+
+
+def _changed_one(count: int, what: str) -> None:
+    if count != 1:
+        raise ConcurrencyConflict(f"The {what} was changed by someone else; try again.")
+
+
+# --- users -------------------------------------------------------------------------------------
+
+_USER_COLUMNS = "public_id, sub, email, quota_bytes, created_at, notify_email, used_bytes, version"
+
+
+def _user(row: Row) -> User:
+    return User(
+        id=row[0],
+        sub=row[1],
+        email=row[2],
+        quota_bytes=int(row[3]),
+        created_at=to_datetime(row[4]),
+        notify_email=bool(row[5]),
+        used_bytes=int(row[6]),
+        version=int(row[7]),
+    )
+
+
+class SqlUserRepository:
+    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+        self._db, self._seen = executor, seen
+
+    async def _one(self, where: str, params: Params) -> User | None:
+        rows = await self._db.fetch(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", params)  # noqa: S608
+        return _user(rows[0]) if rows else None
+
+    async def get(self, user_id: str) -> User | None:
+        return await self._one("public_id = :id", {"id": user_id})
+
+    async def get_by_sub(self, sub: str) -> User | None:
+        return await self._one("sub = :sub", {"sub": sub})
+
+    async def add(self, user: User) -> None:
+        await self._db.execute(
+            f"INSERT INTO users ({_USER_COLUMNS}) VALUES (:id, :sub, :email, :quota_bytes,"  # noqa: S608
+            " :created_at, :notify_email, :used_bytes, 1)",
+            {
+                "id": user.id,
+                "sub": user.sub,
+                "email": user.email,
+                "quota_bytes": user.quota_bytes,
+                "created_at": to_db_time(user.created_at),
+                "notify_email": user.notify_email,
+                "used_bytes": user.used_bytes,
+            },
+        )
+        user.version = 1
+        self._seen.append(user)
+
+    async def update(self, user: User) -> None:
+        count = await self._db.execute(
+            "UPDATE users SET email = :email, quota_bytes = :quota_bytes,"
+            " notify_email = :notify_email, used_bytes = :used_bytes, version = version + 1"
+            " WHERE public_id = :id AND version = :version",
+            {
+                "id": user.id,
+                "email": user.email,
+                "quota_bytes": user.quota_bytes,
+                "notify_email": user.notify_email,
+                "used_bytes": user.used_bytes,
+                "version": user.version,
+            },
+        )
+        _changed_one(count, "user")
+        user.version += 1
+        self._seen.append(user)
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+_UPLOAD_SELECT = (
+    "SELECT u.public_id, o.public_id, u.name, u.size, u.content_type, u.object_key,"
+    " u.created_at, u.expires_at, u.sha256, u.status, u.stored_at, u.multipart_id,"
+    " u.part_size, u.version FROM uploads u JOIN users o ON o.id = u.user_id"
+)
+
+
+def _upload(row: Row) -> Upload:
+    return Upload(
+        id=row[0],
+        owner_id=row[1],
+        name=row[2],
+        size=int(row[3]),
+        content_type=row[4],
+        object_key=row[5],
+        created_at=to_datetime(row[6]),
+        expires_at=to_datetime(row[7]),
+        sha256=row[8],
+        status=UploadStatus(row[9]),
+        stored_at=to_datetime_or_none(row[10]),
+        multipart_id=row[11],
+        part_size=None if row[12] is None else int(row[12]),
+        version=int(row[13]),
+    )
+
+
+def _upload_values(upload: Upload) -> dict[str, Any]:
+    return {
+        "name": upload.name,
+        "size": upload.size,
+        "content_type": upload.content_type,
+        "expires_at": to_db_time(upload.expires_at),
+        "sha256": upload.sha256,
+        "status": upload.status.value,
+        "stored_at": to_db_time_or_none(upload.stored_at),
+        "multipart_id": upload.multipart_id,
+        "part_size": upload.part_size,
+    }
+
+
+class SqlUploadRepository:
+    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+        self._db, self._seen = executor, seen
+
+    async def _one(self, where: str, params: Params) -> Upload | None:
+        rows = await self._db.fetch(f"{_UPLOAD_SELECT} WHERE {where}", params)
+        return _upload(rows[0]) if rows else None
+
+    async def get(self, upload_id: str) -> Upload | None:
+        return await self._one("u.public_id = :id", {"id": upload_id})
+
+    async def get_by_object_key(self, object_key: str) -> Upload | None:
+        return await self._one("u.object_key = :object_key", {"object_key": object_key})
+
+    async def add(self, upload: Upload) -> None:
+        count = await self._db.execute(
+            "INSERT INTO uploads (public_id, user_id, object_key, created_at, name, size,"
+            " content_type, expires_at, sha256, status, stored_at, multipart_id, part_size,"
+            " version) SELECT :id, o.id, :object_key, :created_at, :name, :size,"
+            " :content_type, :expires_at, :sha256, :status, :stored_at, :multipart_id,"
+            " :part_size, 1 FROM users o WHERE o.public_id = :owner_id",
+            {
+                "id": upload.id,
+                "owner_id": upload.owner_id,
+                "object_key": upload.object_key,
+                "created_at": to_db_time(upload.created_at),
+                **_upload_values(upload),
+            },
+        )
+        if count != 1:
+            raise NotFound("The owner of this upload does not exist.")
+        upload.version = 1
+        self._seen.append(upload)
+
+    async def update(self, upload: Upload) -> None:
+        count = await self._db.execute(
+            "UPDATE uploads SET name = :name, size = :size, content_type = :content_type,"
+            " expires_at = :expires_at, sha256 = :sha256, status = :status,"
+            " stored_at = :stored_at, multipart_id = :multipart_id, part_size = :part_size,"
+            " version = version + 1 WHERE public_id = :id AND version = :version",
+            {"id": upload.id, "version": upload.version, **_upload_values(upload)},
+        )
+        _changed_one(count, "upload")
+        upload.version += 1
+        self._seen.append(upload)
+
+    async def list_stored(
+        self, owner_id: str, limit: int, after: ListPosition | None = None
+    ) -> list[Upload]:
+        # Keyset pagination on the index (user_id, status, created_at, public_id). The
+        # redundant `u.created_at <= :at` gives the optimizer a plain range on the index to
+        # start from; the OR decides the ties on created_at by id.
+        params: dict[str, Any] = {
+            "owner_id": owner_id,
+            "status": UploadStatus.STORED.value,
+            "limit": limit,
+        }
+        keyset = ""
+        if after is not None:
+            keyset = " AND u.created_at <= :at AND (u.created_at < :at OR u.public_id < :after_id)"
+            params |= {"at": to_db_time(after.created_at), "after_id": after.id}
+        rows = await self._db.fetch(
+            f"{_UPLOAD_SELECT} WHERE o.public_id = :owner_id AND u.status = :status{keyset}"
+            " ORDER BY u.created_at DESC, u.public_id DESC LIMIT :limit",
+            params,
+        )
+        return [_upload(row) for row in rows]
+
+    async def list_pending(self, created_before: datetime, limit: int) -> list[Upload]:
+        rows = await self._db.fetch(
+            f"{_UPLOAD_SELECT} WHERE u.status = :status AND u.created_at < :before"
+            " ORDER BY u.created_at, u.public_id LIMIT :limit",
+            {
+                "status": UploadStatus.PENDING.value,
+                "before": to_db_time(created_before),
+                "limit": limit,
+            },
+        )
+        return [_upload(row) for row in rows]
+
+
+# --- shares ------------------------------------------------------------------------------------
+
+_SHARE_SELECT = (
+    "SELECT s.token, u.public_id, o.public_id, s.created_at, s.expires_at, s.revoked_at,"
+    " s.version FROM shares s JOIN uploads u ON u.id = s.upload_id"
+    " JOIN users o ON o.id = u.user_id"
+)
+
+
+def _share(row: Row) -> Share:
+    return Share(
+        token=row[0],
+        upload_id=row[1],
+        owner_id=row[2],
+        created_at=to_datetime(row[3]),
+        expires_at=to_datetime(row[4]),
+        revoked_at=to_datetime_or_none(row[5]),
+        version=int(row[6]),
+    )
+
+
+class SqlShareRepository:
+    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+        self._db, self._seen = executor, seen
+
+    async def get(self, token: str) -> Share | None:
+        rows = await self._db.fetch(f"{_SHARE_SELECT} WHERE s.token = :token", {"token": token})
+        return _share(rows[0]) if rows else None
+
+    async def add(self, share: Share) -> None:
+        count = await self._db.execute(
+            "INSERT INTO shares (token, upload_id, created_at, expires_at, revoked_at, version)"
+            " SELECT :token, u.id, :created_at, :expires_at, :revoked_at, 1"
+            " FROM uploads u WHERE u.public_id = :upload_id",
+            {
+                "token": share.token,
+                "upload_id": share.upload_id,
+                "created_at": to_db_time(share.created_at),
+                "expires_at": to_db_time(share.expires_at),
+                "revoked_at": to_db_time_or_none(share.revoked_at),
+            },
+        )
+        if count != 1:
+            raise NotFound("The upload of this share does not exist.")
+        share.version = 1
+        self._seen.append(share)
+
+    async def update(self, share: Share) -> None:
+        count = await self._db.execute(
+            "UPDATE shares SET expires_at = :expires_at, revoked_at = :revoked_at,"
+            " version = version + 1 WHERE token = :token AND version = :version",
+            {
+                "token": share.token,
+                "expires_at": to_db_time(share.expires_at),
+                "revoked_at": to_db_time_or_none(share.revoked_at),
+                "version": share.version,
+            },
+        )
+        _changed_one(count, "share")
+        share.version += 1
+        self._seen.append(share)
+
+    async def list_live(self, upload_id: str, now: datetime) -> list[Share]:
+        rows = await self._db.fetch(
+            f"{_SHARE_SELECT} WHERE u.public_id = :upload_id AND s.revoked_at IS NULL"
+            " AND s.expires_at > :now ORDER BY s.expires_at, s.token",
+            {"upload_id": upload_id, "now": to_db_time(now)},
+        )
+        return [_share(row) for row in rows]
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+class SqlConnectionRepository:
+    def __init__(self, executor: Executor) -> None:
+        self._db = executor
+
+    async def add(self, connection: Connection) -> None:
+        # REPLACE: a reconnect may reuse an id (MySQL and SQLite both know it).
+        await self._db.execute(
+            "REPLACE INTO connections (id, user_id, connected_at)"
+            " SELECT :id, o.id, :connected_at FROM users o WHERE o.public_id = :user_id",
+            {
+                "id": connection.id,
+                "user_id": connection.user_id,
+                "connected_at": to_db_time(connection.connected_at),
+            },
+        )
+
+    async def remove(self, connection_id: str) -> None:
+        await self._db.execute("DELETE FROM connections WHERE id = :id", {"id": connection_id})
+
+    async def list_for_user(self, user_id: str) -> list[Connection]:
+        rows = await self._db.fetch(
+            "SELECT c.id, o.public_id, c.connected_at FROM connections c"
+            " JOIN users o ON o.id = c.user_id WHERE o.public_id = :user_id"
+            " ORDER BY c.connected_at, c.id",
+            {"user_id": user_id},
+        )
+        return [Connection(row[0], row[1], to_datetime(row[2])) for row in rows]
+
+    async def remove_connected_before(self, cutoff: datetime) -> int:
+        return await self._db.execute(
+            "DELETE FROM connections WHERE connected_at < :cutoff",
+            {"cutoff": to_db_time(cutoff)},
+        )
+
+
+# --- outbox and idempotency --------------------------------------------------------------------
+
+
+class SqlOutbox:
+    def __init__(self, executor: Executor) -> None:
+        self._db = executor
+
+    async def add(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        await self._db.execute_many(
+            "INSERT INTO outbox (event_id, event_type, user_id, occurred_at, envelope)"
+            " VALUES (:event_id, :event_type, :user_id, :occurred_at, :envelope)",
+            [
+                {
+                    "event_id": event.id,
+                    "event_type": event.type,
+                    "user_id": event.user_id,
+                    "occurred_at": to_db_time(event.occurred_at),
+                    "envelope": json.dumps(event.envelope(), ensure_ascii=False),
+                }
+                for event in events
+            ],
+        )
+
+    async def pending(self, limit: int) -> list[OutboxEntry]:
+        # On MySQL, rows another relay holds are skipped rather than waited for, so two relays
+        # never publish the same rows at once. SQLite has one writer at a time: a second relay
+        # that read the same rows fails to mark them (ConcurrencyConflict) and rolls back.
+        lock = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "mysql" else ""
+        rows = await self._db.fetch(
+            "SELECT position, envelope FROM outbox WHERE published_at IS NULL"  # noqa: S608
+            f" ORDER BY position LIMIT :limit{lock}",
+            {"limit": limit},
+        )
+        return [OutboxEntry(int(row[0]), parse_event(json.loads(row[1]))) for row in rows]
+
+    async def mark_published(self, event_ids: Sequence[str], now: datetime) -> None:
+        if not event_ids:
+            return
+        placeholders, params = in_list("event", list(event_ids))
+        await self._db.execute(
+            f"UPDATE outbox SET published_at = :now WHERE event_id IN ({placeholders})"  # noqa: S608
+            " AND published_at IS NULL",
+            {"now": to_db_time(now), **params},
+        )
+
+
+class SqlProcessedEvents:
+    def __init__(self, executor: Executor) -> None:
+        self._db = executor
+
+    async def add(self, consumer: str, event_id: str, now: datetime) -> bool:
+        # A concurrent insert of the same key waits for the other transaction, then is ignored.
+        count = await self._db.execute(
+            f"{_INSERT_IGNORE[self._db.dialect]} INTO processed_events"
+            " (consumer, event_id, processed_at) VALUES (:consumer, :event_id, :now)",
+            {"consumer": consumer, "event_id": event_id, "now": to_db_time(now)},
+        )
+        return count == 1
+
+    async def contains(self, consumer: str, event_id: str) -> bool:
+        rows = await self._db.fetch(
+            "SELECT 1 FROM processed_events WHERE consumer = :consumer AND event_id = :event_id",
+            {"consumer": consumer, "event_id": event_id},
+        )
+        return bool(rows)
