@@ -217,7 +217,10 @@ class LocalServer:
 
         container.email.override(providers.Object(LoggedEmailSender(container.email())))
         self.container = container
-        self.functions = lambda_functions(container.bus())
+        try:
+            self.functions = lambda_functions(container.bus())
+        except ImportError as error:
+            raise StartupError(f"this build lacks the Lambda handlers: {error}") from error
 
     async def _object_created(self, notification: dict[str, Any]) -> None:
         """S3's bucket notification: `ObjectCreated` under `u/` goes to the S3-events queue."""
