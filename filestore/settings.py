@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     cognito_issuer: str | None = None
     cognito_client_id: str | None = None
+    # Browser origins allowed to call the HTTP API (comma-separated; "*" for any).
+    cors_origins: str = "*"
 
     # limits
     multipart_threshold: int = Field(default=100 * MiB, gt=0)

@@ -1,0 +1,408 @@
+"""The HTTP API (API Gateway HTTP API, payload v2) on Powertools' `APIGatewayHttpResolver`.
+
+Each route translates: request → one command → `bus.handle` → response model. Errors are mapped
+to statuses once, by the exception handlers at the bottom, to the body `{"message", "details"?}`.
+The caller's identity is the JWT authorizer's verified claims (`sub`, `email`) in
+`requestContext.authorizer.jwt.claims`; the local server puts its own verified claims there.
+
+How a synchronous route awaits the async bus: `resolve` is synchronous, and the bus must run on
+the execution environment's kept loop (its pooled connections live there). The async core runs
+`app.resolve` under `runtime.run_sync`, in a greenlet on the loop's own thread; a route's
+`await_sync(bus.handle(...))` switches back to the core, which awaits the command on the loop and
+switches back with the result (or raises the domain error inside the route, where the exception
+handlers see it). No thread hop and no second loop per request (a thread hop cost ~40 times more
+per request here), and the loop stays free for other tasks while a command waits on I/O. We do
+not use `resolve_async`: it runs each synchronous middleware (the validation ones) in a new
+thread per request and joins it on the loop.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar, cast
+
+from aws_lambda_powertools.event_handler import (
+    APIGatewayHttpResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from filestore import __version__
+from filestore.domain import commands
+from filestore.domain.commands import Actor
+from filestore.domain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    Conflict,
+    FilestoreError,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    TooLarge,
+)
+from filestore.domain.handlers import LIST_LIMIT_MAX
+from filestore.domain.messagebus import MessageBus
+from filestore.domain.ports import CompletedPart
+from filestore.entrypoints.observability import logger, metrics, tracer
+from filestore.entrypoints.runtime import OneAtATime, await_sync, run_sync, runtime
+from filestore.entrypoints.schemas import (
+    CompleteIn,
+    DownloadOut,
+    MultipartUploadOut,
+    PartNumbersIn,
+    PartUrlsOut,
+    PreferencesIn,
+    RenameIn,
+    SharedFileOut,
+    ShareIn,
+    ShareOut,
+    SharesOut,
+    SingleUploadOut,
+    StoredPartsOut,
+    UploadIn,
+    UploadOut,
+    UploadPageOut,
+    UserOut,
+    ticket_out,
+)
+
+
+def _cors() -> CORSConfig:
+    origins = [o.strip() for o in runtime.settings().cors_origins.split(",") if o.strip()]
+    origins = origins or ["*"]
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+
+
+app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
+
+OPENAPI: dict[str, Any] = {
+    "title": "filestore",
+    "version": __version__,
+    "description": (
+        "Upload files straight to S3, list, rename, download, share and delete them. "
+        "Send `Authorization: Bearer <ID token>` (Cognito, or `filestore token` locally)."
+    ),
+    "security_schemes": {
+        "bearer": HTTPBearer(bearerFormat="JWT", description="An ID token of the user pool.")
+    },
+}
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+"""Routes that need a signed-in user; the rest are public."""
+
+app.enable_swagger(path="/docs", compress=True, **OPENAPI)
+
+_ERRORS: dict[int, OpenAPIResponse] = {
+    400: {"description": "Bad input: undecodable or malformed body."},
+    401: {"description": "No valid bearer token."},
+    404: {"description": "No such thing (or not yours)."},
+    422: {"description": "A value breaks a rule."},
+}
+
+
+class Unauthenticated(Exception):
+    """The request carries no verified identity."""
+
+
+def _actor() -> Actor:
+    """Who is asking: the verified JWT claims the authorizer put in the request context."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    sub, email = claims.get("sub"), claims.get("email")
+    if not isinstance(sub, str) or not sub or not isinstance(email, str) or not email:
+        raise Unauthenticated
+    return Actor(sub=sub, email=email)
+
+
+def _call(command: commands.Command) -> Any:
+    """Run one command on the bus, waiting on the core's event loop (see the module doc)."""
+    bus: MessageBus = app.context["bus"]
+    return await_sync(bus.handle(command))
+
+
+def _public_url() -> str:
+    url: str = app.context["public_url"]
+    return url
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+@app.get("/me", security=BEARER, tags=["me"], responses=_ERRORS)
+def get_me() -> UserOut:
+    """Who I am, my quota and my preferences."""
+    return UserOut.of(_call(commands.GetMe(_actor())))
+
+
+@app.patch("/me", security=BEARER, tags=["me"], responses=_ERRORS)
+def patch_me(body: PreferencesIn) -> UserOut:
+    """Change my preferences (e-mail notifications)."""
+    return UserOut.of(_call(commands.UpdatePreferences(_actor(), body.notify_email)))
+
+
+@app.post(
+    "/uploads",
+    status_code=201,
+    security=BEARER,
+    tags=["uploads"],
+    responses={
+        **_ERRORS,
+        201: {"description": "Declared; send the bytes where the answer says."},
+        413: {"description": "Over the size limit or over the quota."},
+    },
+)
+def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
+    """Declare an upload: a presigned POST, or (large files) a multipart plan."""
+    command = commands.RequestUpload(_actor(), body.name, body.size, body.content_type, body.sha256)
+    return ticket_out(_call(command))
+
+
+@app.post("/uploads/<upload_id>/parts", security=BEARER, tags=["uploads"], responses=_ERRORS)
+def sign_parts(upload_id: str, body: PartNumbersIn) -> PartUrlsOut:
+    """Presigned PUT URLs for parts of a multipart upload."""
+    command = commands.SignParts(_actor(), upload_id, tuple(body.part_numbers))
+    return PartUrlsOut.of(_call(command))
+
+
+@app.get("/uploads/<upload_id>/parts", security=BEARER, tags=["uploads"], responses=_ERRORS)
+def list_parts(upload_id: str) -> StoredPartsOut:
+    """The parts that have arrived, to resume an interrupted upload."""
+    return StoredPartsOut.of(_call(commands.ListParts(_actor(), upload_id)))
+
+
+@app.post("/uploads/<upload_id>/complete", security=BEARER, tags=["uploads"], responses=_ERRORS)
+def complete(upload_id: str, body: CompleteIn) -> UploadOut:
+    """Assemble a multipart upload from its parts."""
+    parts = tuple(CompletedPart(p.part_number, p.etag) for p in body.parts)
+    return UploadOut.of(_call(commands.CompleteMultipart(_actor(), upload_id, parts)))
+
+
+@app.get("/uploads", security=BEARER, tags=["uploads"], responses=_ERRORS)
+def list_uploads(
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> UploadPageOut:
+    """My stored files, newest first."""
+    return UploadPageOut.of(_call(commands.ListUploads(_actor(), limit, cursor)))
+
+
+@app.get("/uploads/<upload_id>", security=BEARER, tags=["uploads"], responses=_ERRORS)
+def get_upload(upload_id: str) -> UploadOut:
+    """One of my uploads."""
+    return UploadOut.of(_call(commands.GetUpload(_actor(), upload_id)))
+
+
+@app.get("/uploads/<upload_id>/download", security=BEARER, tags=["uploads"], responses=_ERRORS)
+def download(upload_id: str) -> DownloadOut:
+    """A short-lived link that downloads the file under its name."""
+    return DownloadOut.of(_call(commands.GetDownload(_actor(), upload_id)))
+
+
+@app.patch("/uploads/<upload_id>", security=BEARER, tags=["uploads"], responses=_ERRORS)
+def rename(upload_id: str, body: RenameIn) -> UploadOut:
+    """Rename a file (metadata only)."""
+    return UploadOut.of(_call(commands.RenameUpload(_actor(), upload_id, body.name)))
+
+
+@app.delete(
+    "/uploads/<upload_id>", status_code=204, security=BEARER, tags=["uploads"], responses=_ERRORS
+)
+def delete_upload(upload_id: str) -> Response[None]:
+    """Delete a file, or abort a pending upload. Deleting again is fine."""
+    _call(commands.DeleteUpload(_actor(), upload_id))
+    return Response(status_code=204)
+
+
+@app.post(
+    "/uploads/<upload_id>/shares",
+    status_code=201,
+    security=BEARER,
+    tags=["shares"],
+    responses=_ERRORS,
+)
+def create_share(upload_id: str, body: ShareIn) -> ShareOut:
+    """A link anyone can use to download the file until it expires."""
+    share = _call(commands.CreateShare(_actor(), upload_id, body.expires_in))
+    return ShareOut.of(share, _public_url())
+
+
+@app.get("/uploads/<upload_id>/shares", security=BEARER, tags=["shares"], responses=_ERRORS)
+def list_shares(upload_id: str) -> SharesOut:
+    """The file's live share links."""
+    shares = _call(commands.ListShares(_actor(), upload_id))
+    return SharesOut(items=[ShareOut.of(s, _public_url()) for s in shares])
+
+
+@app.delete("/shares/<token>", status_code=204, security=BEARER, tags=["shares"], responses=_ERRORS)
+def revoke_share(token: str) -> Response[None]:
+    """Revoke one of my share links."""
+    _call(commands.RevokeShare(_actor(), token))
+    return Response(status_code=204)
+
+
+@app.get("/shares/<token>", tags=["shares"], responses={404: _ERRORS[404]})
+def resolve_share(token: str) -> SharedFileOut:
+    """Public: what a share link gives (no sign-in)."""
+    return SharedFileOut.of(_call(commands.ResolveShare(token)))
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    """The OpenAPI document (also at `/docs?format=json`)."""
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=_openapi_json(),
+    )
+
+
+_openapi_cache: list[str] = []
+
+
+def _openapi_json() -> str:
+    if not _openapi_cache:
+        _openapi_cache.append(app.get_openapi_json_schema(**OPENAPI))
+    return _openapi_cache[0]
+
+
+# --- errors, mapped once -----------------------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _on(*kinds: type[Exception]) -> Callable[[F], F]:
+    """`app.exception_handler`, typed."""
+    return cast(Callable[[F], F], app.exception_handler(list(kinds)))
+
+
+def _error(
+    status: int,
+    message: str,
+    details: Sequence[Mapping[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"message": message}
+    if details:
+        body["details"] = list(details)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(headers or {}),
+    )
+
+
+_STATUS: tuple[tuple[type[FilestoreError], int], ...] = (
+    (NotFound, 404),
+    (TooLarge, 413),
+    (InvalidInput, 422),
+    (Conflict, 409),
+    (AlreadyExists, 409),
+    (ConcurrencyConflict, 409),
+)
+
+
+@_on(FilestoreError)
+def _domain_error(error: FilestoreError) -> Response[dict[str, Any]]:
+    if isinstance(error, ServiceUnavailable):
+        logger.warning("service unavailable: %s", error.message)
+        return _error(
+            503,
+            "The service is waking up; try again shortly.",
+            headers={"Retry-After": str(error.retry_after)},
+        )
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            details = error.details if isinstance(error, InvalidInput) else None
+            return _error(status, error.message, details)
+    logger.exception("unmapped domain error")
+    return _error(500, "Something went wrong on our side.")
+
+
+@_on(Unauthenticated)
+def _unauthenticated(_: Unauthenticated) -> Response[dict[str, Any]]:
+    return _error(
+        401,
+        "Sign in: send a valid ID token as 'Authorization: Bearer <token>'.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@_on(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _error(400, "The request body is not valid JSON.")
+    if any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+        # The body as a whole is missing or not an object (`[1]`, `"x"`, `null`).
+        return _error(400, "The request body must be a JSON object.")
+    details = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors
+    ]
+    return _error(422, "The request is not valid; see details.", details)
+
+
+@_on(RequestUnsupportedContentType)
+def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    return _error(400, "Send a JSON body with 'Content-Type: application/json'.")
+
+
+# Last resort for bodies the JSON decoder cannot take: invalid UTF-8 (after base64), invalid
+# base64, nesting deeper than the interpreter's recursion limit. Raised while the request is
+# decoded, before any route runs, so they are the client's doing, never a 500.
+@_on(UnicodeDecodeError, binascii.Error, RecursionError)
+def _undecodable(_: Exception) -> Response[dict[str, Any]]:
+    return _error(400, "The request body could not be decoded; send UTF-8 JSON.")
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[dict[str, Any]]:
+    return _error(404, "No such route.")
+
+
+# --- entrypoints -------------------------------------------------------------------------------
+
+_one_at_a_time = OneAtATime()
+
+
+async def handle(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    bus: MessageBus | None = None,
+    public_url: str | None = None,
+) -> dict[str, Any]:
+    """The async core: one HTTP API v2 event in, one API Gateway response out."""
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    if request_id:
+        logger.set_correlation_id(request_id)
+    bus = bus or runtime.bus()
+    # Powertools keeps the request in class attributes: one request in the resolver at a time.
+    async with _one_at_a_time():
+        app.context.update(bus=bus, public_url=public_url or runtime.settings().public_url)
+        response: dict[str, Any] = await run_sync(app.resolve, event, context)
+    return response
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The Lambda handler (`filestore.entrypoints.http_api.handler`)."""
+    return runtime.run(handle(event, context))

@@ -1,0 +1,97 @@
+"""The notification queue consumers: e-mail (`NotifyByEmail`) and realtime (`NotifyRealtime`).
+
+Each queue is subscribed to the events topic with raw delivery off, so an SQS body is SNS's
+notification JSON (`{"Type": "Notification", "Message": "<our envelope>", ...}`); a raw-delivery
+body (the envelope itself) is accepted too. Idempotent by event id: the use cases record what
+they processed.
+
+Poison policy: a body that is not JSON, not an SNS notification or not a well-formed envelope
+fails, so it is retried and then lands in the queue's DLQ, where an alarm makes someone look;
+dropping it would hide a publisher bug. An envelope of a type this consumer does not know (a
+newer publisher) is acknowledged and logged: retrying cannot help and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from filestore.domain.commands import Command, NotifyByEmail, NotifyRealtime
+from filestore.domain.events import EVENT_TYPES, Event, UnknownEvent, parse_event
+from filestore.domain.messagebus import MessageBus
+from filestore.entrypoints.batch import Ignore, process_batch
+from filestore.entrypoints.observability import logger, metrics, tracer
+from filestore.entrypoints.runtime import runtime
+
+
+class MalformedMessage(ValueError):
+    """The message is not an event envelope at all."""
+
+
+def event_of(body: str) -> Event:
+    """The domain event an SQS body carries (SNS notification, or raw delivery)."""
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict) and data.get("Type") == "Notification" and "Message" in data:
+            data = json.loads(data["Message"])
+    except (ValueError, TypeError) as error:
+        raise MalformedMessage("body is not JSON, or its SNS Message is not") from error
+    if not isinstance(data, dict):
+        raise MalformedMessage("envelope is not a JSON object")
+    kind = data.get("type")
+    if isinstance(kind, str) and kind not in EVENT_TYPES:
+        raise Ignore(f"unknown event type {kind!r}")
+    try:
+        return parse_event(data)
+    except UnknownEvent as error:
+        raise MalformedMessage(str(error)) from error
+
+
+async def _consume(
+    event: dict[str, Any], bus: MessageBus | None, command: Callable[[Event], Command]
+) -> dict[str, list[dict[str, str]]]:
+    bus = bus or runtime.bus()
+
+    async def notify(record: SQSRecord) -> None:
+        domain_event = event_of(record.body)
+        logger.append_keys(event_id=domain_event.id, event_type=domain_event.type)
+        try:
+            await bus.handle(command(domain_event))
+        finally:
+            logger.remove_keys(["event_id", "event_type"])
+
+    return await process_batch(event, notify)
+
+
+async def handle_email(
+    event: dict[str, Any], context: Any, *, bus: MessageBus | None = None
+) -> dict[str, list[dict[str, str]]]:
+    """The e-mail queue's async core."""
+    return await _consume(event, bus, NotifyByEmail)
+
+
+async def handle_realtime(
+    event: dict[str, Any], context: Any, *, bus: MessageBus | None = None
+) -> dict[str, list[dict[str, str]]]:
+    """The realtime queue's async core."""
+    return await _consume(event, bus, NotifyRealtime)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def email_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The Lambda handler (`filestore.entrypoints.notifications.email_handler`)."""
+    return runtime.run(handle_email(event, context))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def realtime_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The Lambda handler (`filestore.entrypoints.notifications.realtime_handler`)."""
+    return runtime.run(handle_realtime(event, context))

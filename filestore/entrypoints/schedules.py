@@ -1,0 +1,68 @@
+"""Scheduled functions: the outbox relay and the reconciling sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from filestore.domain.commands import Reconcile, RelayOutbox
+from filestore.domain.handlers import ReconcileReport
+from filestore.domain.messagebus import MessageBus
+from filestore.entrypoints.observability import count, logger, metrics, tracer
+from filestore.entrypoints.runtime import runtime
+
+# Stop relaying while this much of the invocation's time is left (a batch must fit in it).
+RELAY_RESERVE_MS = 10_000
+
+
+def _time_left_ms(context: Any) -> float:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return float(remaining()) if callable(remaining) else float("inf")
+
+
+async def handle_relay(
+    event: dict[str, Any], context: Any, *, bus: MessageBus | None = None, batch_size: int = 100
+) -> dict[str, int]:
+    """Publish what the outbox holds, batch after batch, until empty or time is nearly up."""
+    bus = bus or runtime.bus()
+    published = 0
+    while True:
+        relayed: int = await bus.handle(RelayOutbox(batch_size))
+        published += relayed
+        if relayed < batch_size or _time_left_ms(context) < RELAY_RESERVE_MS:
+            break
+    count("EventsRelayed", published)
+    logger.info("relayed %d events", published)
+    return {"published": published}
+
+
+async def handle_sweep(
+    event: dict[str, Any], context: Any, *, bus: MessageBus | None = None
+) -> dict[str, int]:
+    """Run the reconciling sweep once."""
+    report: ReconcileReport = await (bus or runtime.bus()).handle(Reconcile())
+    result = {
+        "completed": report.completed,
+        "failed": report.failed,
+        "expired": report.expired,
+        "connections_removed": report.connections_removed,
+    }
+    logger.info("sweep done", extra=result)
+    return result
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """The Lambda handler (`filestore.entrypoints.schedules.relay_handler`)."""
+    return runtime.run(handle_relay(event, context))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def sweep_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """The Lambda handler (`filestore.entrypoints.schedules.sweep_handler`)."""
+    return runtime.run(handle_sweep(event, context))

@@ -1,0 +1,214 @@
+"""The HTTP API's bodies (v1 contract in DESIGN.md), as pydantic models, and their mapping
+from domain results. Request models are strict (a string is not a number, unknown fields are
+refused) so clients learn about mistakes instead of having them guessed away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from filestore.domain.handlers import DownloadLink, SharedFile, UploadPage, UploadTicket
+from filestore.domain.model import Share, Upload, User
+from filestore.domain.ports import PartUrl, StoredPart
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class PreferencesIn(_Request):
+    notify_email: StrictBool
+
+
+class UploadIn(_Request):
+    name: StrictStr = Field(examples=["report.pdf"])
+    size: StrictInt = Field(description="Exact size in bytes.", examples=[1234])
+    content_type: StrictStr = Field(examples=["application/pdf"])
+    sha256: StrictStr | None = Field(default=None, description="Hex SHA-256 of the file.")
+
+
+class PartNumbersIn(_Request):
+    part_numbers: list[StrictInt] = Field(examples=[[1, 2, 3]])
+
+
+class CompletedPartIn(_Request):
+    part_number: StrictInt
+    etag: StrictStr
+
+
+class CompleteIn(_Request):
+    parts: list[CompletedPartIn]
+
+
+class RenameIn(_Request):
+    name: StrictStr
+
+
+class ShareIn(_Request):
+    expires_in: StrictInt = Field(description="Seconds, from 1 to 604800 (7 days).")
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    notify_email: bool
+    quota_bytes: int
+    used_bytes: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            notify_email=user.notify_email,
+            quota_bytes=user.quota_bytes,
+            used_bytes=user.used_bytes,
+            created_at=user.created_at,
+        )
+
+
+class UploadOut(BaseModel):
+    id: str
+    name: str
+    size: int
+    content_type: str
+    status: Literal["pending", "stored", "failed", "expired", "deleted"]
+    created_at: datetime
+    stored_at: datetime | None
+
+    @classmethod
+    def of(cls, upload: Upload) -> UploadOut:
+        return cls.model_validate(upload.view().model_dump())
+
+
+class UploadUrlOut(BaseModel):
+    method: Literal["POST"] = "POST"
+    url: str
+    fields: Mapping[str, str] = Field(description="Form fields to send before the file.")
+    expires_at: datetime
+
+
+class MultipartOut(BaseModel):
+    part_size: int
+    part_count: int
+
+
+class SingleUploadOut(BaseModel):
+    """Send the file as the last field of a multipart/form-data POST to `upload_url`."""
+
+    upload: UploadOut
+    upload_url: UploadUrlOut
+
+
+class MultipartUploadOut(BaseModel):
+    """Ask for part URLs at `POST /uploads/{id}/parts`, PUT each part, then complete."""
+
+    upload: UploadOut
+    multipart: MultipartOut
+
+
+def ticket_out(ticket: UploadTicket) -> SingleUploadOut | MultipartUploadOut:
+    upload = UploadOut.of(ticket.upload)
+    if ticket.multipart is not None:
+        plan = ticket.multipart
+        return MultipartUploadOut(
+            upload=upload,
+            multipart=MultipartOut(part_size=plan.part_size, part_count=plan.part_count),
+        )
+    assert ticket.post is not None
+    post = ticket.post
+    return SingleUploadOut(
+        upload=upload,
+        upload_url=UploadUrlOut(url=post.url, fields=dict(post.fields), expires_at=post.expires_at),
+    )
+
+
+class PartUrlOut(BaseModel):
+    part_number: int
+    url: str
+
+
+class PartUrlsOut(BaseModel):
+    parts: list[PartUrlOut]
+
+    @classmethod
+    def of(cls, parts: list[PartUrl]) -> PartUrlsOut:
+        return cls(parts=[PartUrlOut(part_number=p.part_number, url=p.url) for p in parts])
+
+
+class StoredPartOut(BaseModel):
+    part_number: int
+    etag: str
+    size: int
+
+
+class StoredPartsOut(BaseModel):
+    parts: list[StoredPartOut]
+
+    @classmethod
+    def of(cls, parts: list[StoredPart]) -> StoredPartsOut:
+        items = [StoredPartOut(part_number=p.part_number, etag=p.etag, size=p.size) for p in parts]
+        return cls(parts=items)
+
+
+class UploadPageOut(BaseModel):
+    items: list[UploadOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: UploadPage) -> UploadPageOut:
+        return cls(items=[UploadOut.of(u) for u in page.items], next_cursor=page.next_cursor)
+
+
+class DownloadOut(BaseModel):
+    url: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, link: DownloadLink) -> DownloadOut:
+        return cls(url=link.url, expires_at=link.expires_at)
+
+
+class ShareOut(BaseModel):
+    token: str
+    url: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, share: Share, public_url: str) -> ShareOut:
+        return cls(
+            token=share.token, url=f"{public_url}/shares/{share.token}", expires_at=share.expires_at
+        )
+
+
+class SharesOut(BaseModel):
+    items: list[ShareOut]
+
+
+class SharedFileOut(BaseModel):
+    name: str
+    size: int
+    url: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, shared: SharedFile) -> SharedFileOut:
+        return cls(name=shared.name, size=shared.size, url=shared.url, expires_at=shared.expires_at)
+
+
+class ErrorOut(BaseModel):
+    """Every error answer."""
+
+    message: str
+    details: Annotated[list[dict[str, object]] | None, Field(default=None)] = None
