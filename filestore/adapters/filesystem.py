@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote, unquote, urlencode
 
-from filestore.adapters.memory import content_disposition
+from filestore.adapters.http_headers import content_disposition
 from filestore.domain.errors import InvalidInput
 from filestore.domain.ports import (
     Clock,

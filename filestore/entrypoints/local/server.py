@@ -26,7 +26,7 @@ from typing import Any
 
 from filestore.adapters.local import emulator
 from filestore.adapters.local.realtime import LocalRealtimeNotifier
-from filestore.adapters.local.tokens import AUDIENCE, ISSUER, InvalidToken, LocalTokenIssuer
+from filestore.adapters.local.tokens import AUDIENCE, ISSUER, LocalTokenIssuer
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.gateway import LambdaContext
 from filestore.entrypoints.local.queues import QueuePoller
@@ -73,8 +73,8 @@ class Functions:
     sweep: Function
 
 
-def lambda_functions(bus: Any) -> Functions:
-    """The production handlers' async cores, all on `bus`."""
+def lambda_functions(bus: Any, *, public_url: str, verifier: Any) -> Functions:
+    """The production handlers' async cores, all on `bus`; tokens checked by `verifier`."""
     from functools import partial
 
     from filestore.entrypoints import (
@@ -85,10 +85,16 @@ def lambda_functions(bus: Any) -> Functions:
         websocket_api,
     )
 
+    websocket_api.set_token_verifier(verifier)
+
+    async def websocket_authorizer(event: dict[str, Any], context: Any) -> Any:
+        # The authorizer is synchronous and does no I/O with static keys: call it in place.
+        return websocket_api.authorizer(event, context)
+
     return Functions(
-        http_api=partial(http_api.handle, bus=bus),
+        http_api=partial(http_api.handle, bus=bus, public_url=public_url),
         websocket=partial(websocket_api.handle, bus=bus),
-        websocket_authorizer=websocket_api.authorize,
+        websocket_authorizer=websocket_authorizer,
         s3_events=partial(s3_events.handle, bus=bus),
         email=partial(notifications.handle_email, bus=bus),
         realtime=partial(notifications.handle_realtime, bus=bus),
@@ -154,6 +160,7 @@ class LocalServer:
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _sqs: Any = field(init=False, default=None)
+    verifier: Any = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.data_dir = check_data_dir(Path(self.options.data_dir))
@@ -218,7 +225,16 @@ class LocalServer:
         container.email.override(providers.Object(LoggedEmailSender(container.email())))
         self.container = container
         try:
-            self.functions = lambda_functions(container.bus())
+            from filestore.entrypoints.auth import StaticKeys, TokenVerifier
+
+            # The production verifier (signature, expiry, issuer, audience, token use) with
+            # the local issuer's public key in place of Cognito's JWKS.
+            self.verifier = TokenVerifier(
+                issuer=ISSUER, audience=AUDIENCE, keys=StaticKeys(self.tokens.jwks())
+            )
+            self.functions = lambda_functions(
+                container.bus(), public_url=self.options.public_url, verifier=self.verifier
+            )
         except ImportError as error:
             raise StartupError(f"this build lacks the Lambda handlers: {error}") from error
 
@@ -381,8 +397,10 @@ class LocalServer:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
+        from filestore.entrypoints.auth import InvalidToken
+
         try:
-            return self.tokens.verify(token.strip())
+            return dict(self.verifier.verify(token.strip()).claims)
         except InvalidToken:
             return None
 
