@@ -2,4 +2,4 @@
 
 pytest_plugins: list[str] = ["tests.support.mysql", "tests.support.sql"]
 pytest_plugins += ["tests.support.aws", "tests.support.aws_contracts"]
-pytest_plugins += ["tests.support.filesystem_blobs"]
+pytest_plugins += ["tests.support.filesystem_blobs", "tests.support.local_server"]

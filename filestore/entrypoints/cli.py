@@ -120,6 +120,9 @@ def _serve(args: argparse.Namespace) -> int:
         serve(options)
     except StartupError as error:
         return _fail(str(error))
+    except KeyboardInterrupt:
+        # uvicorn re-raises Ctrl-C once it has shut down gracefully: a clean stop.
+        print("filestore: stopped", file=sys.stderr)
     return 0
 
 
