@@ -2,6 +2,7 @@
 
     filestore serve [--host H] [--port P] [--data-dir DIR] [--database-url URL] [--aws-endpoint-url URL]
     filestore token [--data-dir DIR] --email EMAIL [--sub SUB]
+    filestore db upgrade [--database-url URL]
     filestore [--endpoint URL] [--token T] [--json] upload PATH… [--resume ID] | ls | download ID [-o PATH]
                                                  | mv ID NAME | rm ID | share ID --expires 1h | whoami
 
@@ -11,6 +12,7 @@ Every error is one line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -29,6 +31,45 @@ def _duration(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 30s, 15m, 1h, 7d)")
     unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
     return int(match.group(1)) * unit
+
+
+def add_db_commands(subparsers: Any) -> None:
+    """`filestore db upgrade [--database-url URL]`."""
+    db = subparsers.add_parser("db", help="manage the database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade",
+        help="apply the migrations not yet applied (running it again changes nothing)",
+    )
+    upgrade.add_argument(
+        "--database-url",
+        help="mysql+aiomysql://… or sqlite+aiosqlite:///path (default: FILESTORE_DATABASE_URL, "
+        "or the Data API when FILESTORE_DATABASE=dataapi)",
+    )
+    upgrade.set_defaults(handler=_db_upgrade)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from filestore.settings import Settings
+
+    settings = Settings()
+    if args.database_url or settings.database != "dataapi":
+        url = args.database_url or settings.database_url
+        if not url:
+            print("filestore db upgrade: give --database-url or set FILESTORE_DATABASE_URL")
+            return 2
+        from filestore.adapters.sql.alchemy import upgrade_database
+
+        applied = asyncio.run(upgrade_database(url))
+    else:
+        from filestore.adapters.dataapi.database import DataApiDatabase
+
+        applied = asyncio.run(DataApiDatabase.from_settings(settings).migrate())
+    if applied:
+        print("applied migrations: " + ", ".join(f"{v:04d}" for v in applied))
+    else:
+        print("the database is up to date")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -83,12 +124,19 @@ def parser() -> argparse.ArgumentParser:
     share.add_argument("id")
     share.add_argument("--expires", type=_duration, default=3600, help="e.g. 30s, 15m, 1h, 7d")
     commands.add_parser("whoami", help="who the token says you are", parents=[output])
+    add_db_commands(commands)
     return main
+
+
+build_parser = parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "db":
+            code: int = args.handler(args)
+            return code
         if args.command == "serve":
             return _serve(args)
         if args.command == "token":

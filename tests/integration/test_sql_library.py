@@ -1,0 +1,56 @@
+"""The whole library on SQLite: `FileStore.from_settings(database="sql")`, and `filestore db`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from filestore import app
+from filestore.adapters.sql.alchemy import upgrade_database
+from filestore.domain.commands import Actor
+from filestore.domain.handlers import StoredOutcome
+from filestore.entrypoints.cli import main
+from filestore.settings import Settings
+from tests.support.sql import sqlite_url
+
+pytestmark = pytest.mark.integration
+
+
+async def test_an_upload_round_trip_on_sqlite(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "library.db")
+    await upgrade_database(url)
+    store = app.FileStore.from_settings(Settings(database="sql", database_url=url))
+    alice = Actor(sub="alice", email="alice@example.com")
+    bob = Actor(sub="bob", email="bob@example.com")
+
+    ticket = await store.request_upload(alice, "notes 😀.txt", size=5, content_type="text/plain")
+    assert ticket.post is not None
+    store.memory_blobs.post(ticket.post, b"hello")
+    outcome = await store.record_stored(ticket.upload.object_key)
+    assert outcome == StoredOutcome.STORED
+    renamed = await store.rename(alice, ticket.upload.id, "renamed.txt")
+
+    page = await store.list_uploads(alice)
+    assert [(u.id, u.name, u.status.value) for u in page.items] == [
+        (ticket.upload.id, "renamed.txt", "stored")
+    ]
+    assert renamed.version == 3  # added, stored, renamed
+    assert (await store.list_uploads(bob)).items == []
+    me = await store.me(alice)
+    assert me.used_bytes == 5
+    # Every event went through the outbox, was published after commit and marked published.
+    assert await store.relay_outbox() == 0
+    types = [e.type for e in store.memory_publisher.published]
+    assert types.index("upload.requested") < types.index("upload.stored")
+    assert types.index("upload.stored") < types.index("upload.renamed")
+
+
+def test_db_upgrade_applies_then_reports_up_to_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sqlite_url(tmp_path / "cli.db")
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    assert "applied migrations: 0001, 0002" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    assert "up to date" in capsys.readouterr().out
