@@ -14,9 +14,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
+# The whole system on this machine: SQLite, files on disk and an in-process AWS emulator, all
+# under .filestore/ (override: make run PORT=8001 DATA_DIR=/tmp/fs).
+PORT ?= 8000
+DATA_DIR ?= .filestore
 run: $(STAMP)
-	@echo "filestore serve is not built yet (see the README); nothing to run."
-	@exit 1
+	@echo "filestore: http://127.0.0.1:$(PORT)   API docs: http://127.0.0.1:$(PORT)/docs"
+	@echo "in another shell:"
+	@echo "  export FILESTORE_TOKEN=\$$($(BIN)/filestore token --data-dir $(DATA_DIR) --email you@example.com | tail -n 1)"
+	@echo "  $(BIN)/filestore upload README.md && $(BIN)/filestore ls"
+	$(BIN)/filestore serve --port $(PORT) --data-dir $(DATA_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check filestore tests bench

@@ -22,6 +22,14 @@ def _not_configured(port: str, choice: str) -> Any:
     raise RuntimeError(f"{port} adapter {choice!r} is not available in this build of filestore")
 
 
+def _filesystem_blobs(settings: Settings, clock: Any) -> Any:
+    from filestore.adapters.filesystem import FilesystemBlobStore
+
+    return FilesystemBlobStore.in_data_dir(
+        settings.data_dir, base_url=f"{settings.public_url}/_blobs", clock=clock
+    )
+
+
 def _sql_uow_factory(settings: Settings) -> Any:
     from filestore.adapters.sql.alchemy import sql_uow_factory
 
@@ -108,7 +116,7 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda s: s.blob_store, settings),
         memory=providers.Singleton(memory.MemoryBlobStore, clock),
         s3=providers.Singleton(_s3_blob_store, settings),
-        filesystem=providers.Singleton(_not_configured, "blob store", "filesystem"),
+        filesystem=providers.Singleton(_filesystem_blobs, settings, clock),
     )
     publisher = providers.Selector(
         providers.Callable(lambda s: s.events, settings),

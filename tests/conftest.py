@@ -6,4 +6,6 @@ pytest_plugins = [
     "tests.support.aws",
     "tests.support.aws_contracts",
     "tests.support.lambda_events",
+    "tests.support.filesystem_blobs",
+    "tests.support.local_server",
 ]

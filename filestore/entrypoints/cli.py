@@ -1,17 +1,36 @@
-"""The `filestore` command line: one subcommand group per concern.
+"""The `filestore` command: run the local server, issue local tokens, and use any deployment.
 
-Each concern adds its commands with an `add_<concern>_commands(subparsers)` function that
-registers subparsers and sets `handler` (a function of the parsed arguments returning an exit
-code) on each; `main` only dispatches. Heavy imports stay inside the handlers.
-"""
+    filestore serve [--host H] [--port P] [--data-dir DIR] [--database-url URL] [--aws-endpoint-url URL]
+    filestore token [--data-dir DIR] --email EMAIL [--sub SUB]
+    filestore db upgrade [--database-url URL]
+    filestore [--endpoint URL] [--token T] [--json] upload PATH… [--resume ID] | ls | download ID [-o PATH]
+                                                 | mv ID NAME | rm ID | share ID --expires 1h | whoami
+
+Every error is one line on stderr and a non-zero exit status.
+"""  # noqa: E501
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+DEFAULT_DATA_DIR = Path(".filestore")
+
+
+def _duration(text: str) -> int:
+    """Seconds from `90`, `90s`, `15m`, `1h`, `7d`."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 30s, 15m, 1h, 7d)")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return int(match.group(1)) * unit
 
 
 def add_db_commands(subparsers: Any) -> None:
@@ -53,18 +72,187 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="filestore", description="A serverless file store.")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    add_db_commands(subparsers)
-    return parser
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="filestore", description="filestore: a file store.")
+    main.add_argument(
+        "--endpoint",
+        default=os.environ.get("FILESTORE_ENDPOINT", "http://127.0.0.1:8000"),
+        help="the API's URL (env FILESTORE_ENDPOINT; default http://127.0.0.1:8000)",
+    )
+    main.add_argument(
+        "--token",
+        default=os.environ.get("FILESTORE_TOKEN"),
+        help="bearer token (env FILESTORE_TOKEN)",
+    )
+    main.add_argument("--json", action="store_true", help="machine-readable output")
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # `--json` also after the command (`filestore ls --json`); SUPPRESS keeps the global value.
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+
+    serve = commands.add_parser("serve", help="run the whole system on this machine")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    serve.add_argument("--database-url", help="a MySQL URL (mysql+aiomysql://…) instead of SQLite")
+    serve.add_argument(
+        "--aws-endpoint-url", help="an external AWS emulator (LocalStack) instead of moto"
+    )
+
+    token = commands.add_parser("token", help="print a token the local server accepts")
+    token.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    token.add_argument("--email", required=True)
+    token.add_argument("--sub", help="the user's id (default: derived from the e-mail)")
+
+    upload = commands.add_parser("upload", help="upload files", parents=[output])
+    upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    upload.add_argument("--resume", metavar="ID", help="continue an interrupted upload")
+    upload.add_argument("--content-type")
+
+    commands.add_parser("ls", help="list your files, newest first", parents=[output])
+    download = commands.add_parser("download", help="download a file", parents=[output])
+    download.add_argument("id")
+    download.add_argument("-o", "--output", type=Path)
+    mv = commands.add_parser("mv", help="rename a file", parents=[output])
+    mv.add_argument("id")
+    mv.add_argument("name")
+    rm = commands.add_parser("rm", help="delete a file", parents=[output])
+    rm.add_argument("id")
+    share = commands.add_parser(
+        "share", help="make a link anyone can download from", parents=[output]
+    )
+    share.add_argument("id")
+    share.add_argument("--expires", type=_duration, default=3600, help="e.g. 30s, 15m, 1h, 7d")
+    commands.add_parser("whoami", help="who the token says you are", parents=[output])
+    add_db_commands(commands)
+    return main
+
+
+build_parser = parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the process exit code."""
-    args = build_parser().parse_args(argv)
-    code: int = args.handler(args)
-    return code
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "db":
+            code: int = args.handler(args)
+            return code
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "token":
+            return _token(args)
+        return _client_command(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str, status: int = 1) -> int:
+    print(f"filestore: {message}", file=sys.stderr)
+    return status
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from filestore.entrypoints.local.server import ServeOptions, StartupError, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        aws_endpoint_url=args.aws_endpoint_url,
+    )
+    try:
+        serve(options)
+    except StartupError as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        # uvicorn re-raises Ctrl-C once it has shut down gracefully: a clean stop.
+        print("filestore: stopped", file=sys.stderr)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from filestore.adapters.local.tokens import LocalTokenIssuer
+    from filestore.entrypoints.local.server import StartupError, check_data_dir
+
+    try:
+        data_dir = check_data_dir(args.data_dir)
+    except StartupError as error:
+        return _fail(str(error))
+    token = LocalTokenIssuer(data_dir).issue(email=args.email, sub=args.sub)
+    print(f"# a token for {args.email}, valid for 12 hours; use it as", file=sys.stderr)
+    print("# export FILESTORE_TOKEN=<the line below>", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def _client_command(args: argparse.Namespace) -> int:
+    from filestore.entrypoints.client import Client, ClientError
+
+    client = Client(args.endpoint, args.token)
+    try:
+        result = _run(client, args)
+    except ClientError as error:
+        return _fail(str(error))
+    finally:
+        client.close()
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        _print_human(args.command, result)
+    return 0
+
+
+def _run(client: Any, args: argparse.Namespace) -> Any:
+    command = args.command
+    if command == "whoami":
+        return client.whoami()
+    if command == "ls":
+        return client.list()
+    if command == "mv":
+        return client.rename(args.id, args.name)
+    if command == "rm":
+        client.delete(args.id)
+        return {"deleted": args.id}
+    if command == "share":
+        return client.share(args.id, args.expires)
+    if command == "download":
+        return {"id": args.id, "path": str(client.download(args.id, args.output))}
+    if command == "upload":
+        if args.resume:
+            if len(args.paths) != 1:
+                from filestore.entrypoints.client import ClientError
+
+                raise ClientError("--resume takes exactly one PATH")
+            return [client.resume(args.paths[0], args.resume)]
+        return [client.upload(path, content_type=args.content_type) for path in args.paths]
+    raise AssertionError(command)  # pragma: no cover
+
+
+def _print_human(command: str, result: Any) -> None:
+    if command == "whoami":
+        used, quota = result["used_bytes"], result["quota_bytes"]
+        print(f"{result['email']}  (id {result['id']}; {used} of {quota} bytes used; "
+              f"e-mail notifications {'on' if result['notify_email'] else 'off'})")  # fmt: skip
+    elif command == "ls":
+        if not result:
+            print("no files yet")
+        for item in result:
+            print(f"{item['id']}  {item['size']:>12}  {item['created_at'][:19]}  {item['name']}")
+    elif command == "upload":
+        for item in result:
+            print(f"{item['id']}  {item['status']:<8}  {item['name']}")
+    elif command == "download":
+        print(result["path"])
+    elif command == "mv":
+        print(f"{result['id']}  {result['name']}")
+    elif command == "rm":
+        print(f"deleted {result['deleted']}")
+    elif command == "share":
+        print(f"{result['url']}  (expires {result['expires_at']})")
 
 
 if __name__ == "__main__":

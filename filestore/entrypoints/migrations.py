@@ -43,6 +43,8 @@ async def migrate_database(settings: Settings) -> list[int]:
     if settings.database == "sql":
         from filestore.adapters.sql.alchemy import upgrade_database
 
+        if not settings.database_url:
+            raise RuntimeError("FILESTORE_DATABASE_URL is unset")
         applied = await upgrade_database(settings.database_url)
         return applied
     return []  # in memory: nothing to migrate

@@ -23,7 +23,7 @@ from tests.contracts.harness import (
 )
 
 UOW_ADAPTERS = ["memory", "sqlite", "mysql", "dataapi"]
-BLOB_ADAPTERS = ["memory"]
+BLOB_ADAPTERS = ["memory", "filesystem"]
 PUBLISHER_ADAPTERS = ["memory"]
 EMAIL_ADAPTERS = ["memory"]
 REALTIME_ADAPTERS = ["memory"]

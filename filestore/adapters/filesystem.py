@@ -1,0 +1,777 @@
+"""A blob store on the local disk, behind presigned URLs that the local server checks like S3.
+
+`FilesystemBlobStore` implements the `BlobStore` port; `blob_app(store)` is the ASGI app that
+serves its presigned POST, part-PUT and GET URLs (mounted by `filestore serve` at `/_blobs`).
+The URLs are HMAC-SHA256 signed with a key kept in the data dir, and the app enforces what S3
+enforces for the same URL: the exact key, the exact size, the content type, the expiry and, when
+one was declared, the SHA-256. A refused request gets S3's XML error body and status.
+
+Objects are written atomically (temp file, fsync, rename: a reader never sees half a file under
+its final name) and streamed in bounded chunks. When an object lands, an S3-shaped
+`ObjectCreated` record goes to `on_created` (the local server sends it to the S3-events queue).
+
+Layout under `root`:
+  objects/<key>            the bytes           objects/<key>.meta.json   content type, ETag, SHA-256
+  multipart/<id>/meta.json key, content type   multipart/<id>/<n>.part   one uploaded part
+  tmp/                     files being written (cleared on start)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote, unquote, urlencode
+
+from filestore.adapters.http_headers import content_disposition
+from filestore.domain.errors import InvalidInput
+from filestore.domain.ports import (
+    Clock,
+    CompletedPart,
+    ObjectInfo,
+    PresignedPost,
+    StoredPart,
+)
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+# Form fields before the file are small; more than this is not an upload form.
+MAX_FORM_FIELDS_BYTES = 64 * 1024
+
+ObjectCreatedSink = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class BlobRequestRefused(Exception):
+    """What S3 answers with an error document: a status, an S3 error code and a message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _denied(message: str) -> BlobRequestRefused:
+    return BlobRequestRefused(403, "AccessDenied", message)
+
+
+def _bad_signature() -> BlobRequestRefused:
+    return BlobRequestRefused(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided.",
+    )
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The HMAC key in `path`, created (owner-only) on first use."""
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    # O_EXCL: if two processes race, one writes and the other reads what it wrote.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return bytes.fromhex(path.read_text().strip())
+    with os.fdopen(fd, "w") as file:
+        file.write(key.hex())
+    return key
+
+
+@dataclass(frozen=True)
+class PostPolicy:
+    """What a presigned POST allows; travels base64-encoded in the form, signed."""
+
+    key: str
+    size: int
+    content_type: str
+    sha256: str | None
+    expires: int  # unix seconds
+
+
+class FilesystemBlobStore:
+    """The `BlobStore` port over a directory, with presigned URLs served by `blob_app`."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        base_url: str,
+        signing_key: bytes,
+        clock: Clock | None = None,
+        bucket: str = "filestore-local",
+        on_created: ObjectCreatedSink | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.base_url = base_url.rstrip("/")
+        self.bucket = bucket
+        self.on_created = on_created
+        self._key = signing_key
+        self._clock = clock
+        self._objects = self.root / "objects"
+        self._multipart = self.root / "multipart"
+        self._tmp = self.root / "tmp"
+        for directory in (self._objects, self._multipart, self._tmp):
+            directory.mkdir(parents=True, exist_ok=True)
+        # Leftovers of writes interrupted by a crash: never visible under a final name.
+        for leftover in self._tmp.iterdir():
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+    @classmethod
+    def in_data_dir(
+        cls,
+        data_dir: Path,
+        *,
+        base_url: str,
+        clock: Clock | None = None,
+        on_created: ObjectCreatedSink | None = None,
+    ) -> FilesystemBlobStore:
+        """The store of `filestore serve`: blobs and the signing key under the data dir."""
+        key = load_or_create_key(Path(data_dir) / "keys" / "blob-signing.key")
+        return cls(
+            Path(data_dir) / "blobs",
+            base_url=base_url,
+            signing_key=key,
+            clock=clock,
+            on_created=on_created,
+        )
+
+    # --- time and signing ---------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
+    def _expiry(self, expires_in: timedelta) -> tuple[datetime, int]:
+        # Whole seconds, rounded up, so the URL never lives shorter than asked.
+        moment = self._now() + expires_in
+        seconds = int(moment.timestamp()) + (moment.microsecond > 0)
+        return datetime.fromtimestamp(seconds, UTC), seconds
+
+    def _sign(self, *parts: str) -> str:
+        message = "\n".join(parts).encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def _check_signature(self, signature: str, *parts: str) -> None:
+        if not hmac.compare_digest(signature.encode(), self._sign(*parts).encode()):
+            raise _bad_signature()
+
+    def _check_expiry(self, expires: int) -> None:
+        if self._now().timestamp() >= expires:
+            raise _denied("Request has expired")
+
+    @staticmethod
+    def _canonical(params: Mapping[str, str]) -> str:
+        return urlencode(sorted((k, v) for k, v in params.items() if k != "X-Signature"))
+
+    def _url(self, method: str, key: str, params: dict[str, str]) -> str:
+        params["X-Signature"] = self._sign(method, key, self._canonical(params))
+        return f"{self.base_url}/{quote(key, safe='/')}?{urlencode(params)}"
+
+    # --- presigning (local computation, as the port says) -------------------------------------
+
+    def presign_post(
+        self, key: str, *, size: int, content_type: str, sha256: str | None, expires_in: timedelta
+    ) -> PresignedPost:
+        _check_key(key)
+        expires_at, expires = self._expiry(expires_in)
+        policy = PostPolicy(key, size, content_type, sha256, expires)
+        encoded = base64.b64encode(json.dumps(policy.__dict__).encode()).decode()
+        fields = {
+            "key": key,
+            "Content-Type": content_type,
+            "policy": encoded,
+            "x-signature": self._sign("POST", encoded),
+        }
+        if sha256 is not None:
+            fields["x-amz-checksum-sha256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
+        return PresignedPost(f"{self.base_url}/", fields, expires_at)
+
+    def presign_part(
+        self, key: str, multipart_id: str, part_number: int, size: int, expires_in: timedelta
+    ) -> str:
+        _check_key(key)
+        _, expires = self._expiry(expires_in)
+        params = {
+            "uploadId": multipart_id,
+            "partNumber": str(part_number),
+            "X-Size": str(size),
+            "X-Expires": str(expires),
+        }
+        return self._url("PUT", key, params)
+
+    def presign_get(self, key: str, *, filename: str, expires_in: timedelta) -> str:
+        _check_key(key)
+        _, expires = self._expiry(expires_in)
+        params = {
+            "response-content-disposition": content_disposition(filename),
+            "X-Expires": str(expires),
+        }
+        return self._url("GET", key, params)
+
+    # --- paths --------------------------------------------------------------------------------
+
+    def _object_path(self, key: str) -> Path:
+        _check_key(key)
+        return self._objects.joinpath(*key.split("/"))
+
+    @staticmethod
+    def _meta_path(path: Path) -> Path:
+        return path.with_name(path.name + ".meta.json")
+
+    def _multipart_dir(self, multipart_id: str) -> Path | None:
+        # Ids are ours (hex); anything else cannot name a directory of ours.
+        if not multipart_id or not all(c in "0123456789abcdef" for c in multipart_id):
+            return None
+        return self._multipart / multipart_id
+
+    def _multipart_meta(self, key: str, multipart_id: str) -> dict[str, Any] | None:
+        directory = self._multipart_dir(multipart_id)
+        if directory is None:
+            return None
+        try:
+            meta: dict[str, Any] = json.loads((directory / "meta.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return meta if meta.get("key") == key else None
+
+    def new_temp(self) -> Path:
+        return self._tmp / secrets.token_hex(16)
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _publish(self, temp: Path, key: str, meta: dict[str, Any]) -> None:
+        """Move a complete, fsynced temp file under its key, its metadata first."""
+        path = self._object_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta_temp = self.new_temp()
+        _write_synced(meta_temp, json.dumps(meta).encode())
+        # Metadata first: a crash in between leaves metadata without an object, which reads as
+        # absent; the other order would leave an object whose metadata is another one's.
+        os.replace(meta_temp, self._meta_path(path))
+        os.replace(temp, path)
+        _fsync_dir(path.parent)
+
+    async def _created(self, key: str, size: int, etag: str, event_name: str) -> None:
+        if self.on_created is None:
+            return
+        record = s3_object_created_record(self.bucket, key, size, etag, event_name, self._now())
+        try:
+            await self.on_created({"Records": [record]})
+        except Exception:
+            # As with S3 events, a lost notification is repaired by the reconciling sweep.
+            log.exception("could not send the ObjectCreated event for %s", key)
+
+    async def put_object(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        """Store an object directly, as the bucket owner can (tests, tools)."""
+        info = await asyncio.to_thread(self.put_object_now, key, data, content_type)
+        await self._created(key, info.size, info.etag, "ObjectCreated:Put")
+        return info
+
+    def put_object_now(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        """`put_object` without the event, blocking (for tests and tools outside a loop)."""
+        temp = self.new_temp()
+        _write_synced(temp, data)
+        meta: dict[str, Any] = {
+            "content_type": content_type,
+            "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        }
+        self._publish(temp, key, meta)
+        return ObjectInfo(len(data), f'"{meta["etag"]}"', meta["sha256"])
+
+    # --- the port -----------------------------------------------------------------------------
+
+    async def create_multipart(self, key: str, *, content_type: str) -> str:
+        _check_key(key)
+        multipart_id = secrets.token_hex(16)
+        directory = self._multipart / multipart_id
+
+        def create() -> None:
+            directory.mkdir(parents=True)
+            meta = json.dumps({"key": key, "content_type": content_type}).encode()
+            _write_synced(directory / "meta.json", meta)
+
+        await asyncio.to_thread(create)
+        return multipart_id
+
+    async def list_parts(self, key: str, multipart_id: str) -> list[StoredPart]:
+        return await asyncio.to_thread(self._list_parts, key, multipart_id)
+
+    def _list_parts(self, key: str, multipart_id: str) -> list[StoredPart]:
+        if self._multipart_meta(key, multipart_id) is None:
+            return []
+        directory = self._multipart_dir(multipart_id)
+        assert directory is not None
+        parts = []
+        for path in directory.glob("*.part"):
+            number = int(path.stem)
+            etag = (directory / f"{number}.etag").read_text().strip()
+            parts.append(StoredPart(number, f'"{etag}"', path.stat().st_size))
+        return sorted(parts, key=lambda p: p.part_number)
+
+    async def complete_multipart(
+        self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
+    ) -> None:
+        size, etag = await asyncio.to_thread(self._complete, key, multipart_id, parts)
+        await self._created(key, size, etag, "ObjectCreated:CompleteMultipartUpload")
+
+    def _complete(
+        self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
+    ) -> tuple[int, str]:
+        meta = self._multipart_meta(key, multipart_id)
+        if meta is None:
+            raise InvalidInput("The multipart upload does not exist; start a new upload.")
+        directory = self._multipart_dir(multipart_id)
+        assert directory is not None
+        stored = {p.part_number: p for p in self._list_parts(key, multipart_id)}
+        for part in parts:
+            have = stored.get(part.part_number)
+            if have is None or have.etag.strip('"') != part.etag.strip('"'):
+                raise InvalidInput(
+                    f"Part {part.part_number} was not uploaded or its ETag does not match."
+                )
+        temp = self.new_temp()
+        sha, digests, size = hashlib.sha256(), b"", 0
+        with temp.open("wb") as out:
+            for part in parts:
+                with (directory / f"{part.part_number}.part").open("rb") as source:
+                    while chunk := source.read(CHUNK):
+                        out.write(chunk)
+                        sha.update(chunk)
+                        size += len(chunk)
+                digests += bytes.fromhex(part.etag.strip('"'))
+            out.flush()
+            os.fsync(out.fileno())
+        # S3's multipart ETag: the MD5 of the parts' MD5s, then the part count.
+        etag = f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
+        info = {
+            "content_type": meta["content_type"],
+            "etag": etag,
+            "sha256": sha.hexdigest(),
+            "size": size,
+        }
+        self._publish(temp, key, info)
+        shutil.rmtree(directory, ignore_errors=True)
+        return size, etag
+
+    async def abort_multipart(self, key: str, multipart_id: str) -> None:
+        if self._multipart_meta(key, multipart_id) is None:
+            return
+        directory = self._multipart_dir(multipart_id)
+        assert directory is not None
+        await asyncio.to_thread(shutil.rmtree, directory, True)
+
+    async def head(self, key: str) -> ObjectInfo | None:
+        return await asyncio.to_thread(self._head, key)
+
+    def _head(self, key: str) -> ObjectInfo | None:
+        try:
+            path = self._object_path(key)
+        except InvalidInput:
+            return None
+        try:
+            size = path.stat().st_size
+            meta = json.loads(self._meta_path(path).read_text())
+        except (OSError, ValueError):
+            return None
+        if meta.get("size") != size:
+            return None  # an interrupted replacement: treat as absent, like a missing object
+        return ObjectInfo(size, f'"{meta["etag"]}"', meta.get("sha256"))
+
+    def _content_type(self, path: Path) -> str:
+        try:
+            return str(json.loads(self._meta_path(path).read_text())["content_type"])
+        except (OSError, ValueError, KeyError):
+            return "application/octet-stream"
+
+    async def delete(self, key: str) -> None:
+        def remove() -> None:
+            path = self._object_path(key)
+            for target in (path, self._meta_path(path)):
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+
+        await asyncio.to_thread(remove)
+
+    # --- serving presigned requests (used by `blob_app`) --------------------------------------
+
+    def check_post(self, fields: Mapping[str, str]) -> PostPolicy:
+        """The policy of a presigned POST form, if its fields are signed and fit it."""
+        encoded = fields.get("policy", "")
+        self._check_signature(fields.get("x-signature", ""), "POST", encoded)
+        try:
+            policy = PostPolicy(**json.loads(base64.b64decode(encoded, validate=True)))
+        except (ValueError, TypeError, binascii.Error) as error:
+            raise _bad_signature() from error
+        self._check_expiry(policy.expires)
+        if fields.get("key") != policy.key:
+            raise _denied("Invalid according to Policy: Policy Condition failed: key")
+        if fields.get("Content-Type") != policy.content_type:
+            raise _denied("Invalid according to Policy: Policy Condition failed: Content-Type")
+        return policy
+
+    def check_url(self, method: str, key: str, params: Mapping[str, str]) -> None:
+        """Refuse a presigned GET or part PUT whose signature or expiry does not hold."""
+        self._check_signature(params.get("X-Signature", ""), method, key, self._canonical(params))
+        try:
+            expires = int(params.get("X-Expires", ""))
+        except ValueError as error:
+            raise _bad_signature() from error
+        self._check_expiry(expires)
+
+    async def receive_post(
+        self, policy: PostPolicy, chunks: AsyncIterator[bytes], content_type: str
+    ) -> ObjectInfo:
+        """Write a POSTed file that must be exactly `policy.size` bytes (and its SHA-256)."""
+        temp = self.new_temp()
+        size, md5, sha = await self._receive(temp, chunks, policy.size)
+        try:
+            if size != policy.size:
+                raise BlobRequestRefused(
+                    400,
+                    "EntityTooSmall" if size < policy.size else "EntityTooLarge",
+                    "Your proposed upload size does not match the policy.",
+                )
+            if policy.sha256 is not None and sha != policy.sha256:
+                raise BlobRequestRefused(
+                    400, "BadDigest", "The SHA256 you specified did not match the calculated."
+                )
+        except BlobRequestRefused:
+            _discard(temp)
+            raise
+        meta: dict[str, Any] = {
+            "content_type": policy.content_type,
+            "etag": md5,
+            "sha256": sha,
+            "size": size,
+        }
+        await asyncio.to_thread(self._publish, temp, policy.key, meta)
+        await self._created(policy.key, size, md5, "ObjectCreated:Post")
+        return ObjectInfo(size, f'"{md5}"', sha)
+
+    async def receive_part(
+        self, key: str, params: Mapping[str, str], chunks: AsyncIterator[bytes]
+    ) -> str:
+        """Write one part of exactly its signed size; returns its quoted ETag."""
+        multipart_id = params.get("uploadId", "")
+        try:
+            number, expected = int(params.get("partNumber", "")), int(params.get("X-Size", ""))
+        except ValueError as error:
+            raise _bad_signature() from error
+        if self._multipart_meta(key, multipart_id) is None:
+            raise BlobRequestRefused(404, "NoSuchUpload", "The specified upload does not exist.")
+        temp = self.new_temp()
+        size, md5, _ = await self._receive(temp, chunks, expected)
+        if size != expected:
+            _discard(temp)
+            raise BlobRequestRefused(
+                400, "BadRequest", "The part's length does not match the signed Content-Length."
+            )
+        directory = self._multipart_dir(multipart_id)
+        assert directory is not None
+
+        def publish() -> None:
+            if not directory.exists():  # aborted while the part was arriving
+                temp.unlink(missing_ok=True)
+                raise BlobRequestRefused(
+                    404, "NoSuchUpload", "The specified upload does not exist."
+                )
+            _write_synced(directory / f"{number}.etag.tmp", md5.encode())
+            os.replace(directory / f"{number}.etag.tmp", directory / f"{number}.etag")
+            os.replace(temp, directory / f"{number}.part")
+
+        await asyncio.to_thread(publish)
+        return f'"{md5}"'
+
+    async def _receive(
+        self, temp: Path, chunks: AsyncIterator[bytes], limit: int
+    ) -> tuple[int, str, str]:
+        """Stream into `temp`, fsynced; stops reading one byte past `limit`."""
+        md5 = hashlib.md5(usedforsecurity=False)
+        sha = hashlib.sha256()
+        size = 0
+        file: BinaryIO = await asyncio.to_thread(temp.open, "wb")
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    # No need to read (or keep) the rest: it is refused already.
+                    raise BlobRequestRefused(
+                        400, "EntityTooLarge", "Your proposed upload exceeds the allowed size."
+                    )
+                md5.update(chunk)
+                sha.update(chunk)
+                await asyncio.to_thread(file.write, chunk)
+            await asyncio.to_thread(_sync_close, file)
+        except BaseException:
+            file.close()
+            _discard(temp)
+            raise
+        return size, md5.hexdigest(), sha.hexdigest()
+
+    def open_object(self, key: str) -> tuple[Path, int, str, str] | None:
+        """The object's path, size, ETag and content type, for serving a GET."""
+        info = self._head(key)
+        if info is None:
+            return None
+        path = self._object_path(key)
+        return path, info.size, info.etag, self._content_type(path)
+
+
+def _check_key(key: str) -> None:
+    """Keys are ours (`u/<user>/<upload>`), but a path must never leave the objects dir."""
+    segments = key.split("/")
+    if not key or any(s in ("", ".", "..") or "\\" in s or "\x00" in s for s in segments):
+        raise InvalidInput("invalid object key")
+    if key.endswith(".meta.json"):
+        raise InvalidInput("invalid object key")
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _sync_close(file: BinaryIO) -> None:
+    file.flush()
+    os.fsync(file.fileno())
+    file.close()
+
+
+def _fsync_dir(directory: Path) -> None:
+    # So the rename itself survives a power cut.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def s3_object_created_record(
+    bucket: str, key: str, size: int, etag: str, event_name: str, now: datetime
+) -> dict[str, Any]:
+    """One record of an S3 event notification, shaped as S3 sends it (key URL-encoded)."""
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+        "eventName": event_name,
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            # S3 encodes keys like a form (spaces as '+'); consumers unquote_plus them.
+            "object": {"key": quote(key, safe="/").replace("%20", "+"), "size": size,
+                       "eTag": etag.strip('"'), "sequencer": f"{int(now.timestamp() * 1e6):016X}"},
+        },
+    }  # fmt: skip
+
+
+# --- the ASGI app that plays S3 for presigned URLs ---------------------------------------------
+
+
+def _error_response(error: BlobRequestRefused) -> Response:
+    from starlette.responses import Response
+
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{error.code}</Code><Message>{_xml_escape(error.message)}</Message></Error>"
+    )
+    return Response(body, status_code=error.status, media_type="application/xml")
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def blob_app(store: FilesystemBlobStore) -> Any:
+    """The ASGI app that serves `store`'s presigned URLs (mount it where `base_url` points)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response, StreamingResponse
+    from starlette.routing import Route
+
+    async def post_form(request: Request) -> Response:
+        try:
+            fields, chunks = await _parse_form(request)
+            # As on S3, the `Content-Type` form field is what the policy checks and what the
+            # object is stored with; the file part's own header is ignored.
+            policy = store.check_post(fields)
+            info = await store.receive_post(policy, chunks, policy.content_type)
+        except BlobRequestRefused as error:
+            return _error_response(error)
+        headers = {"ETag": info.etag, "Location": f"{store.base_url}/{quote(policy.key)}"}
+        return Response(status_code=204, headers=headers)
+
+    async def object_route(request: Request) -> Response:
+        key = unquote(request.path_params["key"])
+        params = dict(request.query_params)
+        try:
+            _check_key(key)
+        except InvalidInput:
+            return _error_response(BlobRequestRefused(400, "InvalidURI", "Invalid key."))
+        try:
+            store.check_url(request.method, key, params)
+            if request.method == "PUT":
+                declared = request.headers.get("content-length")
+                if declared is not None and declared != params.get("X-Size"):
+                    raise BlobRequestRefused(
+                        403, "SignatureDoesNotMatch", "Content-Length is signed and differs."
+                    )
+                etag = await store.receive_part(key, params, request.stream())
+                return Response(status_code=200, headers={"ETag": etag})
+            found = await asyncio.to_thread(store.open_object, key)
+            if found is None:
+                raise BlobRequestRefused(404, "NoSuchKey", "The specified key does not exist.")
+        except BlobRequestRefused as error:
+            return _error_response(error)
+        path, size, etag, content_type = found
+        headers = {
+            "Content-Length": str(size),
+            "ETag": etag,
+            "Content-Disposition": params.get("response-content-disposition", "attachment"),
+        }
+        return StreamingResponse(
+            _file_chunks(path), media_type=content_type, headers=headers, status_code=200
+        )
+
+    return Starlette(
+        routes=[
+            Route("/", post_form, methods=["POST"]),
+            Route("/{key:path}", object_route, methods=["GET", "PUT"]),
+        ]
+    )
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    file = await asyncio.to_thread(path.open, "rb")
+    try:
+        while chunk := await asyncio.to_thread(file.read, CHUNK):
+            yield chunk
+    finally:
+        file.close()
+
+
+async def _parse_form(request: Any) -> tuple[dict[str, str], AsyncIterator[bytes]]:
+    """Read the form's fields up to the file, then hand back the file's bytes as a stream.
+
+    S3 requires the file to be the last field, which lets the fields be checked before a byte
+    of the file is stored, and the file be written as it arrives (bounded memory).
+    """
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise BlobRequestRefused(
+            400, "MalformedPOSTRequest", "The body of your POST request is not multipart."
+        )
+
+    fields: dict[str, str] = {}
+    state: dict[str, Any] = {"headers": {}, "field": None, "name": None, "value": b"", "end": False}
+    file_chunks: list[bytes] = []
+    header = {"name": b"", "value": b""}
+
+    def on_part_begin() -> None:
+        state["headers"], state["value"], state["name"] = {}, b"", None
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header["name"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][header["name"].decode("latin-1").lower()] = header["value"]
+        header["name"], header["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, disposition = parse_options_header(state["headers"].get("content-disposition", b""))
+        name = disposition.get(b"name", b"").decode()
+        state["name"] = name
+        state["is_file"] = name == "file"
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state.get("is_file"):
+            file_chunks.append(data[start:end])
+        else:
+            state["value"] += data[start:end]
+            if len(state["value"]) > MAX_FORM_FIELDS_BYTES:
+                raise BlobRequestRefused(400, "MalformedPOSTRequest", "A form field is too large.")
+
+    def on_part_end() -> None:
+        if state.get("is_file"):
+            state["file_done"] = True
+        elif state["name"] is not None:
+            fields[state["name"]] = state["value"].decode("utf-8", "replace")
+
+    def on_end() -> None:
+        state["end"] = True
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+            "on_end": on_end,
+        },
+    )
+    stream = request.stream()
+    # Read until the file starts (its first bytes may come with the last field).
+    async for chunk in stream:
+        parser.write(chunk)
+        if state.get("is_file"):
+            break
+    if not state.get("is_file"):
+        raise BlobRequestRefused(
+            400, "InvalidArgument", "POST requires exactly one file upload per request."
+        )
+
+    async def file_stream() -> AsyncIterator[bytes]:
+        while file_chunks:
+            yield file_chunks.pop(0)
+        if state.get("file_done"):
+            return
+        async for chunk in stream:
+            parser.write(chunk)
+            while file_chunks:
+                yield file_chunks.pop(0)
+            if state.get("file_done"):
+                return
+
+    return fields, file_stream()

@@ -1,0 +1,1 @@
+"""Adapters that exist for `filestore serve`: everything on one machine."""

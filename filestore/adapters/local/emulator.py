@@ -1,0 +1,195 @@
+"""The AWS side of `filestore serve`: moto in-process, or an external emulator such as LocalStack.
+
+`provision` creates what template.yaml creates for messaging: the events topic, one queue per
+consumer (S3 events, e-mail, realtime), each with a dead-letter queue and a redrive policy, and
+the topic's subscriptions with their filter policies (envelopes, not raw delivery, as deployed).
+Every call is idempotent, so a restart finds the same resources.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+REGION = "us-east-1"
+SENDER = "filestore@example.com"
+# Like the template's redrive policy: the fifth failed receive sends a message to the DLQ.
+MAX_RECEIVE_COUNT = 5
+# Short, unlike on AWS (6 x the function timeout), so a failed message is retried in seconds.
+VISIBILITY_TIMEOUT = 5
+
+# consumer queue -> the event types its subscription lets through (None: not on the topic)
+QUEUES: dict[str, list[str] | None] = {
+    "s3-events": None,
+    "email": ["upload.stored", "upload.failed"],
+    "realtime": ["upload.stored", "upload.failed", "upload.renamed", "upload.deleted"],
+}
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    url: str
+    arn: str
+    dlq_url: str
+
+
+@dataclass
+class LocalAws:
+    """Where the local messaging lives, once provisioned."""
+
+    endpoint_url: str
+    region: str
+    topic_arn: str
+    queues: dict[str, Queue]
+    sender: str = SENDER
+    bucket: str | None = None
+    moto: Any = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+
+
+def use_local_credentials() -> None:
+    """Emulators accept any credentials, but boto3 wants some: never reach for real ones."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "filestore-local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "filestore-local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+
+
+def start_moto() -> tuple[Any, str]:
+    """moto's server on a free loopback port, in this process; returns it and its URL."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def client(service: str, endpoint_url: str, region: str = REGION) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5)
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, config=config)
+
+
+def provision(
+    endpoint_url: str,
+    *,
+    prefix: str = "filestore-local",
+    region: str = REGION,
+    moto: Any = None,
+    with_bucket: bool = False,
+) -> LocalAws:
+    """Create (or find) the topic, queues, DLQs, subscriptions and the SES sender identity.
+
+    `with_bucket` also makes the uploads bucket, notifying the S3-events queue of every object
+    created under `u/`, as the template's bucket does (for an emulator that has S3).
+    """
+    use_local_credentials()
+    sns, sqs, ses = (client(s, endpoint_url, region) for s in ("sns", "sqs", "ses"))
+    topic_arn = sns.create_topic(Name=f"{prefix}-events")["TopicArn"]
+    queues: dict[str, Queue] = {}
+    for name, types in QUEUES.items():
+        dlq_url = sqs.create_queue(QueueName=f"{prefix}-{name}-dlq")["QueueUrl"]
+        dlq_arn = _arn(sqs, dlq_url)
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+        url = sqs.create_queue(
+            QueueName=f"{prefix}-{name}",
+            Attributes={
+                "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )["QueueUrl"]
+        arn = _arn(sqs, url)
+        queues[name] = Queue(name, url, arn, dlq_url)
+        if types is not None:
+            _subscribe(sns, topic_arn, arn, types)
+    ses.verify_email_identity(EmailAddress=SENDER)
+    bucket = None
+    if with_bucket:
+        bucket = f"{prefix}-uploads"
+        s3 = client("s3", endpoint_url, region)
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queues["s3-events"].arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "u/"}]}},
+                    }
+                ]
+            },
+        )
+    return LocalAws(endpoint_url, region, topic_arn, queues, SENDER, bucket, moto)
+
+
+def _arn(sqs: Any, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+def _subscribe(sns: Any, topic_arn: str, queue_arn: str, types: list[str]) -> None:
+    existing = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
+    if any(s.get("Endpoint") == queue_arn for s in existing):
+        return
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={
+            "RawMessageDelivery": "false",
+            "FilterPolicyScope": "MessageAttributes",
+            "FilterPolicy": json.dumps({"type": types}),
+        },
+        ReturnSubscriptionArn=True,
+    )
+
+
+def sent_emails(aws: LocalAws) -> list[dict[str, Any]]:
+    """The e-mails SES accepted, newest first: moto's record in-process, else LocalStack's."""
+    if aws.moto is not None:
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][aws.region]
+        messages = [
+            {
+                "id": m.id,
+                "source": m.source,
+                "to": list(m.destinations.get("ToAddresses", [])),
+                "subject": m.subject,
+                "text": m.body,
+            }
+            for m in backend.sent_messages
+        ]
+        return messages[::-1]
+    import urllib.request
+
+    # LocalStack keeps what SES sent at this internal endpoint.
+    with urllib.request.urlopen(f"{aws.endpoint_url}/_aws/ses", timeout=10) as answer:  # noqa: S310
+        payload = json.load(answer)
+    messages = [
+        {
+            "id": m.get("Id"),
+            "source": m.get("Source"),
+            "to": list(m.get("Destination", {}).get("ToAddresses", [])),
+            "subject": m.get("Subject"),
+            "text": (m.get("Body") or {}).get("text_part"),
+        }
+        for m in payload.get("messages", [])
+    ]
+    return messages[::-1]

@@ -1,0 +1,289 @@
+"""The `filestore` command-line client: the HTTP API of any deployment, local or on AWS.
+
+Uploads go straight to storage with the presigned POST (small files) or as parallel presigned
+part PUTs (large ones), resumable: the parts that already arrived are asked for and skipped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
+PARALLEL_PARTS = 4
+
+
+class ClientError(Exception):
+    """An error to show the user in one line (the API's `message` for HTTP errors)."""
+
+
+class Progress:
+    """A progress bar on stderr, redrawn at most ten times a second; silent when not a TTY."""
+
+    def __init__(self, label: str, total: int, *, enabled: bool | None = None) -> None:
+        self.label, self.total, self.done = label, max(total, 0), 0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._lock = threading.Lock()
+        self._drawn = 0.0
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.done += count
+            now = time.monotonic()
+            if self.enabled and (now - self._drawn > 0.1 or self.done >= self.total):
+                self._drawn = now
+                self._draw()
+
+    def _draw(self) -> None:
+        fraction = self.done / self.total if self.total else 1.0
+        bar = "#" * int(fraction * 30)
+        sys.stderr.write(
+            f"\r{self.label[:30]:<30} [{bar:<30}] {fraction:6.1%} {_size(self.done):>9}"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._draw()
+            sys.stderr.write("\n")
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+@dataclass
+class Client:
+    """One deployment's API, as one user."""
+
+    endpoint: str
+    token: str | None
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.endpoint = self.endpoint.rstrip("/")
+        headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
+        self.http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=60)
+        # Storage URLs are presigned: never send the API token to them.
+        self.storage = httpx.Client(timeout=300)
+
+    def close(self) -> None:
+        self.http.close()
+        self.storage.close()
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        if not self.token:
+            raise ClientError("no token: pass --token or set FILESTORE_TOKEN")
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise ClientError(f"cannot reach {self.endpoint}: {error}") from error
+        if response.status_code >= 400:
+            raise ClientError(_message(response))
+        return response.json() if response.content else None
+
+    # commands
+
+    def whoami(self) -> Any:
+        return self.api("GET", "/me")
+
+    def list(self, *, limit: int = 50, all_pages: bool = True) -> list[Any]:
+        items: list[Any] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": limit}
+            if cursor:
+                params["cursor"] = cursor
+            page = self.api("GET", "/uploads", params=params)
+            items.extend(page["items"])
+            cursor = page.get("next_cursor")
+            if not cursor or not all_pages:
+                return items
+
+    def rename(self, upload_id: str, name: str) -> Any:
+        return self.api("PATCH", f"/uploads/{upload_id}", json={"name": name})
+
+    def delete(self, upload_id: str) -> None:
+        self.api("DELETE", f"/uploads/{upload_id}")
+
+    def share(self, upload_id: str, expires_in: int) -> Any:
+        return self.api("POST", f"/uploads/{upload_id}/shares", json={"expires_in": expires_in})
+
+    def download(self, upload_id: str, output: Path | None) -> Path:
+        upload = self.api("GET", f"/uploads/{upload_id}")
+        link = self.api("GET", f"/uploads/{upload_id}/download")
+        target = output or Path(Path(upload["name"]).name or upload_id)
+        if target.is_dir():
+            target = target / (Path(upload["name"]).name or upload_id)
+        temp = target.with_name(f".{target.name}.part")
+        bar = Progress(upload["name"], int(upload["size"]), enabled=self.progress)
+        try:
+            with self.storage.stream("GET", link["url"]) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise ClientError(_message(response))
+                with temp.open("wb") as file:
+                    for chunk in response.iter_bytes(256 * 1024):
+                        file.write(chunk)
+                        bar.add(len(chunk))
+            os.replace(temp, target)
+        except httpx.HTTPError as error:
+            raise ClientError(f"download failed: {error}") from error
+        finally:
+            bar.close()
+            temp.unlink(missing_ok=True)
+        return target
+
+    def upload(self, path: Path, *, content_type: str | None = None) -> Any:
+        import hashlib
+        import mimetypes
+
+        if not path.is_file():
+            raise ClientError(f"{path}: not a file")
+        size = path.stat().st_size
+        kind = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        body: dict[str, Any] = {"name": path.name, "size": size, "content_type": kind}
+        if size <= 64 * 1024 * 1024:
+            # Cheap for small files, and lets storage check the bytes it receives.
+            body["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        ticket = self.api("POST", "/uploads", json=body)
+        upload = ticket["upload"]
+        if "upload_url" in ticket:
+            self._post(path, ticket["upload_url"], size)
+            return upload
+        return self._parts(path, upload["id"], ticket["multipart"])
+
+    def resume(self, path: Path, upload_id: str) -> Any:
+        upload = self.api("GET", f"/uploads/{upload_id}")
+        if upload["status"] != "pending":
+            raise ClientError(f"upload {upload_id} is {upload['status']}, nothing to resume")
+        if path.stat().st_size != upload["size"]:
+            raise ClientError(f"{path} has {path.stat().st_size} bytes; the upload declared "
+                              f"{upload['size']}")  # fmt: skip
+        part_size = _part_size_of(self, upload_id)
+        plan = {"part_size": part_size, "part_count": max(1, math.ceil(upload["size"] / part_size))}
+        return self._parts(path, upload_id, plan)
+
+    def _post(self, path: Path, form: dict[str, Any], size: int) -> None:
+        bar = Progress(path.name, size, enabled=self.progress)
+        try:
+            with path.open("rb") as file:
+                reader = _CountingReader(file, bar)
+                response = self.storage.post(
+                    form["url"],
+                    data=form["fields"],
+                    files={"file": (path.name, reader)},  # type: ignore[dict-item]
+                )
+        except httpx.HTTPError as error:
+            raise ClientError(f"upload failed: {error}") from error
+        finally:
+            bar.close()
+        if response.status_code >= 400:
+            raise ClientError(f"storage refused the upload: {_message(response)}")
+
+    def _parts(self, path: Path, upload_id: str, plan: dict[str, Any]) -> Any:
+        part_size, part_count = int(plan["part_size"]), int(plan["part_count"])
+        arrived = {
+            p["part_number"]: p["etag"]
+            for p in self.api("GET", f"/uploads/{upload_id}/parts")["parts"]
+        }
+        missing = [n for n in range(1, part_count + 1) if n not in arrived]
+        total = path.stat().st_size
+        bar = Progress(path.name, total, enabled=self.progress)
+        bar.add(sum(_part_length(n, part_size, total) for n in arrived))
+        etags = dict(arrived)
+        try:
+            for batch in _chunks(missing, 100):
+                urls = self.api(
+                    "POST", f"/uploads/{upload_id}/parts", json={"part_numbers": batch}
+                )["parts"]
+                with concurrent.futures.ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+                    futures = {
+                        pool.submit(self._put_part, path, u["url"], u["part_number"],
+                                    part_size, total, bar): u["part_number"]
+                        for u in urls
+                    }  # fmt: skip
+                    for future in concurrent.futures.as_completed(futures):
+                        etags[futures[future]] = future.result()
+        except ClientError as error:
+            raise ClientError(f"{error} (resume with: filestore upload {path} --resume "
+                              f"{upload_id})") from error  # fmt: skip
+        finally:
+            bar.close()
+        parts = [{"part_number": n, "etag": etags[n]} for n in range(1, part_count + 1)]
+        return self.api("POST", f"/uploads/{upload_id}/complete", json={"parts": parts})
+
+    def _put_part(
+        self, path: Path, url: str, number: int, part_size: int, total: int, bar: Progress
+    ) -> str:
+        length = _part_length(number, part_size, total)
+        with path.open("rb") as file:
+            file.seek((number - 1) * part_size)
+            data = file.read(length)
+        try:
+            response = self.storage.put(url, content=data)
+        except httpx.HTTPError as error:
+            raise ClientError(f"part {number} failed: {error}") from error
+        if response.status_code >= 400:
+            raise ClientError(f"part {number} refused: {_message(response)}")
+        bar.add(length)
+        return str(response.headers["etag"])
+
+
+def _part_size_of(client: Client, upload_id: str) -> int:
+    """The part size of a pending multipart upload: the rule the API used to plan it."""
+    from filestore.domain.rules import part_size_for
+
+    upload = client.api("GET", f"/uploads/{upload_id}")
+    return part_size_for(int(upload["size"]))
+
+
+def _part_length(number: int, part_size: int, total: int) -> int:
+    return max(0, min(part_size, total - (number - 1) * part_size))
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _CountingReader:
+    """A file object that reports progress as httpx streams it."""
+
+    def __init__(self, file: Any, bar: Progress) -> None:
+        self._file, self._bar = file, bar
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._file.read(size)
+        self._bar.add(len(data))
+        return data
+
+
+def _message(response: httpx.Response) -> str:
+    """The API's `message`, or S3's `<Message>`, or the status line."""
+    try:
+        body = response.json()
+        if isinstance(body, dict) and body.get("message"):
+            return f"{body['message']} (HTTP {response.status_code})"
+    except ValueError:
+        pass
+    text = response.text
+    if "<Message>" in text:
+        message = text.split("<Message>", 1)[1].split("</Message>", 1)[0]
+        return f"{message} (HTTP {response.status_code})"
+    return f"HTTP {response.status_code} {response.reason_phrase}"
