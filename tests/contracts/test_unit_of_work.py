@@ -192,12 +192,14 @@ async def test_concurrent_completion_of_one_upload_has_exactly_one_winner(
         await uow.uploads.add(upload)
         await uow.commit()
 
+    everyone_has_read = asyncio.Barrier(4)
+
     async def complete() -> bool:
         try:
             async with uow_factory() as uow:
                 loaded = await uow.uploads.get(upload.id)
                 assert loaded is not None
-                await asyncio.sleep(0.01)  # both have read before either writes
+                await everyone_has_read.wait()  # all have read before any writes
                 loaded.mark_stored(T0 + timedelta(seconds=1))
                 await uow.uploads.update(loaded)
                 await uow.commit()
