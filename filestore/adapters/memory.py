@@ -65,6 +65,17 @@ class MemoryDatabase:
     outbox: list[_OutboxRow] = field(default_factory=list)
     processed: set[tuple[str, str]] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Secondary indexes of committed rows (subs and object keys never change once written).
+    user_ids_by_sub: dict[str, str] = field(default_factory=dict)
+    upload_ids_by_key: dict[str, str] = field(default_factory=dict)
+    upload_ids_by_owner: dict[str, set[str]] = field(default_factory=dict)
+
+    def index(self, users: list[User], uploads: list[Upload]) -> None:
+        for user in users:
+            self.user_ids_by_sub[user.sub] = user.id
+        for upload in uploads:
+            self.upload_ids_by_key[upload.object_key] = upload.id
+            self.upload_ids_by_owner.setdefault(upload.owner_id, set()).add(upload.id)
 
 
 class _Staged(Generic[V]):
@@ -118,17 +129,18 @@ def _stored_copy(row: V) -> V:
 
 
 class MemoryUserRepository:
-    def __init__(self, table: _Staged[User], seen: list[Aggregate]) -> None:
-        self._table, self._seen = table, seen
+    def __init__(self, table: _Staged[User], seen: list[Aggregate], db: MemoryDatabase) -> None:
+        self._table, self._seen, self._db = table, seen, db
 
     async def get(self, user_id: str) -> User | None:
         return self._table.get(user_id)
 
     async def get_by_sub(self, sub: str) -> User | None:
-        for user in self._table.values():
+        for user in self._table.changes.values():
             if user.sub == sub:
                 return copy.deepcopy(user)
-        return None
+        user_id = self._db.user_ids_by_sub.get(sub)
+        return self._table.get(user_id) if user_id is not None else None
 
     async def add(self, user: User) -> None:
         if await self.get_by_sub(user.sub) is not None:
@@ -142,17 +154,24 @@ class MemoryUserRepository:
 
 
 class MemoryUploadRepository:
-    def __init__(self, table: _Staged[Upload], seen: list[Aggregate]) -> None:
-        self._table, self._seen = table, seen
+    def __init__(self, table: _Staged[Upload], seen: list[Aggregate], db: MemoryDatabase) -> None:
+        self._table, self._seen, self._db = table, seen, db
 
     async def get(self, upload_id: str) -> Upload | None:
         return self._table.get(upload_id)
 
     async def get_by_object_key(self, object_key: str) -> Upload | None:
-        for upload in self._table.values():
+        for upload in self._table.changes.values():
             if upload.object_key == object_key:
                 return copy.deepcopy(upload)
-        return None
+        upload_id = self._db.upload_ids_by_key.get(object_key)
+        return self._table.get(upload_id) if upload_id is not None else None
+
+    def _owned(self, owner_id: str) -> list[Upload]:
+        ids = set(self._db.upload_ids_by_owner.get(owner_id, ()))
+        ids.update(k for k, u in self._table.changes.items() if u.owner_id == owner_id)
+        rows = (self._table.changes.get(i) or self._table.rows.get(i) for i in ids)
+        return [u for u in rows if u is not None]
 
     async def add(self, upload: Upload) -> None:
         if await self.get_by_object_key(upload.object_key) is not None:
@@ -169,9 +188,8 @@ class MemoryUploadRepository:
     ) -> list[Upload]:
         rows = [
             u
-            for u in self._table.values()
-            if u.owner_id == owner_id
-            and u.status is UploadStatus.STORED
+            for u in self._owned(owner_id)
+            if u.status is UploadStatus.STORED
             and (after is None or ListPosition(u.created_at, u.id) < after)
         ]
         rows.sort(key=lambda u: (u.created_at, u.id), reverse=True)
@@ -301,8 +319,8 @@ class MemoryUnitOfWork:
         self._users = _Staged(self._db.users)
         self._uploads = _Staged(self._db.uploads)
         self._shares = _Staged(self._db.shares)
-        self.users = MemoryUserRepository(self._users, self._seen)
-        self.uploads = MemoryUploadRepository(self._uploads, self._seen)
+        self.users = MemoryUserRepository(self._users, self._seen, self._db)
+        self.uploads = MemoryUploadRepository(self._uploads, self._seen, self._db)
         self.shares = MemoryShareRepository(self._shares, self._seen)
         self.connections = MemoryConnectionRepository(self._db)
         self.outbox = MemoryOutbox(self._db)
@@ -332,8 +350,14 @@ class MemoryUnitOfWork:
             for processed in self.processed.added:
                 if processed in self._db.processed:
                     raise ConcurrencyConflict("event processed concurrently")
+            new_users = [u for k, u in self._users.changes.items() if not self._users.expected[k]]
+            for user in new_users:
+                if self._db.user_ids_by_sub.get(user.sub, user.id) != user.id:
+                    # Another unit of work registered this sub since we looked: a lost race.
+                    raise ConcurrencyConflict("user registered concurrently")
             for applied in (self._users, self._uploads, self._shares):
                 applied.apply()
+            self._db.index(new_users, list(self._uploads.changes.values()))
             self.connections.apply()
             self.outbox.apply()
             self.processed.apply()

@@ -1,7 +1,8 @@
 """The message bus: runs a command's handler, then hands the events it committed onwards.
 
 Commands fail loudly: their errors reach the caller. A command that lost an optimistic
-concurrency race is run again, a few times. The events committed while it ran are then:
+concurrency race is run again, up to five times in all, after a short jittered pause. The
+events committed while it ran are then:
 - handed to in-process event handlers (each isolated: a failure is logged, not raised), and
 - published through the publisher, if there is one, and marked published in the outbox
   (if that fails, the outbox keeps them and the relay publishes them later).
@@ -9,7 +10,9 @@ concurrency race is run again, a few times. The events committed while it ran ar
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -42,7 +45,7 @@ class MessageBus:
         event_handlers: EventHandlers | None = None,
         command_handlers: Mapping[type[commands.Command], Handler] | None = None,
         publish_inline: bool = True,
-        attempts: int = 3,
+        attempts: int = 5,
     ) -> None:
         self.services = services
         self.event_handlers: EventHandlers = event_handlers or {}
@@ -66,6 +69,8 @@ class MessageBus:
                     if attempt == self.attempts:
                         raise
                     log.info("retrying %s after a concurrent change", type(command).__name__)
+                    # Jittered back-off, so contenders for one row do not collide again in step.
+                    await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
                 finally:
                     handlers._opened.reset(token)
                     for uow in opened:

@@ -124,3 +124,34 @@ def test_importing_filestore_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+class TestMemoryAdapter:
+    async def test_a_sub_registered_by_two_open_units_of_work_commits_once(self) -> None:
+        from filestore.adapters.memory import MemoryUnitOfWorkFactory
+        from tests.factories import make_user
+
+        factory = MemoryUnitOfWorkFactory()
+        async with factory() as first, factory() as second:
+            await first.users.add(make_user(sub="same"))
+            await second.users.add(make_user(sub="same"))  # neither sees the other yet
+            await first.commit()
+            with pytest.raises(ConcurrencyConflict):
+                await second.commit()
+        async with factory() as uow:
+            assert (await uow.users.get_by_sub("same")) is not None
+
+    async def test_lookups_by_secondary_key_see_this_units_own_writes(self) -> None:
+        from filestore.adapters.memory import MemoryUnitOfWorkFactory
+        from tests.factories import make_upload, make_user
+
+        factory = MemoryUnitOfWorkFactory()
+        async with factory() as uow:
+            user = make_user()
+            upload = make_upload(user)
+            await uow.users.add(user)
+            await uow.uploads.add(upload)
+            found_user = await uow.users.get_by_sub(user.sub)
+            found_upload = await uow.uploads.get_by_object_key(upload.object_key)
+        assert found_user is not None and found_user.id == user.id
+        assert found_upload is not None and found_upload.id == upload.id
