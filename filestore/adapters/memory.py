@@ -88,7 +88,7 @@ class _Staged(Generic[V]):
 
     def get(self, key: str) -> V | None:
         row = self.changes.get(key, self.rows.get(key))
-        return copy.deepcopy(row) if row is not None else None
+        return _clone(row) if row is not None else None
 
     def values(self) -> Iterator[V]:
         for key, row in self.rows.items():
@@ -101,7 +101,7 @@ class _Staged(Generic[V]):
             raise AlreadyExists(f"{key} exists")
         row.version = 1
         self.expected.setdefault(key, 0)
-        self.changes[key] = _stored_copy(row)
+        self.changes[key] = _clone(row)
 
     def update(self, key: str, row: V) -> None:
         current = self.get(key)
@@ -109,7 +109,7 @@ class _Staged(Generic[V]):
             raise ConcurrencyConflict(f"{key} was changed by someone else")
         self.expected.setdefault(key, current.version)
         row.version += 1
-        self.changes[key] = _stored_copy(row)
+        self.changes[key] = _clone(row)
 
     def check(self) -> None:
         for key, version in self.expected.items():
@@ -121,11 +121,14 @@ class _Staged(Generic[V]):
         self.rows.update(self.changes)
 
 
-def _stored_copy(row: V) -> V:
-    stored = copy.copy(row)
-    if isinstance(stored, Aggregate):
-        stored.events = []  # events travel through the outbox, not with the row
-    return copy.deepcopy(stored)
+def _clone(row: V) -> V:
+    """A copy that shares nothing mutable: every field of our entities is an immutable value
+    (str, int, datetime, enum) except an aggregate's event list, which the copy gets empty
+    (events travel through the outbox, not with the row)."""
+    clone = copy.copy(row)
+    if isinstance(clone, Aggregate):
+        clone.events = []
+    return clone
 
 
 class MemoryUserRepository:
@@ -138,7 +141,7 @@ class MemoryUserRepository:
     async def get_by_sub(self, sub: str) -> User | None:
         for user in self._table.changes.values():
             if user.sub == sub:
-                return copy.deepcopy(user)
+                return _clone(user)
         user_id = self._db.user_ids_by_sub.get(sub)
         return self._table.get(user_id) if user_id is not None else None
 
@@ -163,7 +166,7 @@ class MemoryUploadRepository:
     async def get_by_object_key(self, object_key: str) -> Upload | None:
         for upload in self._table.changes.values():
             if upload.object_key == object_key:
-                return copy.deepcopy(upload)
+                return _clone(upload)
         upload_id = self._db.upload_ids_by_key.get(object_key)
         return self._table.get(upload_id) if upload_id is not None else None
 
@@ -193,7 +196,7 @@ class MemoryUploadRepository:
             and (after is None or ListPosition(u.created_at, u.id) < after)
         ]
         rows.sort(key=lambda u: (u.created_at, u.id), reverse=True)
-        return [copy.deepcopy(u) for u in rows[:limit]]
+        return [_clone(u) for u in rows[:limit]]
 
     async def list_pending(self, created_before: datetime, limit: int) -> list[Upload]:
         rows = [
@@ -202,7 +205,7 @@ class MemoryUploadRepository:
             if u.status is UploadStatus.PENDING and u.created_at < created_before
         ]
         rows.sort(key=lambda u: (u.created_at, u.id))
-        return [copy.deepcopy(u) for u in rows[:limit]]
+        return [_clone(u) for u in rows[:limit]]
 
 
 class MemoryShareRepository:
@@ -223,7 +226,7 @@ class MemoryShareRepository:
     async def list_live(self, upload_id: str, now: datetime) -> list[Share]:
         rows = [s for s in self._table.values() if s.upload_id == upload_id and s.is_live(now)]
         rows.sort(key=lambda s: (s.expires_at, s.token))
-        return [copy.deepcopy(s) for s in rows]
+        return [_clone(s) for s in rows]
 
 
 class MemoryConnectionRepository:

@@ -378,3 +378,30 @@ async def test_processed_events_are_recorded_once(uow_factory: UnitOfWorkFactory
         assert await uow.processed.add("email", "event-1", T0) is False
         assert await uow.processed.add("realtime", "event-1", T0) is True
         assert not await uow.processed.contains("email", "event-2")
+
+
+async def test_reads_are_copies_so_changing_one_saves_nothing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+    user.used_bytes = 999  # the object that was added is not the stored row either
+    async with uow_factory() as uow:
+        loaded = await uow.uploads.get(upload.id)
+        assert loaded is not None
+        loaded.name = "changed.txt"
+        loaded.mark_stored(T0)
+        again = await uow.uploads.get(upload.id)
+        await uow.commit()
+    assert again is not None
+    assert (again.name, again.status, again.events) == ("report.pdf", UploadStatus.PENDING, [])
+    async with uow_factory() as uow:
+        final = await uow.uploads.get(upload.id)
+        stored_user = await uow.users.get(user.id)
+        assert await uow.outbox.pending(10) == []
+    assert final is not None and final.status is UploadStatus.PENDING
+    assert stored_user is not None and stored_user.used_bytes == 0
