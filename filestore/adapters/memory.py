@@ -8,6 +8,7 @@ the process. Thread-safe: commits take a lock.
 from __future__ import annotations
 
 import copy
+import itertools
 import hashlib
 import secrets
 import threading
@@ -63,6 +64,7 @@ class MemoryDatabase:
     shares: dict[str, Share] = field(default_factory=dict)
     connections: dict[str, Connection] = field(default_factory=dict)
     outbox: list[_OutboxRow] = field(default_factory=list)
+    unpublished: dict[str, _OutboxRow] = field(default_factory=dict)  # by event id, in order
     processed: set[tuple[str, str]] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
     # Secondary indexes of committed rows (subs and object keys never change once written).
@@ -274,8 +276,8 @@ class MemoryOutbox:
         self.added.extend(events)
 
     async def pending(self, limit: int) -> list[OutboxEntry]:
-        rows = [r for r in self._db.outbox if r.published_at is None]
-        return [OutboxEntry(r.position, r.event) for r in rows[:limit]]
+        rows = itertools.islice(self._db.unpublished.values(), limit)
+        return [OutboxEntry(r.position, r.event) for r in rows]
 
     async def mark_published(self, event_ids: Sequence[str], now: datetime) -> None:
         for event_id in event_ids:
@@ -283,11 +285,13 @@ class MemoryOutbox:
 
     def apply(self) -> None:
         for event in self.added:
-            self._db.outbox.append(_OutboxRow(len(self._db.outbox) + 1, event))
-        if self.published:
-            for row in self._db.outbox:
-                if row.event.id in self.published and row.published_at is None:
-                    row.published_at = self.published[row.event.id]
+            row = _OutboxRow(len(self._db.outbox) + 1, event)
+            self._db.outbox.append(row)
+            self._db.unpublished[event.id] = row
+        for event_id, published_at in self.published.items():
+            row = self._db.unpublished.pop(event_id, None)
+            if row is not None:
+                row.published_at = published_at
 
 
 class MemoryProcessedEvents:
@@ -330,7 +334,7 @@ class MemoryUnitOfWork:
         self.processed = MemoryProcessedEvents(self._db)
 
     async def __aenter__(self) -> Self:
-        self._begin()
+        await self.rollback()  # a unit of work may be entered again: start clean
         return self
 
     async def __aexit__(
@@ -365,10 +369,25 @@ class MemoryUnitOfWork:
             self.outbox.apply()
             self.processed.apply()
         self.committed_events.extend(events)
-        self._begin()
+        await self.rollback()  # what was staged is now committed: start clean
 
     async def rollback(self) -> None:
-        self._begin()
+        if self._pending():
+            self._begin()
+
+    def _pending(self) -> bool:
+        """Whether anything was written since the last commit or rollback."""
+        return bool(
+            self._seen
+            or self._users.changes
+            or self._uploads.changes
+            or self._shares.changes
+            or self.connections.added
+            or self.connections.removed
+            or self.outbox.added
+            or self.outbox.published
+            or self.processed.added
+        )
 
 
 class MemoryUnitOfWorkFactory:
