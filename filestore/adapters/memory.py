@@ -8,8 +8,8 @@ the process. Thread-safe: commits take a lock.
 from __future__ import annotations
 
 import copy
-import itertools
 import hashlib
+import itertools
 import secrets
 import threading
 from collections.abc import Iterator, Mapping, Sequence
