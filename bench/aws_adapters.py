@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -25,9 +24,11 @@ from pathlib import Path
 
 import boto3
 import botocore
+from host import describe  # bench/ is the script's directory
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
 
 from filestore.adapters import aws  # noqa: E402
 from filestore.adapters.memory import MemoryUnitOfWorkFactory  # noqa: E402
@@ -41,25 +42,7 @@ REGION = "us-east-1"
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kib = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        ram = f"{mem_kib / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        ram = "RAM unknown"
-    return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu}; {os.cpu_count()} cores; {ram}; "
-        f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
-        f"boto3 {boto3.__version__}, botocore {botocore.__version__}"
-    )
+    return f"{describe()}; boto3 {boto3.__version__}, botocore {botocore.__version__}"
 
 
 def bench_presign(seconds: float = 3.0) -> float:

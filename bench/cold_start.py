@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from host import describe  # bench/ is the script's directory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,24 +120,7 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        ram = f"{mem_kb / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        ram = "RAM unknown"
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {ram}; Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-    )
+    return describe()
 
 
 def warm(requests: int) -> None:

@@ -35,6 +35,8 @@ import pymysql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from host import cpu_model, ram_gib  # bench/ is the script's directory
+
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.executor import to_datetime
 from filestore.adapters.sql.repositories import _UPLOAD_SELECT, _upload, list_stored_query
@@ -60,22 +62,6 @@ def uuid7_at(moment: datetime) -> str:
 
 
 def machine(connection: pymysql.connections.Connection) -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-                break
-    except OSError:
-        pass
     with connection.cursor() as cursor:
         cursor.execute("SELECT VERSION()")
         (version,) = cursor.fetchone()
@@ -83,9 +69,9 @@ def machine(connection: pymysql.connections.Connection) -> dict[str, str]:
         (pool,) = cursor.fetchone()
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
-        "ram": ram,
+        "ram": ram_gib(),
         "database": str(version),
         "innodb_buffer_pool_size": f"{int(pool) / 1024**2:.0f} MiB",
         "python": platform.python_version(),
@@ -276,7 +262,7 @@ def main() -> int:
         help="a server where the benchmark may create and drop a database",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--small", action="store_true", help="a 1% load, to try the script")
+    parser.add_argument("--small", action="store_true", help="a 1%% load, to try the script")
     args = parser.parse_args()
     if args.small:
         global USERS, HEAVY_UPLOADS, LAST_PAGE, ROUNDS

@@ -17,7 +17,6 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -29,21 +28,13 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from host import describe  # bench/ is the script's directory
+
 from tests.support.local_server import LocalServerProcess
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-        ram = f"{mem_kb / 1024 / 1024:.1f} GiB RAM"
-    except OSError:
-        ram = "RAM unknown"
-    return f"{cpu}, {os.cpu_count()} cores, {ram}, Python {platform.python_version()}"
+    return describe()
 
 
 def pct(values: list[float], q: float) -> float:
