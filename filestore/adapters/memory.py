@@ -27,7 +27,15 @@ from filestore.domain.errors import (
     InvalidInput,
 )
 from filestore.domain.events import Event
-from filestore.domain.model import Aggregate, Connection, Share, Upload, UploadStatus, User
+from filestore.domain.model import (
+    Aggregate,
+    Connection,
+    Share,
+    Upload,
+    UploadStatus,
+    User,
+    drain_events,
+)
 from filestore.domain.ports import (
     CompletedPart,
     EmailMessage,
@@ -346,10 +354,7 @@ class MemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
-        events: list[Event] = []
-        for aggregate in self._seen:
-            events.extend(aggregate.events)
-            aggregate.events.clear()
+        events = drain_events(self._seen)
         await self.outbox.add(events)
         with self._db.lock:
             for table in (self._users, self._uploads, self._shares):

@@ -6,6 +6,7 @@ the unit of work collects the events and writes them to the outbox with the stat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,6 +31,15 @@ class Aggregate:
     events: list[events.Event] = field(
         default_factory=list, kw_only=True, repr=False, compare=False
     )
+
+
+def drain_events(aggregates: Iterable[Aggregate]) -> list[events.Event]:
+    """Take the events the aggregates recorded, in order, leaving them with none."""
+    drained: list[events.Event] = []
+    for aggregate in aggregates:
+        drained.extend(aggregate.events)
+        aggregate.events.clear()
+    return drained
 
 
 @dataclass

@@ -21,7 +21,7 @@ from filestore.adapters.sql.repositories import (
     SqlUserRepository,
 )
 from filestore.domain.events import Event
-from filestore.domain.model import Aggregate
+from filestore.domain.model import Aggregate, drain_events
 
 
 class _LazyTransaction:
@@ -79,10 +79,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         """Write the collected events to the outbox and commit, all or nothing."""
-        events: list[Event] = []
-        for aggregate in self._seen:
-            events.extend(aggregate.events)
-            aggregate.events.clear()
+        events = drain_events(self._seen)
         self._seen.clear()
         if self._transaction is None and not events:
             return
