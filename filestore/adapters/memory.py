@@ -289,9 +289,8 @@ class MemoryOutbox:
             self._db.outbox.append(row)
             self._db.unpublished[event.id] = row
         for event_id, published_at in self.published.items():
-            row = self._db.unpublished.pop(event_id, None)
-            if row is not None:
-                row.published_at = published_at
+            if event_id in self._db.unpublished:
+                self._db.unpublished.pop(event_id).published_at = published_at
 
 
 class MemoryProcessedEvents:
