@@ -29,7 +29,7 @@ import pytest
 
 from filestore.adapters.dataapi.emulator import DataApiEmulator
 
-__all__ = ["MySQLDatabase", "dataapi_emulator", "mysql_database"]
+__all__ = ["MySQLDatabase", "dataapi_emulator", "fresh_mysql_database", "mysql_database"]
 
 URL_VARIABLE = "FILESTORE_TEST_MYSQL_URL"
 REQUIRE_VARIABLE = "FILESTORE_REQUIRE_SERVICES"
@@ -175,6 +175,18 @@ def mysql_database() -> Iterator[MySQLDatabase]:
             yield replace(server, database=name)
         finally:
             _administer(server, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def fresh_mysql_database(mysql_database: MySQLDatabase) -> Iterator[MySQLDatabase]:
+    """An empty database of its own for one test (no schema at all), on the session's server;
+    dropped after. For tests of what creates the schema."""
+    name = f"filestore_fresh_{secrets.token_hex(6)}"
+    _administer(mysql_database, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield replace(mysql_database, database=name)
+    finally:
+        _administer(mysql_database, f"DROP DATABASE IF EXISTS `{name}`")
 
 
 @pytest.fixture(scope="session")
