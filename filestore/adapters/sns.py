@@ -87,5 +87,13 @@ class SnsEventPublisher:
                 (batch[int(f["Id"])].id, f"{f.get('Code')}: {f.get('Message', '')}")
                 for f in answer.get("Failed", [])
             ]
+            # An entry in neither list was not confirmed: keep it in the outbox too.
+            answered = {s["Id"] for s in answer.get("Successful", [])}
+            answered |= {f["Id"] for f in answer.get("Failed", [])}
+            failures += [
+                (event.id, "no answer for this entry")
+                for i, event in enumerate(batch)
+                if str(i) not in answered
+            ]
             if failures:
                 raise EventsNotPublished(failures)

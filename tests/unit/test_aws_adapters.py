@@ -244,3 +244,26 @@ def test_events_from_sns_in_sqs_and_from_raw_delivery() -> None:
 def test_anything_else_is_an_unknown_event(body: str) -> None:
     with pytest.raises(UnknownEvent):
         event_in_sqs({"messageId": "m", "body": body})
+
+
+async def test_a_batch_entry_sns_did_not_answer_for_counts_as_not_published() -> None:
+    """SNS answers every entry in Successful or Failed; one in neither must stay in the outbox."""
+    from botocore.stub import ANY, Stubber
+
+    from filestore.adapters.sns import EventsNotPublished, SnsEventPublisher
+
+    client = boto3.client(
+        "sns", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    topic = "arn:aws:sns:us-east-1:000000000000:filestore-events"
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    sent = [events.ShareRevoked(occurred_at=now, user_id="u", upload_id=str(i)) for i in range(3)]
+    with Stubber(client) as stub:
+        stub.add_response(
+            "publish_batch",
+            {"Successful": [{"Id": "0", "MessageId": "m0"}], "Failed": []},
+            {"TopicArn": topic, "PublishBatchRequestEntries": ANY},
+        )
+        with pytest.raises(EventsNotPublished) as refused:
+            await SnsEventPublisher(client, topic).publish(sent)
+    assert refused.value.event_ids == [sent[1].id, sent[2].id]
