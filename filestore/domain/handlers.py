@@ -607,9 +607,10 @@ async def relay_outbox(cmd: commands.RelayOutbox, services: Services) -> int:
 async def reconcile(cmd: commands.Reconcile, services: Services) -> ReconcileReport:
     """Complete pending uploads whose object arrived unannounced, expire abandoned ones."""
     now = cmd.now or services.clock.now()
+    grace = SWEEP_GRACE if cmd.grace is None else cmd.grace
     completed = failed = expired = 0
     async with services.uow() as uow:
-        pending = await uow.uploads.list_pending(now - SWEEP_GRACE, cmd.batch_size)
+        pending = await uow.uploads.list_pending(now - grace, cmd.batch_size)
     for candidate in pending:
         try:
             result = await _reconcile_one(candidate.id, now, services)

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -36,10 +36,18 @@ def filestore(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
 
 
 class LocalServerProcess:
-    """One `filestore serve`; `restart()` stops it (Ctrl-C) and starts it on the same data dir."""
+    """One `filestore serve`; `restart()` stops it (Ctrl-C) and starts it on the same data dir.
 
-    def __init__(self, data_dir: Path) -> None:
+    `args` are more `serve` options (`--database-url`, `--aws-endpoint-url`); `env` is added to
+    the server's environment (e.g. `FILESTORE_MULTIPART_THRESHOLD`).
+    """
+
+    def __init__(
+        self, data_dir: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.args = list(args)
+        self.env = {**os.environ, **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -49,8 +57,8 @@ class LocalServerProcess:
         log = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "filestore.entrypoints.cli", "serve",
-             "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT,
+             "--port", str(self.port), "--data-dir", str(self.data_dir), *self.args],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env,
         )  # fmt: skip
         deadline = time.monotonic() + STARTUP_DEADLINE
         while time.monotonic() < deadline:
