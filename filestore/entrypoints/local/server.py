@@ -517,8 +517,11 @@ def _redact(url: str) -> str:
 
 
 async def _close(uow_factory: Any) -> None:
+    # The SQL factory's pool lives on its database: left open, the driver's connections are
+    # collected after the loop has closed, and every stop on MySQL ends in tracebacks.
+    owner = getattr(uow_factory, "database", uow_factory)
     for name in ("aclose", "dispose", "close"):
-        closer = getattr(uow_factory, name, None)
+        closer = getattr(owner, name, None)
         if closer is not None:
             result = closer()
             if asyncio.iscoroutine(result):
