@@ -1,16 +1,10 @@
-"""The local server end to end: real HTTP, real WebSocket, the real `filestore` command.
-
-Waits poll with a deadline (how long things take is the benchmark's business, not a test's).
-"""
+"""The local server end to end, on its embedded defaults (SQLite, files on disk, moto in-process):
+real HTTP, real WebSocket, the real `filestore` command. Waits poll with a deadline."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,109 +12,14 @@ import httpx
 import pytest
 import websockets
 
+from tests.e2e.journeys import api, stored, the_round_trip, upload_bytes, wait_for
 from tests.support.local_server import LocalServerProcess, filestore
 
 pytestmark = pytest.mark.e2e
 
-DEADLINE = 30.0
-
-
-def wait_for(check: Callable[[], Any], what: str, deadline: float = DEADLINE) -> Any:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"gave up waiting for {what}")
-
-
-def api(server: LocalServerProcess, token: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=server.url, headers={"authorization": f"Bearer {token}"}, timeout=30
-    )
-
-
-def upload_bytes(client: httpx.Client, name: str, data: bytes) -> dict[str, Any]:
-    body = {"name": name, "size": len(data), "content_type": "text/plain",
-            "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
-    answer = client.post("/uploads", json=body)
-    assert answer.status_code == 201, answer.text
-    ticket = answer.json()
-    form = ticket["upload_url"]
-    sent = httpx.post(form["url"], data=form["fields"], files={"file": (name, data)})
-    assert sent.status_code == 204, sent.text
-    upload: dict[str, Any] = ticket["upload"]
-    return upload
-
-
-def stored(client: httpx.Client, upload_id: str) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        found: dict[str, Any] = client.get(f"/uploads/{upload_id}").json()
-        return found if found["status"] == "stored" else None
-
-    result: dict[str, Any] = wait_for(check, f"upload {upload_id} to be stored")
-    return result
-
-
-async def _upload_watching_the_socket(
-    server: LocalServerProcess, token: str, alice: httpx.Client, data: bytes
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Upload with a WebSocket open; the upload and the first notification it received."""
-    ws_url = server.url.replace("http", "ws") + f"/ws?token={token}"
-    async with websockets.connect(ws_url) as socket:
-        await socket.send(json.dumps({"action": "ping"}))
-        assert json.loads(await asyncio.wait_for(socket.recv(), DEADLINE)) == {"type": "pong"}
-        upload = await asyncio.to_thread(upload_bytes, alice, "notes.txt", data)
-        got = await asyncio.to_thread(stored, alice, upload["id"])
-        assert got["size"] == len(data)
-        message = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))
-    return upload, message
-
 
 def test_the_round_trip(local_server: LocalServerProcess) -> None:
-    token = local_server.token("alice@example.com")
-    alice = api(local_server, token)
-    assert alice.patch("/me", json={"notify_email": True}).json()["notify_email"] is True
-    data = os.urandom(64 * 1024)
-
-    upload, message = asyncio.run(_upload_watching_the_socket(local_server, token, alice, data))
-    assert message["type"] == "upload.stored"
-    assert message["upload"]["id"] == upload["id"]
-
-    def mail() -> list[Any]:
-        items = httpx.get(f"{local_server.url}/_local/emails").json()["items"]
-        return [m for m in items if "alice@example.com" in m["to"] and upload["id"] in m["text"]]
-
-    assert wait_for(mail, "the upload.stored e-mail")
-
-    listed = alice.get("/uploads").json()["items"]
-    assert upload["id"] in [item["id"] for item in listed]
-    renamed = alice.patch(f"/uploads/{upload['id']}", json={"name": "renamed.txt"}).json()
-    assert renamed["name"] == "renamed.txt"
-    link = alice.get(f"/uploads/{upload['id']}/download").json()
-    download = httpx.get(link["url"])
-    assert download.content == data
-    assert "renamed.txt" in download.headers["content-disposition"]
-
-    share = alice.post(f"/uploads/{upload['id']}/shares", json={"expires_in": 2}).json()
-    public = httpx.get(f"{local_server.url}/shares/{share['token']}")
-    assert public.status_code == 200, public.text
-    assert httpx.get(public.json()["url"]).content == data
-    wait_for(
-        lambda: httpx.get(f"{local_server.url}/shares/{share['token']}").status_code == 404,
-        "the share to expire",
-    )
-
-    bob = api(local_server, local_server.token("bob@example.com"))
-    assert bob.get(f"/uploads/{upload['id']}").status_code == 404
-    assert bob.get(f"/uploads/{upload['id']}/download").status_code == 404
-    assert bob.delete(f"/uploads/{upload['id']}").status_code == 404
-    assert bob.get("/uploads").json()["items"] == []
-
-    assert alice.delete(f"/uploads/{upload['id']}").status_code == 204
-    assert alice.get(f"/uploads/{upload['id']}").status_code == 404
-    assert upload["id"] not in [i["id"] for i in alice.get("/uploads").json()["items"]]
+    the_round_trip(local_server, "alice")
 
 
 def test_without_a_valid_token_the_api_answers_401(local_server: LocalServerProcess) -> None:

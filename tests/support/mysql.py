@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 from urllib.parse import quote, unquote, urlsplit
@@ -29,7 +29,7 @@ import pytest
 
 from filestore.adapters.dataapi.emulator import DataApiEmulator
 
-__all__ = ["MySQLDatabase", "dataapi_emulator", "mysql_database"]
+__all__ = ["MySQLDatabase", "dataapi_emulator", "mysql_database", "scratch_database"]
 
 URL_VARIABLE = "FILESTORE_TEST_MYSQL_URL"
 REQUIRE_VARIABLE = "FILESTORE_REQUIRE_SERVICES"
@@ -175,6 +175,18 @@ def mysql_database() -> Iterator[MySQLDatabase]:
             yield replace(server, database=name)
         finally:
             _administer(server, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@contextmanager
+def scratch_database(server: MySQLDatabase) -> Iterator[MySQLDatabase]:
+    """Another empty database on the same server, for a test that must start from nothing
+    (the session's one is migrated and shared); dropped after."""
+    name = f"filestore_scratch_{secrets.token_hex(6)}"
+    _administer(server, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield replace(server, database=name)
+    finally:
+        _administer(server, f"DROP DATABASE IF EXISTS `{name}`")
 
 
 @pytest.fixture(scope="session")
