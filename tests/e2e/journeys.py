@@ -121,3 +121,5 @@ def the_round_trip(server: LocalServerProcess, who: str) -> None:
     assert owner.delete(f"/uploads/{upload['id']}").status_code == 204
     assert owner.get(f"/uploads/{upload['id']}").status_code == 404
     assert upload["id"] not in [i["id"] for i in owner.get("/uploads").json()["items"]]
+    # Seconds after it came, still one e-mail: a consumer's retry did not send it again.
+    assert len(emails_to(server, address, upload["id"])) == 1
