@@ -3,8 +3,10 @@ real HTTP, real WebSocket, the real `filestore` command. Waits poll with a deadl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.journeys import api, stored, the_round_trip, upload_bytes, wait_for
+from tests.e2e.journeys import DEADLINE, api, stored, the_round_trip, upload_bytes, wait_for
 from tests.support.local_server import LocalServerProcess, filestore
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +88,76 @@ def test_the_cli_round_trip(local_server: LocalServerProcess, tmp_path: Path) ->
     assert missing.returncode != 0
     assert "No such upload" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def _part_puts(server: LocalServerProcess, upload_id: str) -> list[int]:
+    """The part numbers PUT to the server's storage for one upload (its access log)."""
+    log = server.log.read_text()
+    return sorted(
+        int(number)
+        for number in re.findall(rf'"PUT /_blobs/u/[^/]+/{upload_id}\?\S*partNumber=(\d+)', log)
+    )
+
+
+async def _next_message(socket: Any, upload_id: str) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))
+        if message.get("upload", {}).get("id") == upload_id:
+            return message
+
+
+async def test_the_cli_resumes_a_multipart_upload_with_the_missing_parts_only(
+    local_server: LocalServerProcess, tmp_path: Path
+) -> None:
+    token = local_server.token("gus@example.com")
+    env = {"FILESTORE_ENDPOINT": local_server.url, "FILESTORE_TOKEN": token}
+    data = os.urandom(17 * 1024 * 1024)  # three parts of at most 8 MiB
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    async with httpx.AsyncClient(
+        base_url=local_server.url, headers={"authorization": f"Bearer {token}"}, timeout=60
+    ) as gus:
+        answer = await gus.post(
+            "/uploads",
+            json={"name": "big.bin", "size": len(data), "content_type": "application/octet-stream"},
+        )
+        assert answer.status_code == 201, answer.text
+        upload_id, plan = answer.json()["upload"]["id"], answer.json()["multipart"]
+        part_size = plan["part_size"]
+        assert plan["part_count"] == 3
+        # Parts 1 and 3 arrive, then the upload is interrupted.
+        urls = await gus.post(f"/uploads/{upload_id}/parts", json={"part_numbers": [1, 3]})
+        for part in urls.json()["parts"]:
+            start = (part["part_number"] - 1) * part_size
+            sent = await gus.put(part["url"], content=data[start : start + part_size])
+            assert sent.status_code == 200, sent.text
+        arrived = (await gus.get(f"/uploads/{upload_id}/parts")).json()["parts"]
+        assert [p["part_number"] for p in arrived] == [1, 3]
+        assert _part_puts(local_server, upload_id) == [1, 3]
+
+        resumed = await asyncio.to_thread(
+            filestore, "--json", "upload", str(source), "--resume", upload_id, env=env
+        )
+        assert resumed.returncode == 0, resumed.stderr
+        assert json.loads(resumed.stdout)[0]["id"] == upload_id
+        assert _part_puts(local_server, upload_id) == [1, 2, 3]  # only part 2 was sent again
+        await asyncio.to_thread(stored, api(local_server, token), upload_id)
+        target = tmp_path / "copy.bin"
+        down = await asyncio.to_thread(filestore, "download", upload_id, "-o", str(target), env=env)
+        assert down.returncode == 0, down.stderr
+        assert target.read_bytes() == data
+
+    # Renaming and deleting with the CLI reach an open WebSocket.
+    ws_url = local_server.url.replace("http", "ws") + f"/ws?token={token}"
+    async with websockets.connect(ws_url) as socket:
+        moved = await asyncio.to_thread(filestore, "mv", upload_id, "bigger.bin", env=env)
+        assert moved.returncode == 0, moved.stderr
+        renamed = await _next_message(socket, upload_id)
+        assert (renamed["type"], renamed["upload"]["name"]) == ("upload.renamed", "bigger.bin")
+        removed = await asyncio.to_thread(filestore, "rm", upload_id, env=env)
+        assert removed.returncode == 0, removed.stderr
+        deleted = await _next_message(socket, upload_id)
+        assert deleted["type"] == "upload.deleted"
 
 
 def test_a_restart_keeps_the_files(local_server: LocalServerProcess) -> None:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 STARTUP_DEADLINE = 60.0
+MULTIPART_THRESHOLD = 1024 * 1024
 
 
 def free_port() -> int:
@@ -94,7 +95,11 @@ class LocalServerProcess:
 
 @pytest.fixture(scope="module")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServerProcess]:
-    server = LocalServerProcess(tmp_path_factory.mktemp("serve") / "data")
+    # Multipart from 1 MiB, so a test can resume a multipart upload of a few parts quickly.
+    server = LocalServerProcess(
+        tmp_path_factory.mktemp("serve") / "data",
+        env={"FILESTORE_MULTIPART_THRESHOLD": str(MULTIPART_THRESHOLD)},
+    )
     server.start()
     yield server
     if server.process is not None and server.process.poll() is None:
