@@ -17,6 +17,7 @@ asyncio.run(main())
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, cast
 
 from filestore.adapters.memory import (
@@ -175,8 +176,9 @@ class FileStore:
         result: int = await self.bus.handle(commands.RelayOutbox(batch_size))
         return result
 
-    async def reconcile(self) -> ReconcileReport:
-        result: ReconcileReport = await self.bus.handle(commands.Reconcile())
+    async def reconcile(self, *, grace: timedelta | None = None) -> ReconcileReport:
+        """The sweep; `grace=timedelta(0)` completes young uploads too (after a restart)."""
+        result: ReconcileReport = await self.bus.handle(commands.Reconcile(grace=grace))
         return result
 
 

@@ -7,7 +7,7 @@ and e-mail); the user is registered on first sight.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from filestore.domain.events import Event
 from filestore.domain.ports import CompletedPart
@@ -173,7 +173,13 @@ class RelayOutbox(Command):
 
 @dataclass(frozen=True)
 class Reconcile(Command):
-    """The sweep: complete late uploads, expire abandoned ones, forget stale connections."""
+    """The sweep: complete late uploads, expire abandoned ones, forget stale connections.
+
+    `grace`: pending uploads younger than this are left to their S3 event (default
+    `SWEEP_GRACE`). A server starting after its queues were lost passes zero: no event is
+    coming for anything that arrived before it stopped.
+    """
 
     now: datetime | None = None
     batch_size: int = 500
+    grace: timedelta | None = None

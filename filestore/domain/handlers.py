@@ -7,7 +7,7 @@ import binascii
 import contextvars
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -557,13 +557,26 @@ async def notify_by_email(cmd: commands.NotifyByEmail, services: Services) -> bo
         if await uow.processed.contains(EMAIL_CONSUMER, event.id):
             return False
         user = await uow.users.get(event.user_id)
-        message = notifications.email_for(event, user) if user and user.notify_email else None
-        if message is not None:
-            await services.email.send(message)
-        # Recorded after sending: a crash in between means a second e-mail, never a lost one.
-        await uow.processed.add(EMAIL_CONSUMER, event.id, services.clock.now())
-        await uow.commit()
+    message = notifications.email_for(event, user) if user and user.notify_email else None
+    if message is not None:
+        await services.email.send(message)
+    await _mark_processed(services, EMAIL_CONSUMER, event.id)
     return message is not None
+
+
+async def _mark_processed(
+    services: Services, consumer: str, event_id: str, gone_connections: Sequence[str] = ()
+) -> None:
+    """Record, after the side effect, that `consumer` handled the event (a crash in between
+    means it happens twice, never that it is lost). In a transaction of its own that writes
+    first: had the side effect run inside the transaction that read, another writer committing
+    meanwhile would fail this write (SQLite refuses to upgrade a stale read snapshot), and the
+    bus's retry would send the e-mail or the message a second time."""
+    async with services.uow() as uow:
+        await uow.processed.add(consumer, event_id, services.clock.now())
+        for connection_id in gone_connections:
+            await uow.connections.remove(connection_id)
+        await uow.commit()
 
 
 async def notify_realtime(cmd: commands.NotifyRealtime, services: Services) -> int:
@@ -572,18 +585,18 @@ async def notify_realtime(cmd: commands.NotifyRealtime, services: Services) -> i
     message = notifications.realtime_message(event)
     if message is None or services.realtime is None:
         return 0
-    delivered = 0
     async with services.uow() as uow:
         if await uow.processed.contains(REALTIME_CONSUMER, event.id):
             return 0
-        for connection in await uow.connections.list_for_user(event.user_id):
-            try:
-                await services.realtime.post(connection.id, message)
-                delivered += 1
-            except ConnectionGone:
-                await uow.connections.remove(connection.id)
-        await uow.processed.add(REALTIME_CONSUMER, event.id, services.clock.now())
-        await uow.commit()
+        connections = await uow.connections.list_for_user(event.user_id)
+    delivered, gone = 0, []
+    for connection in connections:
+        try:
+            await services.realtime.post(connection.id, message)
+            delivered += 1
+        except ConnectionGone:
+            gone.append(connection.id)
+    await _mark_processed(services, REALTIME_CONSUMER, event.id, gone)
     return delivered
 
 
@@ -607,9 +620,10 @@ async def relay_outbox(cmd: commands.RelayOutbox, services: Services) -> int:
 async def reconcile(cmd: commands.Reconcile, services: Services) -> ReconcileReport:
     """Complete pending uploads whose object arrived unannounced, expire abandoned ones."""
     now = cmd.now or services.clock.now()
+    grace = SWEEP_GRACE if cmd.grace is None else cmd.grace
     completed = failed = expired = 0
     async with services.uow() as uow:
-        pending = await uow.uploads.list_pending(now - SWEEP_GRACE, cmd.batch_size)
+        pending = await uow.uploads.list_pending(now - grace, cmd.batch_size)
     for candidate in pending:
         try:
             result = await _reconcile_one(candidate.id, now, services)

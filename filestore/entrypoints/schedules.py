@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -38,10 +39,14 @@ async def handle_relay(
 
 
 async def handle_sweep(
-    event: dict[str, Any], context: Any, *, bus: MessageBus | None = None
+    event: dict[str, Any],
+    context: Any,
+    *,
+    bus: MessageBus | None = None,
+    grace: timedelta | None = None,
 ) -> dict[str, int]:
-    """Run the reconciling sweep once."""
-    report: ReconcileReport = await (bus or runtime.bus()).handle(Reconcile())
+    """Run the reconciling sweep once (`grace`: see `Reconcile`; the schedule keeps the default)."""
+    report: ReconcileReport = await (bus or runtime.bus()).handle(Reconcile(grace=grace))
     result = {
         "completed": report.completed,
         "failed": report.failed,

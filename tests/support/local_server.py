@@ -8,13 +8,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 import pytest
 
 STARTUP_DEADLINE = 60.0
+MULTIPART_THRESHOLD = 1024 * 1024
 
 
 def free_port() -> int:
@@ -36,10 +37,18 @@ def filestore(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
 
 
 class LocalServerProcess:
-    """One `filestore serve`; `restart()` stops it (Ctrl-C) and starts it on the same data dir."""
+    """One `filestore serve`; `restart()` stops it (Ctrl-C) and starts it on the same data dir.
 
-    def __init__(self, data_dir: Path) -> None:
+    `args` are more `serve` options (`--database-url`, `--aws-endpoint-url`); `env` is added to
+    the server's environment (e.g. `FILESTORE_MULTIPART_THRESHOLD`).
+    """
+
+    def __init__(
+        self, data_dir: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.args = list(args)
+        self.env = {**os.environ, **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -49,8 +58,8 @@ class LocalServerProcess:
         log = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "filestore.entrypoints.cli", "serve",
-             "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT,
+             "--port", str(self.port), "--data-dir", str(self.data_dir), *self.args],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env,
         )  # fmt: skip
         deadline = time.monotonic() + STARTUP_DEADLINE
         while time.monotonic() < deadline:
@@ -86,7 +95,11 @@ class LocalServerProcess:
 
 @pytest.fixture(scope="module")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServerProcess]:
-    server = LocalServerProcess(tmp_path_factory.mktemp("serve") / "data")
+    # Multipart from 1 MiB, so a test can resume a multipart upload of a few parts quickly.
+    server = LocalServerProcess(
+        tmp_path_factory.mktemp("serve") / "data",
+        env={"FILESTORE_MULTIPART_THRESHOLD": str(MULTIPART_THRESHOLD)},
+    )
     server.start()
     yield server
     if server.process is not None and server.process.poll() is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 from urllib.parse import quote, unquote, urlsplit
@@ -29,7 +29,13 @@ import pytest
 
 from filestore.adapters.dataapi.emulator import DataApiEmulator
 
-__all__ = ["MySQLDatabase", "dataapi_emulator", "fresh_mysql_database", "mysql_database"]
+__all__ = [
+    "MySQLDatabase",
+    "dataapi_emulator",
+    "fresh_mysql_database",
+    "mysql_database",
+    "scratch_database",
+]
 
 URL_VARIABLE = "FILESTORE_TEST_MYSQL_URL"
 REQUIRE_VARIABLE = "FILESTORE_REQUIRE_SERVICES"
@@ -177,16 +183,23 @@ def mysql_database() -> Iterator[MySQLDatabase]:
             _administer(server, f"DROP DATABASE IF EXISTS `{name}`")
 
 
+@contextmanager
+def scratch_database(server: MySQLDatabase) -> Iterator[MySQLDatabase]:
+    """Another empty database on the same server, for a test that must start from nothing
+    (the session's one is migrated and shared); dropped after."""
+    name = f"filestore_scratch_{secrets.token_hex(6)}"
+    _administer(server, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield replace(server, database=name)
+    finally:
+        _administer(server, f"DROP DATABASE IF EXISTS `{name}`")
+
+
 @pytest.fixture
 def fresh_mysql_database(mysql_database: MySQLDatabase) -> Iterator[MySQLDatabase]:
-    """An empty database of its own for one test (no schema at all), on the session's server;
-    dropped after. For tests of what creates the schema."""
-    name = f"filestore_fresh_{secrets.token_hex(6)}"
-    _administer(mysql_database, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    try:
-        yield replace(mysql_database, database=name)
-    finally:
-        _administer(mysql_database, f"DROP DATABASE IF EXISTS `{name}`")
+    """An empty database of its own for one test (no schema at all); dropped after."""
+    with scratch_database(mysql_database) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")

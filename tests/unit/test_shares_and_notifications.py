@@ -219,6 +219,22 @@ class TestReconcile:
         store.memory_blobs.post(ticket.post, DATA)
         assert (await store.reconcile()).completed == 0
 
+    async def test_without_grace_young_uploads_that_arrived_are_completed(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
+        # What a restarted local server does: the queued S3 events were lost with the process.
+        arrived = await store.request_upload(alice, "a", size=len(DATA), content_type="a/b")
+        waiting = await store.request_upload(alice, "b", size=len(DATA), content_type="a/b")
+        assert arrived.post is not None
+        store.memory_blobs.post(arrived.post, DATA)
+        clock.advance(timedelta(seconds=1))
+        report = await store.reconcile(grace=timedelta(0))
+        assert (report.completed, report.expired) == (1, 0)
+        assert (await store.get_upload(alice, arrived.upload.id)).status is UploadStatus.STORED
+        # One whose bytes have not come yet keeps its upload URL: it is neither settled nor expired.
+        assert (await store.get_upload(alice, waiting.upload.id)).status is UploadStatus.PENDING
+        assert store.memory_publisher.published[-1].type == "upload.stored"
+
     async def test_abandoned_uploads_expire_and_free_their_bytes(
         self, store: FileStore, alice: Actor, clock: FakeClock
     ) -> None:

@@ -21,6 +21,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,9 @@ class Functions:
     realtime: Function
     relay: Function
     sweep: Function
+    # The sweep once more, on start: with no grace for young uploads, whose S3 events (queued in
+    # the previous run's in-memory queues) are gone.
+    catch_up: Function
 
 
 def lambda_functions(bus: Any, *, public_url: str, verifier: Any) -> Functions:
@@ -100,6 +104,7 @@ def lambda_functions(bus: Any, *, public_url: str, verifier: Any) -> Functions:
         realtime=partial(notifications.handle_realtime, bus=bus),
         relay=partial(schedules.handle_relay, bus=bus),
         sweep=partial(schedules.handle_sweep, bus=bus),
+        catch_up=partial(schedules.handle_sweep, bus=bus, grace=timedelta(0)),
     )
 
 
@@ -269,9 +274,9 @@ class LocalServer:
         assert self.aws is not None
         functions = self.functions
         # What a previous run committed but did not publish, and uploads whose S3 event was
-        # lost with the in-memory queues, are caught up before the first request.
+        # lost with the in-memory queues (however young), are caught up before the first request.
         await self._scheduled(functions.relay, "relay")
-        await self._scheduled(functions.sweep, "sweep")
+        await self._scheduled(functions.catch_up, "sweep")
         consumers = {
             "s3-events": functions.s3_events,
             "email": functions.email,
@@ -512,8 +517,11 @@ def _redact(url: str) -> str:
 
 
 async def _close(uow_factory: Any) -> None:
+    # The SQL factory's pool lives on its database: left open, the driver's connections are
+    # collected after the loop has closed, and every stop on MySQL ends in tracebacks.
+    owner = getattr(uow_factory, "database", uow_factory)
     for name in ("aclose", "dispose", "close"):
-        closer = getattr(uow_factory, name, None)
+        closer = getattr(owner, name, None)
         if closer is not None:
             result = closer()
             if asyncio.iscoroutine(result):
