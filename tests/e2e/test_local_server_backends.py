@@ -10,6 +10,7 @@ import httpx
 import pymysql
 import pytest
 
+from filestore.adapters.local.emulator import prefix_for
 from tests.e2e.journeys import api, emails_to, stored, the_round_trip, upload_bytes, wait_for
 from tests.support.aws import CREDENTIALS, REGION, ses_messages
 from tests.support.local_server import LocalServerProcess
@@ -82,7 +83,9 @@ def test_bytes_and_mail_go_through_localstack(
     upload = upload_bytes(bob, "b.txt", b"bob")
     stored(bob, upload["id"])
     key = f"u/{me['id']}/{upload['id']}"
-    head = aws_client("s3").head_object(Bucket="filestore-local-uploads", Key=key)
+    bucket = f"{prefix_for(localstack_server.data_dir)}-uploads"  # its own, per data dir
+    assert f"/{bucket}" in ticket["upload_url"]["url"]
+    head = aws_client("s3").head_object(Bucket=bucket, Key=key)
     assert head["ContentLength"] == 3
     mail = wait_for(
         lambda: emails_to(localstack_server, "ls-bob@example.com", upload["id"]), "the e-mail"

@@ -9,10 +9,12 @@ Every call is idempotent, so a restart finds the same resources.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 REGION = "us-east-1"
@@ -54,6 +56,12 @@ class LocalAws:
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
+
+
+def prefix_for(data_dir: Path) -> str:
+    """Resource names of one data dir on a shared emulator: `filestore-<8 hex of its path>`."""
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+    return f"filestore-{digest}"
 
 
 def use_local_credentials() -> None:

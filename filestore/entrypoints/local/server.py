@@ -186,7 +186,11 @@ class LocalServer:
                 moto, url = emulator.start_moto()
                 self.aws = emulator.provision(url, moto=moto)
             else:
-                self.aws = emulator.provision(endpoint, with_bucket=True)
+                # Names of their own per data dir: a server deletes objects no upload of its
+                # database claims, so two servers must never share a bucket or queues.
+                self.aws = emulator.provision(
+                    endpoint, with_bucket=True, prefix=emulator.prefix_for(self.data_dir)
+                )
         except StartupError:
             raise
         except Exception as error:
