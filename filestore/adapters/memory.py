@@ -208,11 +208,15 @@ class MemoryUploadRepository:
         rows.sort(key=lambda u: (u.created_at, u.id), reverse=True)
         return [_clone(u) for u in rows[:limit]]
 
-    async def list_pending(self, created_before: datetime, limit: int) -> list[Upload]:
+    async def list_pending(
+        self, created_before: datetime, limit: int, after: ListPosition | None = None
+    ) -> list[Upload]:
         rows = [
             u
             for u in self._table.values()
-            if u.status is UploadStatus.PENDING and u.created_at < created_before
+            if u.status is UploadStatus.PENDING
+            and u.created_at < created_before
+            and (after is None or ListPosition(u.created_at, u.id) > after)
         ]
         rows.sort(key=lambda u: (u.created_at, u.id))
         return [_clone(u) for u in rows[:limit]]

@@ -20,7 +20,7 @@ from filestore.domain.model import Connection, Share, Upload, User
 
 @dataclass(frozen=True, order=True)
 class ListPosition:
-    """Where a newest-first listing stopped: the last row's `(created_at, id)`."""
+    """Where a listing stopped: the last row's `(created_at, id)`."""
 
     created_at: datetime
     id: str
@@ -55,8 +55,11 @@ class UploadRepository(Protocol):
     ) -> list[Upload]:
         """The owner's stored uploads, newest first by `(created_at, id)`, after `after`."""
 
-    async def list_pending(self, created_before: datetime, limit: int) -> list[Upload]:
-        """Pending uploads created before a time, oldest first (for the reconciling sweep)."""
+    async def list_pending(
+        self, created_before: datetime, limit: int, after: ListPosition | None = None
+    ) -> list[Upload]:
+        """Pending uploads created before a time, oldest first by `(created_at, id)`, strictly
+        after `after` (for the reconciling sweep, which pages through them all)."""
 
 
 class ShareRepository(Protocol):

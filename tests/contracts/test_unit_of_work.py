@@ -321,6 +321,34 @@ async def test_list_pending_is_oldest_first_before_a_time(uow_factory: UnitOfWor
     assert [u.id for u in first] == [older.id]
 
 
+async def test_list_pending_pages_oldest_first_with_ties_broken_by_id(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    # Two uploads share each timestamp: the id breaks the tie, and a page boundary falls inside
+    # a pair. Written newest first, so neither insertion order nor a row number gives the order.
+    pending = [make_upload(user, created_at=T0 + timedelta(microseconds=i // 2)) for i in range(7)]
+    stored = make_upload(user, created_at=T0, status=UploadStatus.STORED)
+    young = make_upload(user, created_at=T0 + timedelta(hours=1))
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        for upload in [*reversed(pending), stored, young]:
+            await uow.uploads.add(upload)
+        await uow.commit()
+    expected = sorted(pending, key=lambda u: (u.created_at, u.id))
+    pages: list[list[str]] = []
+    after = None
+    async with uow_factory() as uow:
+        while True:
+            page = await uow.uploads.list_pending(T0 + timedelta(minutes=1), 3, after)
+            pages.append([u.id for u in page])
+            if len(page) < 3:
+                break
+            after = ListPosition(page[-1].created_at, page[-1].id)
+    ids = [u.id for u in expected]
+    assert pages == [ids[0:3], ids[3:6], ids[6:7]]
+
+
 async def test_shares_live_listing_and_revocation(uow_factory: UnitOfWorkFactory) -> None:
     user = make_user()
     upload = make_upload(user)

@@ -17,7 +17,7 @@ import pytest
 
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.migrations import migrations
-from filestore.adapters.sql.repositories import list_stored_query
+from filestore.adapters.sql.repositories import list_pending_query, list_stored_query
 from filestore.domain import events
 from filestore.domain.errors import AlreadyExists
 from filestore.domain.model import UploadStatus
@@ -236,6 +236,60 @@ def test_the_first_page_reads_the_listing_index_in_order(
     assert "filesort" not in str(plan["Extra"]), plan
 
 
+# --- the sweep's plan (MySQL / MariaDB) --------------------------------------------------------
+
+
+@pytest.fixture
+def pending_data(empty_mysql: MySQLDatabase) -> MySQLDatabase:
+    """20,000 uploads of 20 owners, one in 20 pending, ten per timestamp; statistics analysed."""
+    with (
+        pymysql.connect(**empty_mysql.pymysql_kwargs()) as connection,
+        connection.cursor() as cursor,
+    ):
+        owners = [make_user() for _ in range(20)]
+        cursor.executemany(
+            "INSERT INTO users (public_id, sub, email, quota_bytes, created_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [(u.id, u.sub, u.email, u.quota_bytes, T0.replace(tzinfo=None)) for u in owners],
+        )
+        cursor.execute("SELECT id, public_id FROM users")
+        internal = {public: row_id for row_id, public in cursor.fetchall()}
+        rows = []
+        for n in range(20_000):
+            owner = owners[n % len(owners)]
+            upload = make_upload(owner, created_at=T0 + timedelta(seconds=n // 10))
+            created = upload.created_at.replace(tzinfo=None)
+            status = "pending" if n % 20 == 0 else "stored"
+            row = (upload.id, internal[owner.id], upload.object_key, "f", 1, "a/b", status)
+            rows.append((*row, created, created))
+        cursor.executemany(
+            "INSERT INTO uploads (public_id, user_id, object_key, name, size, content_type,"
+            " status, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+        cursor.execute("ANALYZE TABLE users, uploads")
+        cursor.fetchall()
+    return empty_mysql
+
+
+@pytest.mark.parametrize("cursor_at", [None, 10, 1000, 1990])
+def test_a_sweep_page_is_a_range_scan_in_index_order(
+    pending_data: MySQLDatabase, cursor_at: int | None
+) -> None:
+    """Every page, the first and deep ones alike, reads the pending uploads' part of the index
+    from the cursor on, in order: no sort of every pending upload to return 500 of them."""
+    after = (
+        None
+        if cursor_at is None
+        else ListPosition(T0 + timedelta(seconds=cursor_at), "00000000-0000-7000-8000-000000000000")
+    )
+    plan = _plan(pending_data, *list_pending_query(T0 + timedelta(days=1), 500, after))
+    assert plan["key"] == "uploads_pending_sweep", plan
+    assert plan["type"] == "range", plan
+    assert int(str(plan["key_len"])) > 18, plan  # the range bounds created_at too
+    assert "filesort" not in str(plan["Extra"]), plan
+
+
 # --- migrations --------------------------------------------------------------------------------
 
 
@@ -255,7 +309,7 @@ async def test_sqlite_migration_steps_can_be_repeated_after_a_lost_record(
         transaction = await database.begin()
         await transaction.execute("DELETE FROM schema_migrations")
         await transaction.commit()
-        assert await database.migrate() == [1, 2]
+        assert await database.migrate() == [m.version for m in migrations("sqlite")]
         user = make_user()
         async with database.uow_factory()() as uow:
             await uow.users.add(user)
@@ -294,11 +348,11 @@ async def test_mysql_migrations_extend_a_seed_database_and_are_idempotent(
         cursor.execute(
             "INSERT INTO uploads (object_key, name, user_id) VALUES ('old-key', 'old.txt', 1)"
         )
-    assert await upgrade_database(scratch_mysql.url) == [1, 2]
+    assert await upgrade_database(scratch_mysql.url) == [m.version for m in migrations("mysql")]
     assert await upgrade_database(scratch_mysql.url) == []
     with pymysql.connect(**scratch_mysql.pymysql_kwargs()) as connection:
         connection.cursor().execute("DELETE FROM schema_migrations")
-    assert await upgrade_database(scratch_mysql.url) == [1, 2]
+    assert await upgrade_database(scratch_mysql.url) == [m.version for m in migrations("mysql")]
 
     database = SqlDatabase.from_url(scratch_mysql.url)
     try:
@@ -331,6 +385,21 @@ async def test_sqlite_reads_the_listing_index_in_order(sqlite_database: SqlDatab
                 str(row[3]) for row in await transaction.fetch("EXPLAIN QUERY PLAN " + sql, params)
             )
             assert "USING INDEX uploads_owner_listing (user_id=? AND status=?" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
+    finally:
+        await transaction.rollback()
+
+
+async def test_sqlite_reads_the_sweep_index_in_order(sqlite_database: SqlDatabase) -> None:
+    after = ListPosition(T0, "00000000-0000-7000-8000-000000000000")
+    transaction = await sqlite_database.begin()
+    try:
+        for position in (None, after):
+            sql, params = list_pending_query(T0 + timedelta(days=1), 500, position, "sqlite")
+            plan = " | ".join(
+                str(row[3]) for row in await transaction.fetch("EXPLAIN QUERY PLAN " + sql, params)
+            )
+            assert "USING INDEX uploads_pending_sweep (status=? AND created_at" in plan, plan
             assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
     finally:
         await transaction.rollback()
