@@ -176,9 +176,21 @@ class FileStore:
         result: int = await self.bus.handle(commands.RelayOutbox(batch_size))
         return result
 
-    async def reconcile(self, *, grace: timedelta | None = None) -> ReconcileReport:
-        """The sweep; `grace=timedelta(0)` completes young uploads too (after a restart)."""
-        result: ReconcileReport = await self.bus.handle(commands.Reconcile(grace=grace))
+    async def reconcile(
+        self,
+        *,
+        grace: timedelta | None = None,
+        time_budget: timedelta | None = None,
+        batch_size: int = commands.Reconcile.batch_size,
+    ) -> ReconcileReport:
+        """The sweep; `grace=timedelta(0)` completes young uploads too (after a restart).
+
+        It pages through every pending upload; with a `time_budget` it starts no new page
+        once that much time has passed (see `commands.Reconcile`).
+        """
+        result: ReconcileReport = await self.bus.handle(
+            commands.Reconcile(grace=grace, time_budget=time_budget, batch_size=batch_size)
+        )
         return result
 
 

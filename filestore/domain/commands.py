@@ -178,8 +178,15 @@ class Reconcile(Command):
     `grace`: pending uploads younger than this are left to their S3 event (default
     `SWEEP_GRACE`). A server starting after its queues were lost passes zero: no event is
     coming for anything that arrived before it stopped.
+
+    Pending uploads are read `batch_size` at a time, oldest first, page after page until none
+    is left. `time_budget` bounds that for a caller with a time limit (a Lambda): once that
+    much time has passed on the services' clock, no new page is started. The page in hand is
+    always finished, so every sweep makes progress (a budget of zero reads one page); the next
+    sweep starts again from the oldest.
     """
 
     now: datetime | None = None
     batch_size: int = 500
     grace: timedelta | None = None
+    time_budget: timedelta | None = None

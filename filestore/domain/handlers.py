@@ -139,6 +139,8 @@ class ReconcileReport:
     failed: int = 0
     expired: int = 0
     connections_removed: int = 0
+    # The time budget ran out before every pending upload was looked at.
+    stopped_early: bool = False
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -618,24 +620,39 @@ async def relay_outbox(cmd: commands.RelayOutbox, services: Services) -> int:
 
 
 async def reconcile(cmd: commands.Reconcile, services: Services) -> ReconcileReport:
-    """Complete pending uploads whose object arrived unannounced, expire abandoned ones."""
+    """Complete pending uploads whose object arrived unannounced, expire abandoned ones; page
+    through every pending upload older than the grace, within the time budget if any."""
     now = cmd.now or services.clock.now()
     grace = SWEEP_GRACE if cmd.grace is None else cmd.grace
+    # On the services' clock, not `now`: a caller may sweep as of another time.
+    deadline = None if cmd.time_budget is None else services.clock.now() + cmd.time_budget
     completed = failed = expired = 0
-    async with services.uow() as uow:
-        pending = await uow.uploads.list_pending(now - grace, cmd.batch_size)
-    for candidate in pending:
-        try:
-            result = await _reconcile_one(candidate.id, now, services)
-        except ConcurrencyConflict:
-            continue  # someone else settled it meanwhile
-        completed += result == "completed"
-        failed += result == "failed"
-        expired += result == "expired"
+    after: ListPosition | None = None
+    stopped_early = False
+    while True:
+        # One short transaction per page: a page's uploads are each settled in their own.
+        async with services.uow() as uow:
+            page = await uow.uploads.list_pending(now - grace, cmd.batch_size, after)
+        for candidate in page:
+            try:
+                result = await _reconcile_one(candidate.id, now, services)
+            except ConcurrencyConflict:
+                continue  # someone else settled it meanwhile
+            completed += result == "completed"
+            failed += result == "failed"
+            expired += result == "expired"
+        if len(page) < cmd.batch_size:
+            break
+        # Uploads still pending (waiting for their bytes, e.g. a multipart upload that lives a
+        # day) stay in the listing: the cursor, not their state, moves the sweep past them.
+        after = ListPosition(page[-1].created_at, page[-1].id)
+        if deadline is not None and services.clock.now() >= deadline:
+            stopped_early = True
+            break
     async with services.uow() as uow:
         removed = await uow.connections.remove_connected_before(now - CONNECTION_MAX_AGE)
         await uow.commit()
-    return ReconcileReport(completed, failed, expired, removed)
+    return ReconcileReport(completed, failed, expired, removed, stopped_early)
 
 
 async def _reconcile_one(upload_id: str, now: datetime, services: Services) -> str | None:

@@ -15,6 +15,9 @@ from filestore.entrypoints.runtime import runtime
 
 # Stop relaying while this much of the invocation's time is left (a batch must fit in it).
 RELAY_RESERVE_MS = 10_000
+# Start no new page of the sweep while this much is left: a page (500 uploads, each a HEAD to
+# S3 and a short transaction) must fit in it, and the stale connections are cleared after.
+SWEEP_RESERVE_MS = 60_000
 
 
 def _time_left_ms(context: Any) -> float:
@@ -44,15 +47,32 @@ async def handle_sweep(
     *,
     bus: MessageBus | None = None,
     grace: timedelta | None = None,
+    batch_size: int = Reconcile.batch_size,
+    until_done: bool = False,
 ) -> dict[str, int]:
-    """Run the reconciling sweep once (`grace`: see `Reconcile`; the schedule keeps the default)."""
-    report: ReconcileReport = await (bus or runtime.bus()).handle(Reconcile(grace=grace))
+    """Run the reconciling sweep once (`grace`: see `Reconcile`; the schedule keeps the default).
+
+    It pages through every pending upload, but starts no new page once only
+    `SWEEP_RESERVE_MS` of the invocation is left; the next run starts again from the oldest.
+    `until_done` lifts that limit, for a caller with no time limit (the local server's sweep
+    on start, which must see everything before it serves).
+    """
+    time_budget = None
+    left_ms = _time_left_ms(context)
+    if not until_done and left_ms != float("inf"):
+        time_budget = timedelta(milliseconds=max(0.0, left_ms - SWEEP_RESERVE_MS))
+    report: ReconcileReport = await (bus or runtime.bus()).handle(
+        Reconcile(grace=grace, batch_size=batch_size, time_budget=time_budget)
+    )
     result = {
         "completed": report.completed,
         "failed": report.failed,
         "expired": report.expired,
         "connections_removed": report.connections_removed,
+        "stopped_early": int(report.stopped_early),
     }
+    if report.stopped_early:
+        logger.warning("sweep stopped before the newest pending uploads: time is nearly up")
     logger.info("sweep done", extra=result)
     return result
 

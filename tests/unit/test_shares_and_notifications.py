@@ -257,6 +257,58 @@ class TestReconcile:
         assert (await store.reconcile()).failed == 1
         assert await store.services.blobs.head(ticket.upload.object_key) is None
 
+    @staticmethod
+    async def _waiting_then_late(store: FileStore, alice: Actor, clock: FakeClock) -> str:
+        """Four uploads still waiting for their bytes, then one whose bytes came unannounced:
+        with pages of two, only the third page holds the late one. Returns its id."""
+        for name in "abcd":
+            await store.request_upload(alice, name, size=len(DATA), content_type="a/b")
+            clock.advance(timedelta(seconds=1))
+        late = await store.request_upload(alice, "e", size=len(DATA), content_type="a/b")
+        assert late.post is not None
+        store.memory_blobs.post(late.post, DATA)
+        clock.advance(timedelta(minutes=3))  # past the grace, within the upload URLs' life
+        return late.upload.id
+
+    async def test_every_page_of_pending_uploads_is_swept(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
+        late = await self._waiting_then_late(store, alice, clock)
+        report = await store.reconcile(batch_size=2)
+        assert (report.completed, report.expired, report.stopped_early) == (1, 0, False)
+        assert (await store.get_upload(alice, late)).status is UploadStatus.STORED
+
+    async def test_a_spent_time_budget_starts_no_new_page(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
+        late = await self._waiting_then_late(store, alice, clock)
+        report = await store.reconcile(batch_size=2, time_budget=timedelta(0))
+        assert (report.completed, report.stopped_early) == (0, True)  # one page, then stop
+        assert (await store.get_upload(alice, late)).status is UploadStatus.PENDING
+        # The next sweep with time enough gets there.
+        report = await store.reconcile(batch_size=2, time_budget=timedelta(minutes=5))
+        assert (report.completed, report.stopped_early) == (1, False)
+
+    async def test_the_time_budget_is_checked_between_pages(
+        self,
+        store: FileStore,
+        alice: Actor,
+        clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        late = await self._waiting_then_late(store, alice, clock)
+        head = store.memory_blobs.head
+
+        async def slow_head(key: str) -> object:
+            clock.advance(timedelta(seconds=40))  # each look at S3 takes a while
+            return await head(key)
+
+        monkeypatch.setattr(store.memory_blobs, "head", slow_head)
+        report = await store.reconcile(batch_size=2, time_budget=timedelta(minutes=1))
+        # The first page (80 s) was finished although it overran; the second was not started.
+        assert report.stopped_early
+        assert (await store.get_upload(alice, late)).status is UploadStatus.PENDING
+
     async def test_stale_connections_are_removed(
         self, store: FileStore, alice: Actor, clock: FakeClock
     ) -> None:

@@ -40,6 +40,9 @@ MAX_PAYLOAD = 10 * 1024 * 1024
 # How often the scheduled functions run locally (the template's schedules, sped up).
 RELAY_EVERY = 30.0
 SWEEP_EVERY = 60.0
+# Their time limits, as template.yaml sets them: the relay and the sweep stop starting new
+# batches by the time left.
+SCHEDULED_TIMEOUT_MS = {"relay": 60_000, "sweep": 300_000}
 
 
 class StartupError(Exception):
@@ -73,7 +76,8 @@ class Functions:
     relay: Function
     sweep: Function
     # The sweep once more, on start: with no grace for young uploads, whose S3 events (queued in
-    # the previous run's in-memory queues) are gone.
+    # the previous run's in-memory queues) are gone, and through every pending upload however
+    # long it takes (the server serves nothing before).
     catch_up: Function
 
 
@@ -104,7 +108,7 @@ def lambda_functions(bus: Any, *, public_url: str, verifier: Any) -> Functions:
         realtime=partial(notifications.handle_realtime, bus=bus),
         relay=partial(schedules.handle_relay, bus=bus),
         sweep=partial(schedules.handle_sweep, bus=bus),
-        catch_up=partial(schedules.handle_sweep, bus=bus, grace=timedelta(0)),
+        catch_up=partial(schedules.handle_sweep, bus=bus, grace=timedelta(0), until_done=True),
     )
 
 
@@ -297,7 +301,8 @@ class LocalServer:
 
     async def _scheduled(self, function: Function, name: str) -> None:
         try:
-            await function(gateway.scheduled_event(name), LambdaContext(function_name=name))
+            context = LambdaContext(function_name=name, timeout_ms=SCHEDULED_TIMEOUT_MS[name])
+            await function(gateway.scheduled_event(name), context)
         except Exception:
             log.exception("the scheduled %s failed; it runs again later", name)
 

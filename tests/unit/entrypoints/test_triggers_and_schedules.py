@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from filestore.entrypoints.runtime import Runtime, await_sync, run_sync, runtime
 from tests.support.lambda_events import LambdaContext, load_event
 
 NEW_USER = Actor(sub="7d8ca528-4931-4254-9273-ea5ee853f271", email="alice@example.com")
+NO_GRACE = timedelta(0)
 
 
 def test_post_confirmation_registers_the_user_and_returns_the_event(store: FileStore) -> None:
@@ -82,7 +84,40 @@ def test_relay_stops_when_time_is_nearly_up(store: FileStore) -> None:
 
 def test_sweep_reports(store: FileStore) -> None:
     result = schedules.sweep_handler(load_event("scheduled_event"), LambdaContext())
-    assert result == {"completed": 0, "failed": 0, "expired": 0, "connections_removed": 0}
+    assert result == {
+        "completed": 0,
+        "failed": 0,
+        "expired": 0,
+        "connections_removed": 0,
+        "stopped_early": 0,
+    }
+
+
+def _late_uploads(store: FileStore, count: int) -> None:
+    """Uploads whose bytes arrived but whose S3 events were lost (swept with no grace)."""
+    for i in range(count):
+        ticket = runtime.run(store.request_upload(NEW_USER, f"f{i}", size=1, content_type="a/b"))
+        assert ticket.post is not None
+        store.memory_blobs.post(ticket.post, b"x")
+
+
+def test_sweep_pages_through_everything_in_time(store: FileStore) -> None:
+    _late_uploads(store, 5)
+    context = LambdaContext(remaining_ms=300_000)
+    result = runtime.run(schedules.handle_sweep({}, context, grace=NO_GRACE, batch_size=2))
+    assert (result["completed"], result["stopped_early"]) == (5, 0)
+
+
+def test_sweep_starts_no_new_page_when_time_is_nearly_up(store: FileStore) -> None:
+    _late_uploads(store, 5)
+    short = LambdaContext(remaining_ms=schedules.SWEEP_RESERVE_MS - 1)
+    result = runtime.run(schedules.handle_sweep({}, short, grace=NO_GRACE, batch_size=2))
+    assert (result["completed"], result["stopped_early"]) == (2, 1)
+    # Unless told to finish whatever the time (the local server's catch-up on start).
+    result = runtime.run(
+        schedules.handle_sweep({}, short, grace=NO_GRACE, batch_size=2, until_done=True)
+    )
+    assert (result["completed"], result["stopped_early"]) == (3, 0)
 
 
 # --- the runtime ---------------------------------------------------------------------------------
