@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQSRecord
 
-from filestore.entrypoints.observability import count, logger
+from filestore.entrypoints.observability import count, log_keys, logger
 
 
 class Ignore(Exception):
@@ -27,16 +27,14 @@ async def process_batch(
     """Handle each record of an SQS event; report the ones that failed."""
     failures: list[dict[str, str]] = []
     for record in SQSEvent(event).records:
-        logger.append_keys(message_id=record.message_id)
-        try:
-            await handle_record(record)
-        except Ignore as reason:
-            logger.info("record acknowledged without action: %s", reason)
-        except Exception:
-            # Retried by SQS; after the queue's maxReceiveCount it lands in the DLQ (alarmed).
-            logger.exception("record failed; SQS will deliver it again")
-            failures.append({"itemIdentifier": record.message_id})
-        finally:
-            logger.remove_keys(["message_id"])
+        with log_keys(message_id=record.message_id):
+            try:
+                await handle_record(record)
+            except Ignore as reason:
+                logger.info("record acknowledged without action: %s", reason)
+            except Exception:
+                # Retried by SQS; after the queue's maxReceiveCount it lands in the DLQ (alarmed).
+                logger.exception("record failed; SQS will deliver it again")
+                failures.append({"itemIdentifier": record.message_id})
     count("FailedRecords", len(failures))
     return {"batchItemFailures": failures}

@@ -24,7 +24,7 @@ from filestore.domain.commands import Command, NotifyByEmail, NotifyRealtime
 from filestore.domain.events import EVENT_TYPES, Event, UnknownEvent, parse_event
 from filestore.domain.messagebus import MessageBus
 from filestore.entrypoints.batch import Ignore, process_batch
-from filestore.entrypoints.observability import logger, metrics, tracer
+from filestore.entrypoints.observability import log_keys, logger, metrics, tracer
 from filestore.entrypoints.runtime import runtime
 
 
@@ -58,11 +58,8 @@ async def _consume(
 
     async def notify(record: SQSRecord) -> None:
         domain_event = event_of(record.body)
-        logger.append_keys(event_id=domain_event.id, event_type=domain_event.type)
-        try:
+        with log_keys(event_id=domain_event.id, event_type=domain_event.type):
             await bus.handle(command(domain_event))
-        finally:
-            logger.remove_keys(["event_id", "event_type"])
 
     return await process_batch(event, notify)
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from filestore.domain.commands import Actor, Connect, Disconnect
 from filestore.domain.messagebus import MessageBus
-from filestore.entrypoints.observability import logger, metrics, tracer
+from filestore.entrypoints.observability import log_keys, logger, metrics, tracer
 from filestore.entrypoints.runtime import runtime
 
 if TYPE_CHECKING:
@@ -50,7 +50,17 @@ async def handle(
     """The async core for the three routes."""
     request = event.get("requestContext") or {}
     route, connection_id = request.get("routeKey"), str(request.get("connectionId") or "")
-    logger.append_keys(connection_id=connection_id, route=route)
+    with log_keys(connection_id=connection_id, route=route):
+        return await _route(event, request, route, connection_id, bus)
+
+
+async def _route(
+    event: dict[str, Any],
+    request: dict[str, Any],
+    route: str | None,
+    connection_id: str,
+    bus: MessageBus | None,
+) -> dict[str, Any]:
     if route == "$connect":
         authorizer = request.get("authorizer") or {}
         sub, email = authorizer.get("sub"), authorizer.get("email")
@@ -110,7 +120,14 @@ def _policy(effect: str, resource: str, principal: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def authorizer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """The REQUEST authorizer (`filestore.entrypoints.websocket_api.authorizer`).
+    """The REQUEST authorizer (`filestore.entrypoints.websocket_api.authorizer`): `authorize`
+    under the Logger's decorator."""
+    return authorize(event)
+
+
+def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    """The authorizer's core (the local server calls it in place; it does no I/O with static
+    keys).
 
     Allows `$connect` (the route ARN) to the holder of a valid ID token, passing `sub` and
     `email` on as context; denies anything else. A missing token is 401 (`Unauthorized`).

@@ -96,20 +96,35 @@ def lambda_functions(bus: Any, *, public_url: str, verifier: Any) -> Functions:
     websocket_api.set_token_verifier(verifier)
 
     async def websocket_authorizer(event: dict[str, Any], context: Any) -> Any:
-        # The authorizer is synchronous and does no I/O with static keys: call it in place.
-        return websocket_api.authorizer(event, context)
+        # Synchronous, and no I/O with static keys: called in place. Its Lambda handler's
+        # Logger decorator would put this invocation's keys on every function's log lines.
+        return websocket_api.authorize(event)
 
     return Functions(
-        http_api=partial(http_api.handle, bus=bus, public_url=public_url),
-        websocket=partial(websocket_api.handle, bus=bus),
-        websocket_authorizer=websocket_authorizer,
-        s3_events=partial(s3_events.handle, bus=bus),
-        email=partial(notifications.handle_email, bus=bus),
-        realtime=partial(notifications.handle_realtime, bus=bus),
-        relay=partial(schedules.handle_relay, bus=bus),
-        sweep=partial(schedules.handle_sweep, bus=bus),
-        catch_up=partial(schedules.handle_sweep, bus=bus, grace=timedelta(0), until_done=True),
+        http_api=_invocation(partial(http_api.handle, bus=bus, public_url=public_url)),
+        websocket=_invocation(partial(websocket_api.handle, bus=bus)),
+        websocket_authorizer=_invocation(websocket_authorizer),
+        s3_events=_invocation(partial(s3_events.handle, bus=bus)),
+        email=_invocation(partial(notifications.handle_email, bus=bus)),
+        realtime=_invocation(partial(notifications.handle_realtime, bus=bus)),
+        relay=_invocation(partial(schedules.handle_relay, bus=bus)),
+        sweep=_invocation(partial(schedules.handle_sweep, bus=bus)),
+        catch_up=_invocation(
+            partial(schedules.handle_sweep, bus=bus, grace=timedelta(0), until_done=True)
+        ),
     )
+
+
+def _invocation(function: Function) -> Function:
+    """`function` logging as one Lambda invocation: the async cores run without their Lambda
+    handlers' Logger decorators, so this sets (and afterwards drops) the context's keys."""
+    from filestore.entrypoints.observability import lambda_invocation
+
+    async def invoke(event: dict[str, Any], context: Any) -> Any:
+        with lambda_invocation(context):
+            return await function(event, context)
+
+    return invoke
 
 
 # --- checks before anything starts -------------------------------------------------------------
