@@ -368,8 +368,19 @@ async def complete_multipart(cmd: commands.CompleteMultipart, services: Services
         info = await services.blobs.head(upload.object_key)
         if info is None:
             raise ConcurrencyConflict("object vanished right after completion")
-        outcome = await _settle(uow, upload, info, services)
-        await uow.commit()
+        try:
+            outcome = await _settle(uow, upload, info, services)
+            await uow.commit()
+        except ConcurrencyConflict:
+            outcome = None
+    if outcome is None:
+        # The blob store's event for this very completion settled the upload first: the
+        # client's completion succeeded all the same, so answer with what it became.
+        async with services.uow() as uow:
+            settled = await uow.uploads.get(upload.id)
+        if settled is None or settled.status not in (UploadStatus.STORED, UploadStatus.FAILED):
+            raise ConcurrencyConflict("upload changed during completion")
+        return settled
     if outcome is StoredOutcome.FAILED:
         await services.blobs.delete(upload.object_key)
     return upload

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
-from filestore.adapters.memory import FakeClock, PresignedRequestRefused
+from filestore.adapters.memory import FakeClock, MemoryBlobStore, PresignedRequestRefused
 from filestore.app import FileStore
 from filestore.domain.commands import Actor
 from filestore.domain.errors import Conflict, InvalidInput, NotFound, QuotaExceeded, TooLarge
 from filestore.domain.handlers import StoredOutcome
 from filestore.domain.model import Upload, UploadStatus
 from filestore.domain.ports import CompletedPart
-from filestore.domain.rules import MiB
+from filestore.domain.rules import MiB, UploadPolicy
 
 DATA = b"hello, world"
 
@@ -393,3 +394,37 @@ class TestListing:
     ) -> None:
         with pytest.raises(InvalidInput, match="cursor"):
             await store.list_uploads(alice, cursor=cursor)
+
+
+class _EventDuringCompletion(MemoryBlobStore):
+    """A blob store whose ObjectCreated event is handled the moment a multipart upload is
+    assembled, before the completing request commits: the race S3 events can win."""
+
+    store: FileStore | None = None
+
+    async def complete_multipart(
+        self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
+    ) -> None:
+        await super().complete_multipart(key, multipart_id, parts)
+        assert self.store is not None
+        assert await self.store.record_stored(key) is StoredOutcome.STORED
+
+
+async def test_completion_that_loses_the_race_to_its_own_event_still_succeeds(
+    clock: FakeClock, policy: UploadPolicy, alice: Actor
+) -> None:
+    blobs = _EventDuringCompletion(clock)
+    store = FileStore.in_memory(policy=policy, clock=clock, blobs=blobs)
+    blobs.store = store
+    data = b"y" * (policy.multipart_threshold + 1)
+    ticket = await store.request_upload(alice, "big.bin", size=len(data), content_type="a/b")
+    assert ticket.multipart is not None
+    parts = []
+    for part in await store.sign_parts(alice, ticket.upload.id, [1, 2, 3]):
+        start = (part.part_number - 1) * ticket.multipart.part_size
+        chunk = data[start : start + ticket.multipart.part_size]
+        parts.append(CompletedPart(part.part_number, blobs.put_part(part.url, chunk)))
+    done = await store.complete_upload(alice, ticket.upload.id, parts)
+    assert done.status is UploadStatus.STORED
+    stored_events = [e for e in store.memory_publisher.published if e.type == "upload.stored"]
+    assert len(stored_events) == 1
