@@ -351,6 +351,17 @@ def test_share_lifetime_out_of_range_is_422(store: FileStore) -> None:
     assert "7 days" in body["message"]
 
 
+@pytest.mark.parametrize("expires_in", [10**20, -(10**20)])
+def test_share_lifetime_past_what_a_timedelta_holds_is_422_not_500(
+    store: FileStore, expires_in: int
+) -> None:
+    upload_id = stored_upload(store)
+    status, body, _ = request(
+        "POST", f"/uploads/{upload_id}/shares", json_body={"expires_in": expires_in}
+    )
+    assert status == 422, body
+
+
 def test_share_url_uses_the_public_url(store: FileStore) -> None:
     upload_id = stored_upload(store)
     event = http_event(
