@@ -11,13 +11,25 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from filestore.domain.handlers import DownloadLink, SharedFile, UploadPage, UploadTicket
+from filestore.domain.handlers import (
+    MAX_PARTS_PER_REQUEST,
+    DownloadLink,
+    SharedFile,
+    UploadPage,
+    UploadTicket,
+)
 from filestore.domain.model import Share, Upload, User
 from filestore.domain.ports import PartUrl, StoredPart
+from filestore.domain.rules import MAX_PARTS, MAX_SHARE_LIFETIME, MIN_SHARE_LIFETIME
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Bounds that are plain numbers live here too, so the OpenAPI document states them; the domain
+# checks them again (and the rules no schema can say: names, content types, a part count).
+PartNumber = Annotated[StrictInt, Field(ge=1, le=MAX_PARTS)]
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -29,22 +41,32 @@ class PreferencesIn(_Request):
 
 class UploadIn(_Request):
     name: StrictStr = Field(examples=["report.pdf"])
-    size: StrictInt = Field(description="Exact size in bytes.", examples=[1234])
+    size: StrictInt = Field(ge=0, description="Exact size in bytes.", examples=[1234])
     content_type: StrictStr = Field(examples=["application/pdf"])
     sha256: StrictStr | None = Field(default=None, description="Hex SHA-256 of the file.")
 
 
 class PartNumbersIn(_Request):
-    part_numbers: list[StrictInt] = Field(examples=[[1, 2, 3]])
+    part_numbers: list[PartNumber] = Field(
+        min_length=1,
+        max_length=MAX_PARTS_PER_REQUEST,
+        json_schema_extra={"uniqueItems": True},
+        description="Distinct part numbers, from 1 to the upload's part_count.",
+        examples=[[1, 2, 3]],
+    )
 
 
 class CompletedPartIn(_Request):
-    part_number: StrictInt
+    part_number: PartNumber
     etag: StrictStr
 
 
 class CompleteIn(_Request):
-    parts: list[CompletedPartIn]
+    parts: list[CompletedPartIn] = Field(
+        min_length=1,
+        max_length=MAX_PARTS,
+        description="Every part from 1 to the upload's part_count, in order.",
+    )
 
 
 class RenameIn(_Request):
@@ -52,7 +74,11 @@ class RenameIn(_Request):
 
 
 class ShareIn(_Request):
-    expires_in: StrictInt = Field(description="Seconds, from 1 to 604800 (7 days).")
+    expires_in: StrictInt = Field(
+        ge=int(MIN_SHARE_LIFETIME.total_seconds()),
+        le=int(MAX_SHARE_LIFETIME.total_seconds()),
+        description="Seconds, from 1 to 604800 (7 days).",
+    )
 
 
 # --- responses -----------------------------------------------------------------------------------
