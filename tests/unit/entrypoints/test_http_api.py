@@ -407,6 +407,35 @@ def test_openapi_document_lists_every_route_and_the_security_scheme(store: FileS
     assert "security" not in doc["paths"]["/shares/{token}"]["get"]
 
 
+def test_openapi_document_is_valid_and_describes_every_answer(store: FileStore) -> None:
+    """What a client (or a fuzzer) checks answers against: each operation's success with its
+    schema, and each error it can give with the one error body."""
+    from openapi_spec_validator import validate
+
+    _, doc, _ = request("GET", "/openapi.json", claims=None)
+    validate(doc)
+    error_body = {"$ref": "#/components/schemas/ErrorOut"}
+    assert doc["components"]["schemas"]["ErrorOut"]["required"] == ["message"]
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            answers = operation["responses"]
+            successes = [code for code in answers if code.startswith("2")]
+            assert len(successes) == 1, (method, path)
+            ok = answers[successes[0]]
+            assert ("schema" in ok.get("content", {}).get("application/json", {})) == (
+                successes[0] != "204"
+            ), (method, path)
+            errors = {code: a for code, a in answers.items() if not code.startswith("2")}
+            assert {"422", "503"} <= set(errors), (method, path)
+            assert ("401" in errors) == ("security" in operation), (method, path)
+            for code, answer in errors.items():
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema == error_body, (method, path, code)
+    assert "413" in doc["paths"]["/uploads"]["post"]["responses"]
+    assert "409" in doc["paths"]["/uploads/{upload_id}/download"]["get"]["responses"]
+    assert "404" in doc["paths"]["/shares/{token}"]["get"]["responses"]
+
+
 def test_swagger_ui_is_public(store: FileStore) -> None:
     response = http_api.handler(http_event("GET", "/docs", claims=None), LambdaContext())
     assert response["statusCode"] == 200
