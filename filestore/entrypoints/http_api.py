@@ -28,6 +28,9 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -35,6 +38,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -90,7 +94,30 @@ def _cors() -> CORSConfig:
     )
 
 
+class _JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading a body as JSON only.
+
+    Powertools also reads forms and multipart bodies (not part of this API: clients would get
+    puzzling 422s), and its multipart parser raises a bare `ValueError`, a 500, when the header
+    has no boundary. Media types are compared without case, as RFC 9110 says; `+json` types are
+    JSON too.
+    """
+
+    def _get_body(self, app: EventHandlerInstance) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type") or ""
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type in ("", content_types.APPLICATION_JSON) or media_type.endswith("+json"):
+            body: dict[str, Any] = self._parse_json_data(app)
+            return body
+        raise RequestUnsupportedContentType(
+            "Unsupported content type",
+            errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": media_type}],
+        )
+
+
 app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
+# Powertools builds each route's middleware stack from this attribute, on first use.
+app._request_validation_middleware = _JsonBodiesOnly()  # type: ignore[no-untyped-call]
 
 OPENAPI: dict[str, Any] = {
     "title": "filestore",

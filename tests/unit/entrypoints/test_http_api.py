@@ -282,6 +282,43 @@ def test_wrong_content_type_is_400(store: FileStore) -> None:
     assert "application/json" in body["message"]
 
 
+@pytest.mark.parametrize(
+    ("content_type", "raw"),
+    [
+        # Powertools' own multipart parser raised a bare ValueError on this: a 500.
+        ("multipart/form-data", '{"notify_email": true}'),
+        (
+            "multipart/form-data; boundary=x",
+            '--x\r\nContent-Disposition: form-data; name="notify_email"\r\n\r\ntrue\r\n--x--\r\n',
+        ),
+        ("application/x-www-form-urlencoded", "notify_email=true"),
+        ("application/jsonish", '{"notify_email": true}'),
+    ],
+)
+def test_only_json_bodies_are_read(store: FileStore, content_type: str, raw: str) -> None:
+    status, body, _ = request("PATCH", "/me", body=raw, headers={"content-type": content_type})
+    assert (status, body) == (
+        400,
+        {"message": "Send a JSON body with 'Content-Type: application/json'."},
+    )
+    status, _, _ = request(
+        "PATCH", "/me", claims=None, body=raw, headers={"content-type": content_type}
+    )
+    assert status == 401
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "Application/JSON; charset=UTF-8", "application/merge-patch+json"],
+)
+def test_json_media_types_are_read_whatever_their_case(store: FileStore, content_type: str) -> None:
+    status, body, _ = request(
+        "PATCH", "/me", body='{"notify_email": true}', headers={"content-type": content_type}
+    )
+    assert status == 200, body
+    assert body["notify_email"] is True
+
+
 def test_oversized_and_over_quota_are_413(store: FileStore) -> None:
     status, body, _ = request(
         "POST",
