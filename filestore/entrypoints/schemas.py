@@ -1,6 +1,7 @@
 """The HTTP API's bodies (v1 contract in DESIGN.md), as pydantic models, and their mapping
 from domain results. Request models are strict (a string is not a number, unknown fields are
-refused) so clients learn about mistakes instead of having them guessed away.
+refused) so clients learn about mistakes instead of having them guessed away; an integer is
+JSON Schema's, so `5.0` is one.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from filestore.domain.handlers import (
     MAX_PARTS_PER_REQUEST,
@@ -27,9 +28,18 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _integral_float_to_int(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[StrictInt, BeforeValidator(_integral_float_to_int)]
+"""An integer as JSON Schema means it (`5` or `5.0`), never `"5"`, `true` or `5.5`."""
+
 # Bounds that are plain numbers live here too, so the OpenAPI document states them; the domain
 # checks them again (and the rules no schema can say: names, content types, a part count).
-PartNumber = Annotated[StrictInt, Field(ge=1, le=MAX_PARTS)]
+PartNumber = Annotated[JsonInt, Field(ge=1, le=MAX_PARTS)]
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -41,7 +51,7 @@ class PreferencesIn(_Request):
 
 class UploadIn(_Request):
     name: StrictStr = Field(examples=["report.pdf"])
-    size: StrictInt = Field(ge=0, description="Exact size in bytes.", examples=[1234])
+    size: JsonInt = Field(ge=0, description="Exact size in bytes.", examples=[1234])
     content_type: StrictStr = Field(examples=["application/pdf"])
     sha256: StrictStr | None = Field(default=None, description="Hex SHA-256 of the file.")
 
@@ -74,7 +84,7 @@ class RenameIn(_Request):
 
 
 class ShareIn(_Request):
-    expires_in: StrictInt = Field(
+    expires_in: JsonInt = Field(
         ge=int(MIN_SHARE_LIFETIME.total_seconds()),
         le=int(MAX_SHARE_LIFETIME.total_seconds()),
         description="Seconds, from 1 to 604800 (7 days).",

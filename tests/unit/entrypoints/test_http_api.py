@@ -262,6 +262,26 @@ def test_wrong_types_and_unknown_fields_are_422_with_details(store: FileStore) -
     assert body["details"][0]["loc"] == ["body", "admin"]
 
 
+def test_integers_written_with_a_zero_fraction_are_integers(store: FileStore) -> None:
+    """JSON Schema's `integer` includes 5.0; the OpenAPI document promises no more than that."""
+    status, body, _ = request(
+        "POST", "/uploads", json_body={"name": "a.txt", "size": 5.0, "content_type": "text/plain"}
+    )
+    assert status == 201, body
+    assert body["upload"]["size"] == 5
+    upload_id = stored_upload(store)
+    status, body, _ = request(
+        "POST", f"/uploads/{upload_id}/shares", json_body={"expires_in": 60.0}
+    )
+    assert status == 201, body
+    for size in (5.5, True, "5", float("inf")):
+        status, body, _ = request(
+            "POST", "/uploads", json_body={"name": "a", "size": size, "content_type": "text/plain"}
+        )
+        assert status == 422, size
+        assert body["details"][0]["loc"] == ["body", "size"]
+
+
 def test_rule_violations_are_422(store: FileStore) -> None:
     status, body, _ = request(
         "POST", "/uploads", json_body={"name": "a/b", "size": 5, "content_type": "text/plain"}
