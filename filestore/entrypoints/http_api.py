@@ -292,7 +292,9 @@ def complete(upload_id: str, body: CompleteIn) -> UploadOut:
 )
 def list_uploads(
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=512, pattern="^[A-Za-z0-9_-]+$")
+    ] = None,
 ) -> UploadPageOut:
     """My stored files, newest first."""
     return UploadPageOut.of(_call(commands.ListUploads(_actor(), limit, cursor)))

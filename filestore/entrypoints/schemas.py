@@ -50,7 +50,7 @@ class PreferencesIn(_Request):
 
 
 class UploadIn(_Request):
-    name: StrictStr = Field(examples=["report.pdf"])
+    name: StrictStr = Field(min_length=1, examples=["report.pdf"])
     size: JsonInt = Field(ge=0, description="Exact size in bytes.", examples=[1234])
     content_type: StrictStr = Field(examples=["application/pdf"])
     sha256: StrictStr | None = Field(default=None, description="Hex SHA-256 of the file.")
@@ -80,7 +80,7 @@ class CompleteIn(_Request):
 
 
 class RenameIn(_Request):
-    name: StrictStr
+    name: StrictStr = Field(min_length=1)
 
 
 class ShareIn(_Request):

@@ -184,6 +184,10 @@ def test_list_limit_out_of_range_and_bad_cursor_are_422(store: FileStore) -> Non
     status, body, _ = request("GET", "/uploads", query={"cursor": "not-a-cursor"})
     assert status == 422
     assert "cursor" in body["message"]
+    for cursor in ("", "a b", "x" * 513):
+        status, body, _ = request("GET", "/uploads", query={"cursor": cursor})
+        assert status == 422
+        assert body["details"][0]["loc"] == ["query", "cursor"]
 
 
 def test_download_of_a_pending_upload_is_409(store: FileStore) -> None:
