@@ -152,14 +152,34 @@ _ERRORS: dict[int, OpenAPIResponse] = {
 }
 
 
+def _links(expression: str, parameter: str, *operations: str) -> dict[str, Any]:
+    """OpenAPI links: where a value in this answer (`expression`) goes in other operations."""
+    return {op: {"operationId": op, "parameters": {parameter: expression}} for op in operations}
+
+
+_UPLOAD_LINKS = _links(
+    "$response.body#/upload/id",
+    "upload_id",
+    *("get_upload", "rename", "delete_upload", "download", "create_share", "list_shares"),
+    *("sign_parts", "list_parts", "complete"),
+)
+_SHARE_LINKS = _links("$response.body#/token", "token", "resolve_share", "revoke_share")
+
+
 def _answers(
-    status: int, description: str, *errors: int, public: bool = False
+    status: int,
+    description: str,
+    *errors: int,
+    public: bool = False,
+    links: dict[str, Any] | None = None,
 ) -> dict[int, OpenAPIResponse]:
     """A route's documented answers: its success (the schema is its return type), then the
     errors it can give, each with the body `ErrorOut`. Every route may give 422 (a parameter
     that breaks a rule) and 503; a route that needs a user also 401, and 409 (two first
     requests of a new user racing to register them, or two writes to one row)."""
     answers: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    if links:
+        answers[status]["links"] = links
     if status == 204:
         answers[status]["content"] = {}
     codes = {*errors, 422, 503} | (set() if public else {401, 409})
@@ -237,7 +257,9 @@ def patch_me(body: PreferencesIn) -> UserOut:
     operation_id="post_upload",
     security=BEARER,
     tags=["uploads"],
-    responses=_answers(201, "Declared; send the bytes where the answer says.", 400, 413),
+    responses=_answers(
+        201, "Declared; send the bytes where the answer says.", 400, 413, links=_UPLOAD_LINKS
+    ),
 )
 def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
     """Declare an upload: a presigned POST, or (large files) a multipart plan."""
@@ -356,7 +378,7 @@ def delete_upload(upload_id: str) -> Response[None]:
     operation_id="create_share",
     security=BEARER,
     tags=["shares"],
-    responses=_answers(201, "The new share link.", 400, 404),
+    responses=_answers(201, "The new share link.", 400, 404, links=_SHARE_LINKS),
 )
 def create_share(upload_id: str, body: ShareIn) -> ShareOut:
     """A link anyone can use to download the file until it expires."""

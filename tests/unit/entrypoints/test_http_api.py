@@ -493,6 +493,16 @@ def test_openapi_document_is_valid_and_describes_every_answer(store: FileStore) 
                 schema = answer["content"]["application/json"]["schema"]
                 assert schema == error_body, (method, path, code)
     assert "413" in doc["paths"]["/uploads"]["post"]["responses"]
+    # Links (what a client, or a stateful fuzzer, does next with an id) name real operations.
+    operations = {
+        op["operationId"]: path for path, item in doc["paths"].items() for op in item.values()
+    }
+    links = doc["paths"]["/uploads"]["post"]["responses"]["201"]["links"]
+    assert {"get_upload", "complete", "create_share"} <= set(links)
+    share_links = doc["paths"]["/uploads/{upload_id}/shares"]["post"]["responses"]["201"]["links"]
+    for link in [*links.values(), *share_links.values()]:
+        (parameter,) = link["parameters"]
+        assert f"{{{parameter}}}" in operations[link["operationId"]]
     assert "409" in doc["paths"]["/uploads/{upload_id}/download"]["get"]["responses"]
     assert "404" in doc["paths"]["/shares/{token}"]["get"]["responses"]
 
