@@ -34,12 +34,15 @@ def _integral_float_to_int(value: object) -> object:
     return value
 
 
-JsonInt = Annotated[StrictInt, BeforeValidator(_integral_float_to_int)]
+_ZERO_FRACTION_OK = BeforeValidator(_integral_float_to_int)
+JsonInt = Annotated[StrictInt, _ZERO_FRACTION_OK]
 """An integer as JSON Schema means it (`5` or `5.0`), never `"5"`, `true` or `5.5`."""
 
 # Bounds that are plain numbers live here too, so the OpenAPI document states them; the domain
 # checks them again (and the rules no schema can say: names, content types, a part count).
-PartNumber = Annotated[JsonInt, Field(ge=1, le=MAX_PARTS)]
+# The bounds go inside, before the validator: outside it pydantic writes them as "ge"/"le",
+# which are not JSON Schema.
+PartNumber = Annotated[StrictInt, Field(ge=1, le=MAX_PARTS), _ZERO_FRACTION_OK]
 
 
 # --- requests ------------------------------------------------------------------------------------
