@@ -145,7 +145,7 @@ def part_count_for(size: int, part_size: int) -> int:
 
 def check_share_lifetime(seconds: int) -> timedelta:
     """A share's lifetime, from 1 second to 7 days."""
-    lifetime = timedelta(seconds=seconds)
-    if not MIN_SHARE_LIFETIME <= lifetime <= MAX_SHARE_LIFETIME:
+    # Compare the number first: `timedelta` overflows on the huge integers JSON allows.
+    if not MIN_SHARE_LIFETIME.total_seconds() <= seconds <= MAX_SHARE_LIFETIME.total_seconds():
         raise InvalidInput("expires_in must be between 1 second and 7 days (604800 seconds).")
-    return lifetime
+    return timedelta(seconds=seconds)

@@ -28,6 +28,9 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -35,6 +38,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -59,6 +63,7 @@ from filestore.entrypoints.runtime import OneAtATime, await_sync, run_sync, runt
 from filestore.entrypoints.schemas import (
     CompleteIn,
     DownloadOut,
+    ErrorOut,
     MultipartUploadOut,
     PartNumbersIn,
     PartUrlsOut,
@@ -89,7 +94,30 @@ def _cors() -> CORSConfig:
     )
 
 
+class _JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading a body as JSON only.
+
+    Powertools also reads forms and multipart bodies (not part of this API: clients would get
+    puzzling 422s), and its multipart parser raises a bare `ValueError`, a 500, when the header
+    has no boundary. Media types are compared without case, as RFC 9110 says; `+json` types are
+    JSON too.
+    """
+
+    def _get_body(self, app: EventHandlerInstance) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type") or ""
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type in ("", content_types.APPLICATION_JSON) or media_type.endswith("+json"):
+            body: dict[str, Any] = self._parse_json_data(app)
+            return body
+        raise RequestUnsupportedContentType(
+            "Unsupported content type",
+            errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": media_type}],
+        )
+
+
 app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
+# Powertools builds each route's middleware stack from this attribute, on first use.
+app._request_validation_middleware = _JsonBodiesOnly()  # type: ignore[no-untyped-call]
 
 OPENAPI: dict[str, Any] = {
     "title": "filestore",
@@ -109,10 +137,58 @@ app.enable_swagger(path="/docs", compress=True, **OPENAPI)
 
 _ERRORS: dict[int, OpenAPIResponse] = {
     400: {"description": "Bad input: undecodable or malformed body."},
-    401: {"description": "No valid bearer token."},
+    401: {
+        "description": "No valid bearer token.",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
     404: {"description": "No such thing (or not yours)."},
-    422: {"description": "A value breaks a rule."},
+    409: {"description": "The thing is in the wrong state for this (e.g. still pending)."},
+    413: {"description": "Over the size limit or over the quota."},
+    422: {"description": "A value breaks a rule; `details` says which, when it can."},
+    503: {
+        "description": "The database is waking up; try again after `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+    },
 }
+
+
+def _links(expression: str, parameter: str, *operations: str) -> dict[str, Any]:
+    """OpenAPI links: where a value in this answer (`expression`) goes in other operations."""
+    return {op: {"operationId": op, "parameters": {parameter: expression}} for op in operations}
+
+
+_UPLOAD_LINKS = _links(
+    "$response.body#/upload/id",
+    "upload_id",
+    *("get_upload", "rename", "delete_upload", "download", "create_share", "list_shares"),
+    *("sign_parts", "list_parts", "complete"),
+)
+_SHARE_LINKS = _links("$response.body#/token", "token", "resolve_share", "revoke_share")
+
+
+def _answers(
+    status: int,
+    description: str,
+    *errors: int,
+    public: bool = False,
+    links: dict[str, Any] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """A route's documented answers: its success (the schema is its return type), then the
+    errors it can give, each with the body `ErrorOut`. Every route may give 422 (a parameter
+    that breaks a rule) and 503; a route that needs a user also 401, and 409 (two first
+    requests of a new user racing to register them, or two writes to one row)."""
+    answers: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    if links:
+        answers[status]["links"] = links
+    if status == 204:
+        answers[status]["content"] = {}
+    codes = {*errors, 422, 503} | (set() if public else {401, 409})
+    for code in sorted(codes):
+        answers[code] = {
+            **_ERRORS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorOut}},
+        }
+    return answers
 
 
 class Unauthenticated(Exception):
@@ -157,13 +233,19 @@ def _public_url() -> str:
 # --- routes ------------------------------------------------------------------------------------
 
 
-@app.get("/me", security=BEARER, tags=["me"], responses=_ERRORS)
+@app.get("/me", operation_id="get_me", security=BEARER, tags=["me"], responses=_answers(200, "Me."))
 def get_me() -> UserOut:
     """Who I am, my quota and my preferences."""
     return UserOut.of(_call(commands.GetMe(_actor())))
 
 
-@app.patch("/me", security=BEARER, tags=["me"], responses=_ERRORS)
+@app.patch(
+    "/me",
+    operation_id="patch_me",
+    security=BEARER,
+    tags=["me"],
+    responses=_answers(200, "Me, changed.", 400),
+)
 def patch_me(body: PreferencesIn) -> UserOut:
     """Change my preferences (e-mail notifications)."""
     return UserOut.of(_call(commands.UpdatePreferences(_actor(), body.notify_email)))
@@ -172,13 +254,12 @@ def patch_me(body: PreferencesIn) -> UserOut:
 @app.post(
     "/uploads",
     status_code=201,
+    operation_id="post_upload",
     security=BEARER,
     tags=["uploads"],
-    responses={
-        **_ERRORS,
-        201: {"description": "Declared; send the bytes where the answer says."},
-        413: {"description": "Over the size limit or over the quota."},
-    },
+    responses=_answers(
+        201, "Declared; send the bytes where the answer says.", 400, 413, links=_UPLOAD_LINKS
+    ),
 )
 def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
     """Declare an upload: a presigned POST, or (large files) a multipart plan."""
@@ -186,55 +267,104 @@ def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
     return ticket_out(_call(command))
 
 
-@app.post("/uploads/<upload_id>/parts", security=BEARER, tags=["uploads"], responses=_ERRORS)
+@app.post(
+    "/uploads/<upload_id>/parts",
+    operation_id="sign_parts",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(200, "One URL per part asked for.", 400, 404),
+)
 def sign_parts(upload_id: str, body: PartNumbersIn) -> PartUrlsOut:
     """Presigned PUT URLs for parts of a multipart upload."""
     command = commands.SignParts(_actor(), upload_id, tuple(body.part_numbers))
     return PartUrlsOut.of(_call(command))
 
 
-@app.get("/uploads/<upload_id>/parts", security=BEARER, tags=["uploads"], responses=_ERRORS)
+@app.get(
+    "/uploads/<upload_id>/parts",
+    operation_id="list_parts",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(200, "The parts stored so far.", 404),
+)
 def list_parts(upload_id: str) -> StoredPartsOut:
     """The parts that have arrived, to resume an interrupted upload."""
     return StoredPartsOut.of(_call(commands.ListParts(_actor(), upload_id)))
 
 
-@app.post("/uploads/<upload_id>/complete", security=BEARER, tags=["uploads"], responses=_ERRORS)
+@app.post(
+    "/uploads/<upload_id>/complete",
+    operation_id="complete",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(200, "The stored file.", 400, 404),
+)
 def complete(upload_id: str, body: CompleteIn) -> UploadOut:
     """Assemble a multipart upload from its parts."""
     parts = tuple(CompletedPart(p.part_number, p.etag) for p in body.parts)
     return UploadOut.of(_call(commands.CompleteMultipart(_actor(), upload_id, parts)))
 
 
-@app.get("/uploads", security=BEARER, tags=["uploads"], responses=_ERRORS)
+@app.get(
+    "/uploads",
+    operation_id="list_uploads",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(200, "A page of my stored files."),
+)
 def list_uploads(
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=512, pattern="^[A-Za-z0-9_-]+$")
+    ] = None,
 ) -> UploadPageOut:
     """My stored files, newest first."""
     return UploadPageOut.of(_call(commands.ListUploads(_actor(), limit, cursor)))
 
 
-@app.get("/uploads/<upload_id>", security=BEARER, tags=["uploads"], responses=_ERRORS)
+@app.get(
+    "/uploads/<upload_id>",
+    operation_id="get_upload",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(200, "The upload.", 404),
+)
 def get_upload(upload_id: str) -> UploadOut:
     """One of my uploads."""
     return UploadOut.of(_call(commands.GetUpload(_actor(), upload_id)))
 
 
-@app.get("/uploads/<upload_id>/download", security=BEARER, tags=["uploads"], responses=_ERRORS)
+@app.get(
+    "/uploads/<upload_id>/download",
+    operation_id="download",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(200, "A presigned download link.", 404),
+)
 def download(upload_id: str) -> DownloadOut:
     """A short-lived link that downloads the file under its name."""
     return DownloadOut.of(_call(commands.GetDownload(_actor(), upload_id)))
 
 
-@app.patch("/uploads/<upload_id>", security=BEARER, tags=["uploads"], responses=_ERRORS)
+@app.patch(
+    "/uploads/<upload_id>",
+    operation_id="rename",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(200, "The renamed upload.", 400, 404),
+)
 def rename(upload_id: str, body: RenameIn) -> UploadOut:
     """Rename a file (metadata only)."""
     return UploadOut.of(_call(commands.RenameUpload(_actor(), upload_id, body.name)))
 
 
 @app.delete(
-    "/uploads/<upload_id>", status_code=204, security=BEARER, tags=["uploads"], responses=_ERRORS
+    "/uploads/<upload_id>",
+    status_code=204,
+    operation_id="delete_upload",
+    security=BEARER,
+    tags=["uploads"],
+    responses=_answers(204, "Deleted (or it already was).", 404),
 )
 def delete_upload(upload_id: str) -> Response[None]:
     """Delete a file, or abort a pending upload. Deleting again is fine."""
@@ -245,9 +375,10 @@ def delete_upload(upload_id: str) -> Response[None]:
 @app.post(
     "/uploads/<upload_id>/shares",
     status_code=201,
+    operation_id="create_share",
     security=BEARER,
     tags=["shares"],
-    responses=_ERRORS,
+    responses=_answers(201, "The new share link.", 400, 404, links=_SHARE_LINKS),
 )
 def create_share(upload_id: str, body: ShareIn) -> ShareOut:
     """A link anyone can use to download the file until it expires."""
@@ -255,21 +386,39 @@ def create_share(upload_id: str, body: ShareIn) -> ShareOut:
     return ShareOut.of(share, _public_url())
 
 
-@app.get("/uploads/<upload_id>/shares", security=BEARER, tags=["shares"], responses=_ERRORS)
+@app.get(
+    "/uploads/<upload_id>/shares",
+    operation_id="list_shares",
+    security=BEARER,
+    tags=["shares"],
+    responses=_answers(200, "The live share links.", 404),
+)
 def list_shares(upload_id: str) -> SharesOut:
     """The file's live share links."""
     shares = _call(commands.ListShares(_actor(), upload_id))
     return SharesOut(items=[ShareOut.of(s, _public_url()) for s in shares])
 
 
-@app.delete("/shares/<token>", status_code=204, security=BEARER, tags=["shares"], responses=_ERRORS)
+@app.delete(
+    "/shares/<token>",
+    status_code=204,
+    operation_id="revoke_share",
+    security=BEARER,
+    tags=["shares"],
+    responses=_answers(204, "Revoked.", 404),
+)
 def revoke_share(token: str) -> Response[None]:
     """Revoke one of my share links."""
     _call(commands.RevokeShare(_actor(), token))
     return Response(status_code=204)
 
 
-@app.get("/shares/<token>", tags=["shares"], responses={404: _ERRORS[404]})
+@app.get(
+    "/shares/<token>",
+    operation_id="resolve_share",
+    tags=["shares"],
+    responses=_answers(200, "The shared file and a short-lived link.", 404, public=True),
+)
 def resolve_share(token: str) -> SharedFileOut:
     """Public: what a share link gives (no sign-in)."""
     return SharedFileOut.of(_call(commands.ResolveShare(token)))

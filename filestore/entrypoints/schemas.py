@@ -1,6 +1,7 @@
 """The HTTP API's bodies (v1 contract in DESIGN.md), as pydantic models, and their mapping
 from domain results. Request models are strict (a string is not a number, unknown fields are
-refused) so clients learn about mistakes instead of having them guessed away.
+refused) so clients learn about mistakes instead of having them guessed away; an integer is
+JSON Schema's, so `5.0` is one.
 """
 
 from __future__ import annotations
@@ -9,15 +10,39 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from filestore.domain.handlers import DownloadLink, SharedFile, UploadPage, UploadTicket
+from filestore.domain.handlers import (
+    MAX_PARTS_PER_REQUEST,
+    DownloadLink,
+    SharedFile,
+    UploadPage,
+    UploadTicket,
+)
 from filestore.domain.model import Share, Upload, User
 from filestore.domain.ports import PartUrl, StoredPart
+from filestore.domain.rules import MAX_PARTS, MAX_SHARE_LIFETIME, MIN_SHARE_LIFETIME
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _integral_float_to_int(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_ZERO_FRACTION_OK = BeforeValidator(_integral_float_to_int)
+JsonInt = Annotated[StrictInt, _ZERO_FRACTION_OK]
+"""An integer as JSON Schema means it (`5` or `5.0`), never `"5"`, `true` or `5.5`."""
+
+# Bounds that are plain numbers live here too, so the OpenAPI document states them; the domain
+# checks them again (and the rules no schema can say: names, content types, a part count).
+# The bounds go inside, before the validator: outside it pydantic writes them as "ge"/"le",
+# which are not JSON Schema.
+PartNumber = Annotated[StrictInt, Field(ge=1, le=MAX_PARTS), _ZERO_FRACTION_OK]
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -28,31 +53,45 @@ class PreferencesIn(_Request):
 
 
 class UploadIn(_Request):
-    name: StrictStr = Field(examples=["report.pdf"])
-    size: StrictInt = Field(description="Exact size in bytes.", examples=[1234])
+    name: StrictStr = Field(min_length=1, examples=["report.pdf"])
+    size: JsonInt = Field(ge=0, description="Exact size in bytes.", examples=[1234])
     content_type: StrictStr = Field(examples=["application/pdf"])
     sha256: StrictStr | None = Field(default=None, description="Hex SHA-256 of the file.")
 
 
 class PartNumbersIn(_Request):
-    part_numbers: list[StrictInt] = Field(examples=[[1, 2, 3]])
+    part_numbers: list[PartNumber] = Field(
+        min_length=1,
+        max_length=MAX_PARTS_PER_REQUEST,
+        json_schema_extra={"uniqueItems": True},
+        description="Distinct part numbers, from 1 to the upload's part_count.",
+        examples=[[1, 2, 3]],
+    )
 
 
 class CompletedPartIn(_Request):
-    part_number: StrictInt
+    part_number: PartNumber
     etag: StrictStr
 
 
 class CompleteIn(_Request):
-    parts: list[CompletedPartIn]
+    parts: list[CompletedPartIn] = Field(
+        min_length=1,
+        max_length=MAX_PARTS,
+        description="Every part from 1 to the upload's part_count, in order.",
+    )
 
 
 class RenameIn(_Request):
-    name: StrictStr
+    name: StrictStr = Field(min_length=1)
 
 
 class ShareIn(_Request):
-    expires_in: StrictInt = Field(description="Seconds, from 1 to 604800 (7 days).")
+    expires_in: JsonInt = Field(
+        ge=int(MIN_SHARE_LIFETIME.total_seconds()),
+        le=int(MAX_SHARE_LIFETIME.total_seconds()),
+        description="Seconds, from 1 to 604800 (7 days).",
+    )
 
 
 # --- responses -----------------------------------------------------------------------------------

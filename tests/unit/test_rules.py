@@ -154,7 +154,7 @@ class TestShareLifetimes:
     def test_from_one_second_to_seven_days(self, seconds: int) -> None:
         assert check_share_lifetime(seconds) == timedelta(seconds=seconds)
 
-    @pytest.mark.parametrize("seconds", [0, -5, 7 * 24 * 3600 + 1])
+    @pytest.mark.parametrize("seconds", [0, -5, 7 * 24 * 3600 + 1, 10**20, -(10**20)])
     def test_outside_is_refused(self, seconds: int) -> None:
         with pytest.raises(InvalidInput, match="between 1 second and 7 days"):
             check_share_lifetime(seconds)

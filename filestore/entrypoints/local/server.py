@@ -22,6 +22,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +346,7 @@ class LocalServer:
 
     def app(self) -> Any:
         from starlette.applications import Starlette
+        from starlette.exceptions import HTTPException
         from starlette.routing import Mount, Route, WebSocketRoute
 
         @contextlib.asynccontextmanager
@@ -368,7 +370,19 @@ class LocalServer:
             routes.append(Mount("/_blobs", app=blob_app(self.blobs)))
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
         routes.append(Route("/{path:path}", self._http, methods=methods))
-        return Starlette(routes=routes, lifespan=lifespan)
+        return Starlette(
+            routes=routes,
+            lifespan=lifespan,
+            exception_handlers={HTTPException: self._gateway_error},
+        )
+
+    async def _gateway_error(self, request: Any, error: Any) -> Any:
+        """What the router itself refuses (a path with a newline, an unknown method), answered
+        in JSON as API Gateway does, not in Starlette's plain text."""
+        from starlette.responses import JSONResponse
+
+        message = HTTPStatus(error.status_code).phrase
+        return JSONResponse({"message": message}, error.status_code, headers=error.headers)
 
     async def _emails(self, request: Any) -> Any:
         from starlette.responses import JSONResponse

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
@@ -16,6 +17,7 @@ from filestore.app import FileStore
 from filestore.entrypoints import http_api
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.gateway import LambdaContext
+from filestore.entrypoints.local.server import LocalServer, ServeOptions
 
 EVENTS = Path(__file__).parents[2] / "events"
 
@@ -225,3 +227,16 @@ class TestWebSocketEvents:
 )
 def test_which_routes_skip_the_jwt_authorizer(method: str, path: str, public: bool) -> None:
     assert gateway.is_public(method, path) is public
+
+
+@pytest.mark.parametrize("path", ["/uploads/a%0Ab", "/shares/%C2%A3%0A%C3%AF"])
+async def test_a_path_no_route_takes_is_a_json_404(tmp_path: Path, path: str) -> None:
+    """A path Starlette's router cannot match (a newline in it) gets the error body, as API
+    Gateway answers, not Starlette's plain-text 404."""
+    server = LocalServer(ServeOptions(data_dir=tmp_path / "data"))
+    transport = httpx.ASGITransport(app=server.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        answer = await client.delete(path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == {"message": "Not Found"}
