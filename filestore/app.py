@@ -64,6 +64,16 @@ class FileStore:
             overrides["policy"] = policy
         return cls.from_settings(Settings(), **overrides)
 
+    async def aclose(self) -> None:
+        """Release pooled connections; use the store no more afterwards."""
+        await self.services.uow_factory.aclose()
+
+    async def __aenter__(self) -> FileStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     @property
     def services(self) -> Services:
         return self.bus.services

@@ -407,6 +407,9 @@ class MemoryUnitOfWorkFactory:
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.db)
 
+    async def aclose(self) -> None:
+        """Nothing to release: the data stays in `db` for whoever holds it."""
+
 
 # --- blobs -------------------------------------------------------------------------------------
 

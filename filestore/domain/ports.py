@@ -139,6 +139,8 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+    async def aclose(self) -> None:
+        """Release what the factory holds (pooled connections); it is not used afterwards."""
 
 
 # --- blobs -------------------------------------------------------------------------------------

@@ -23,7 +23,11 @@ pytestmark = pytest.mark.integration
 async def test_an_upload_round_trip_on_sqlite(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "library.db")
     await upgrade_database(url)
-    store = app.FileStore.from_settings(Settings(database="sql", database_url=url))
+    async with app.FileStore.from_settings(Settings(database="sql", database_url=url)) as store:
+        await _round_trip(store)
+
+
+async def _round_trip(store: app.FileStore) -> None:
     alice = Actor(sub="alice", email="alice@example.com")
     bob = Actor(sub="bob", email="bob@example.com")
 
@@ -83,6 +87,13 @@ async def test_a_write_committed_while_mailing_does_not_send_the_mail_twice(
     store = app.FileStore.from_settings(
         Settings(database="sql", database_url=url, notify_in_process=False), email=mailbox
     )
+    try:
+        await _mail_once(store, mailbox)
+    finally:
+        await store.aclose()
+
+
+async def _mail_once(store: app.FileStore, mailbox: _SlowMailbox) -> None:
     alice = Actor(sub="alice", email="alice@example.com")
     await store.set_notify_email(alice, True)
     ticket = await store.request_upload(alice, "a.txt", size=5, content_type="text/plain")

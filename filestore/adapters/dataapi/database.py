@@ -314,6 +314,10 @@ class DataApiDatabase:
     def uow_factory(self) -> SqlUnitOfWorkFactory:
         return SqlUnitOfWorkFactory(self)
 
+    async def dispose(self) -> None:
+        """Nothing pooled here: the Data API holds no connection between calls, and the
+        client is shared by the process."""
+
     async def migrate(self) -> list[int]:
         """Apply the migrations not yet applied (the deploy's custom resource calls this)."""
         return await run_migrations(self.autocommit())

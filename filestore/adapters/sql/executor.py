@@ -67,6 +67,9 @@ class Database(Protocol):
     async def begin(self) -> Transaction:
         """A new transaction on a connection of its own."""
 
+    async def dispose(self) -> None:
+        """Close pooled connections (those lent out close when they come back)."""
+
 
 # --- values ------------------------------------------------------------------------------------
 

@@ -104,3 +104,6 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.database)
+
+    async def aclose(self) -> None:
+        await self.database.dispose()

@@ -29,6 +29,7 @@ from typing import Any
 from filestore.adapters.local import emulator
 from filestore.adapters.local.realtime import LocalRealtimeNotifier
 from filestore.adapters.local.tokens import AUDIENCE, ISSUER, LocalTokenIssuer
+from filestore.domain.ports import UnitOfWorkFactory
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.gateway import LambdaContext
 from filestore.entrypoints.local.queues import QueuePoller
@@ -554,17 +555,10 @@ def _redact(url: str) -> str:
     return url
 
 
-async def _close(uow_factory: Any) -> None:
-    # The SQL factory's pool lives on its database: left open, the driver's connections are
-    # collected after the loop has closed, and every stop on MySQL ends in tracebacks.
-    owner = getattr(uow_factory, "database", uow_factory)
-    for name in ("aclose", "dispose", "close"):
-        closer = getattr(owner, name, None)
-        if closer is not None:
-            result = closer()
-            if asyncio.iscoroutine(result):
-                await result
-            return
+async def _close(uow_factory: UnitOfWorkFactory) -> None:
+    # Left open, the driver's pooled connections are collected after the loop has closed, and
+    # every stop on MySQL ends in tracebacks.
+    await uow_factory.aclose()
 
 
 def serve(options: ServeOptions) -> None:
