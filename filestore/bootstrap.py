@@ -18,10 +18,6 @@ from filestore.domain.messagebus import NOTIFY_IN_PROCESS, EventHandlers, Messag
 from filestore.settings import Settings
 
 
-def _not_configured(port: str, choice: str) -> Any:
-    raise RuntimeError(f"{port} adapter {choice!r} is not available in this build of filestore")
-
-
 def _filesystem_blobs(settings: Settings, clock: Any) -> Any:
     from filestore.adapters.filesystem import FilesystemBlobStore
 

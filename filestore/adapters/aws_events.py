@@ -73,11 +73,9 @@ def created_objects_in_sqs(record: Mapping[str, Any] | SQSRecord) -> list[Create
     return created_objects(body)
 
 
-def event_in_sqs(record: Mapping[str, Any] | SQSRecord) -> Event:
-    """Our event from an SQS record fed by SNS: the SNS notification or, raw, the envelope.
-
-    Raises `UnknownEvent` for anything else, so the caller can report that one record failed.
-    """
+def envelope_in_sqs(record: Mapping[str, Any] | SQSRecord) -> dict[str, Any]:
+    """The envelope an SQS record fed by SNS carries (in the SNS notification or, raw, as the
+    body), not yet checked against our event types; `UnknownEvent` if there is none."""
     sqs = record if isinstance(record, SQSRecord) else SQSRecord(dict(record))
     try:
         body = sqs.json_body
@@ -87,4 +85,12 @@ def event_in_sqs(record: Mapping[str, Any] | SQSRecord) -> Event:
         raise UnknownEvent("the SQS message is not JSON") from error
     if not isinstance(body, dict):
         raise UnknownEvent("the SQS message is not a filestore event envelope")
-    return parse_event(body)
+    return body
+
+
+def event_in_sqs(record: Mapping[str, Any] | SQSRecord) -> Event:
+    """Our event from an SQS record fed by SNS: the SNS notification or, raw, the envelope.
+
+    Raises `UnknownEvent` for anything else, so the caller can report that one record failed.
+    """
+    return parse_event(envelope_in_sqs(record))

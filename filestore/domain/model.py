@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from filestore.domain import events
 from filestore.domain.errors import Conflict, NotFound, QuotaExceeded
+from filestore.domain.rules import part_count_for
 
 
 class UploadStatus(StrEnum):
@@ -111,7 +112,7 @@ class Upload(Aggregate):
     def part_count(self) -> int:
         if self.part_size is None:
             return 0
-        return max(1, -(-self.size // self.part_size))
+        return part_count_for(self.size, self.part_size)
 
     def part_length(self, part_number: int) -> int:
         """The exact length of one part (all parts are `part_size` but the last)."""

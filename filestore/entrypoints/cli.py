@@ -128,9 +128,6 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-build_parser = parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:

@@ -13,13 +13,13 @@ newer publisher) is acknowledged and logged: retrying cannot help and nothing is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from filestore.adapters.aws_events import envelope_in_sqs
 from filestore.domain.commands import Command, NotifyByEmail, NotifyRealtime
 from filestore.domain.events import EVENT_TYPES, Event, UnknownEvent, parse_event
 from filestore.domain.messagebus import MessageBus
@@ -32,16 +32,12 @@ class MalformedMessage(ValueError):
     """The message is not an event envelope at all."""
 
 
-def event_of(body: str) -> Event:
-    """The domain event an SQS body carries (SNS notification, or raw delivery)."""
+def event_of(record: SQSRecord) -> Event:
+    """The domain event an SQS record carries (SNS notification, or raw delivery)."""
     try:
-        data = json.loads(body)
-        if isinstance(data, dict) and data.get("Type") == "Notification" and "Message" in data:
-            data = json.loads(data["Message"])
-    except (ValueError, TypeError) as error:
-        raise MalformedMessage("body is not JSON, or its SNS Message is not") from error
-    if not isinstance(data, dict):
-        raise MalformedMessage("envelope is not a JSON object")
+        data = envelope_in_sqs(record)
+    except UnknownEvent as error:
+        raise MalformedMessage(str(error)) from error
     kind = data.get("type")
     if isinstance(kind, str) and kind not in EVENT_TYPES:
         raise Ignore(f"unknown event type {kind!r}")
@@ -57,7 +53,7 @@ async def _consume(
     bus = bus or runtime.bus()
 
     async def notify(record: SQSRecord) -> None:
-        domain_event = event_of(record.body)
+        domain_event = event_of(record)
         with log_keys(event_id=domain_event.id, event_type=domain_event.type):
             await bus.handle(command(domain_event))
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from filestore.adapters.aws_events import created_objects
 from filestore.domain.commands import RecordStoredObject
 from filestore.domain.messagebus import MessageBus
 from filestore.entrypoints.batch import Ignore, process_batch
@@ -40,14 +39,7 @@ def stored_objects(body: str) -> list[RecordStoredObject]:
     records = data.get("Records")
     if not isinstance(records, list) or not records:
         raise NotAnS3Event("body has no Records")
-    found = []
-    for record in S3Event(data).records:
-        if not record.event_name.startswith("ObjectCreated:"):
-            continue
-        obj = record.s3.get_object
-        # S3 URL-encodes keys in notifications, spaces as '+'.
-        found.append(RecordStoredObject(unquote_plus(obj.key), obj.size))
-    return found
+    return [RecordStoredObject(c.key, c.size) for c in created_objects(data)]
 
 
 async def handle(

@@ -25,9 +25,11 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
+
+from tests.support.required import unavailable
 
 REGION = "us-east-1"
 LOCALSTACK_VERSION = os.environ.get("FILESTORE_LOCALSTACK_VERSION", "2026.3.0")
@@ -35,13 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "localstack"
 # LocalStack's test account: it checks signatures against this secret.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-
-
-def unavailable(reason: str) -> NoReturn:
-    """Fail (with FILESTORE_REQUIRE_SERVICES=1) or skip, always saying why."""
-    if os.environ.get("FILESTORE_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"required service unavailable: {reason}", pytrace=False)
-    pytest.skip(f"service unavailable: {reason}")
 
 
 def free_port() -> int:

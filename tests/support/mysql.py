@@ -21,13 +21,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import quote
 
 import pymysql
 import pytest
 
-from filestore.adapters.dataapi.emulator import DataApiEmulator
+from filestore.adapters.dataapi.emulator import DataApiEmulator, mysql_server
+from tests.support.required import unavailable
 
 __all__ = [
     "MySQLDatabase",
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 URL_VARIABLE = "FILESTORE_TEST_MYSQL_URL"
-REQUIRE_VARIABLE = "FILESTORE_REQUIRE_SERVICES"
 LOCAL_SERVER = ("127.0.0.1", 3306)
 MYSQL_IMAGE = "mysql:8.0"
 
@@ -79,16 +79,10 @@ class MySQLDatabase:
 
 
 def _parse_url(url: str) -> MySQLDatabase:
-    parts = urlsplit(url)
-    if parts.scheme.split("+")[0] not in ("mysql", "mariadb"):
-        raise ValueError(f"{URL_VARIABLE} is not a MySQL URL: {parts.scheme}://…")
-    return MySQLDatabase(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=unquote(parts.username) if parts.username else "root",
-        password=unquote(parts.password) if parts.password else "",
-        database=unquote(parts.path.lstrip("/")),
-    )
+    try:
+        return MySQLDatabase(**mysql_server(url))
+    except ValueError as error:
+        raise ValueError(f"{URL_VARIABLE}: {error}") from error
 
 
 def _answers(server: MySQLDatabase) -> str | None:
@@ -98,12 +92,6 @@ def _answers(server: MySQLDatabase) -> str | None:
     except pymysql.MySQLError as error:
         return str(error)
     return None
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get(REQUIRE_VARIABLE) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_VARIABLE}=1: a missing service fails)", pytrace=False)
-    pytest.skip(reason)
 
 
 def _docker_answers() -> bool:
@@ -128,7 +116,7 @@ def _mysql_container(stack: ExitStack) -> MySQLDatabase:
         try:  # testcontainers before its "community" split.
             from testcontainers.mysql import MySqlContainer
         except ImportError:
-            _unavailable("a Docker daemon answers but testcontainers is not installed")
+            unavailable("a Docker daemon answers but testcontainers is not installed")
     password = secrets.token_hex(8)
     # As root, so that the fixture may create and drop its database.
     container = MySqlContainer(MYSQL_IMAGE, username="root", password=password)
@@ -154,7 +142,7 @@ def _find_server(stack: ExitStack) -> MySQLDatabase:
     host, port = LOCAL_SERVER
     server = MySQLDatabase(host=host, port=port, user="root", password="", database="")
     if (problem := _answers(server)) is not None:
-        _unavailable(
+        unavailable(
             f"no MySQL for integration tests: {URL_VARIABLE} is not set, no Docker daemon "
             f"answers, and {host}:{port} does not accept root without a password ({problem})"
         )

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
-from typing import Any, Self, TypeGuard
+from typing import Any, Self, TypedDict, TypeGuard
 from urllib.parse import unquote, urlsplit
 
 import pymysql
@@ -57,7 +57,9 @@ __all__ = [
     "MAX_RESPONSE_BYTES",
     "DataApiEmulator",
     "DataApiError",
+    "MySQLServer",
     "main",
+    "mysql_server",
     "translate_named_parameters",
 ]
 
@@ -156,6 +158,29 @@ _SQL_TOKENS = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+
+class MySQLServer(TypedDict):
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str  # "" when the URL names none
+
+
+def mysql_server(url: str) -> MySQLServer:
+    """The server, credentials and database of a SQLAlchemy-style MySQL URL such as
+    ``mysql+aiomysql://root:@127.0.0.1:3306/test`` (the driver part is ignored)."""
+    parts = urlsplit(url)
+    if parts.scheme.split("+")[0] not in ("mysql", "mariadb"):
+        raise ValueError(f"not a MySQL URL: {parts.scheme}://…")
+    return MySQLServer(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=unquote(parts.username) if parts.username else "root",
+        password=unquote(parts.password) if parts.password else "",
+        database=unquote(parts.path.lstrip("/")),
+    )
 
 
 def translate_named_parameters(sql: str) -> tuple[str, tuple[str, ...]]:
@@ -600,15 +625,13 @@ class DataApiEmulator:
 
         For example ``mysql+aiomysql://root:@127.0.0.1:3306/test``; the driver part is ignored.
         """
-        parts = urlsplit(url)
-        if parts.scheme.split("+")[0] not in ("mysql", "mariadb"):
-            raise ValueError(f"not a MySQL URL: {parts.scheme}://…")
+        server = mysql_server(url)
         return cls(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 3306,
-            user=unquote(parts.username) if parts.username else "root",
-            password=unquote(parts.password) if parts.password else "",
-            database=unquote(parts.path.lstrip("/")) or None,
+            host=server["host"],
+            port=server["port"],
+            user=server["user"],
+            password=server["password"],
+            database=server["database"] or None,
             listen=listen,
             transaction_timeout=transaction_timeout,
             max_response_bytes=max_response_bytes,
