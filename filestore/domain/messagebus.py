@@ -16,10 +16,10 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from filestore.domain import commands, events, handlers
+from filestore.domain import commands, events
 from filestore.domain.errors import ConcurrencyConflict
-from filestore.domain.handlers import Handler, Services
-from filestore.domain.ports import UnitOfWork
+from filestore.domain.handlers import COMMAND_HANDLERS, Handler
+from filestore.domain.handlers.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class MessageBus:
     ) -> None:
         self.services = services
         self.event_handlers: EventHandlers = event_handlers or {}
-        self.command_handlers = dict(command_handlers or handlers.COMMAND_HANDLERS)
+        self.command_handlers = dict(command_handlers or COMMAND_HANDLERS)
         self.publish_inline = publish_inline
         self.attempts = attempts
 
@@ -60,26 +60,25 @@ class MessageBus:
             raise TypeError(f"no handler for {type(command).__name__}")
         committed: list[events.Event] = []
         try:
-            for attempt in range(1, self.attempts + 1):
-                opened: list[UnitOfWork] = []
-                token = handlers._opened.set(opened)
-                try:
-                    return await handler(command, self.services)
-                except ConcurrencyConflict:
-                    if attempt == self.attempts:
-                        raise
-                    log.info("retrying %s after a concurrent change", type(command).__name__)
-                    # Jittered back-off, so contenders for one row do not collide again in step.
-                    await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
-                finally:
-                    handlers._opened.reset(token)
-                    for uow in opened:
-                        committed.extend(uow.committed_events)
-            raise AssertionError("unreachable")  # pragma: no cover
+            with self.services.collecting_committed() as committed:
+                return await self._run(handler, command)
         finally:
             # Even when the command failed after a commit, what was committed goes on.
             if committed:
                 await self._after_commit(committed)
+
+    async def _run(self, handler: Handler, command: commands.Command) -> Any:
+        """Run the handler, again after a lost concurrency race, up to `attempts` times."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await handler(command, self.services)
+            except ConcurrencyConflict:
+                if attempt == self.attempts:
+                    raise
+                log.info("retrying %s after a concurrent change", type(command).__name__)
+                # Jittered back-off, so contenders for one row do not collide again in step.
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _after_commit(self, committed: list[events.Event]) -> None:
         if self.publish_inline and self.services.publisher is not None:

@@ -1,0 +1,136 @@
+"""The use cases: one async handler per command, written against the ports only.
+
+By topic: `users`, `uploads`, `multipart`, `stored_objects` (an object arrived), `shares`,
+`notifications` (realtime connections, e-mail and realtime notices) and `maintenance` (outbox
+relay, sweep). What they run on is `services.Services`; what they answer is in `results`.
+Everything public is importable from here too, and `COMMAND_HANDLERS` maps each command to its
+use case for the message bus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from filestore.domain import commands
+from filestore.domain.handlers.cursors import decode_cursor, encode_cursor
+from filestore.domain.handlers.maintenance import (
+    CONNECTION_MAX_AGE,
+    SWEEP_GRACE,
+    reconcile,
+    relay_outbox,
+)
+from filestore.domain.handlers.multipart import (
+    MAX_PARTS_PER_REQUEST,
+    complete_multipart,
+    list_parts,
+    sign_parts,
+)
+from filestore.domain.handlers.notifications import (
+    EMAIL_CONSUMER,
+    REALTIME_CONSUMER,
+    connect,
+    disconnect,
+    notify_by_email,
+    notify_realtime,
+)
+from filestore.domain.handlers.results import (
+    DownloadLink,
+    MultipartPlan,
+    ReconcileReport,
+    SharedFile,
+    StoredOutcome,
+    UploadPage,
+    UploadTicket,
+)
+from filestore.domain.handlers.services import Services
+from filestore.domain.handlers.shares import (
+    create_share,
+    list_shares,
+    resolve_share,
+    revoke_share,
+)
+from filestore.domain.handlers.stored_objects import record_stored_object
+from filestore.domain.handlers.uploads import (
+    LIST_LIMIT_MAX,
+    delete_upload,
+    get_download,
+    get_upload,
+    list_uploads,
+    rename_upload,
+    request_upload,
+)
+from filestore.domain.handlers.users import get_me, register_user, update_preferences
+
+Handler = Callable[[Any, Services], Awaitable[Any]]
+"""A use case: takes its command and the services, returns its result."""
+
+COMMAND_HANDLERS: dict[type[commands.Command], Handler] = {
+    commands.RegisterUser: register_user,
+    commands.GetMe: get_me,
+    commands.UpdatePreferences: update_preferences,
+    commands.RequestUpload: request_upload,
+    commands.SignParts: sign_parts,
+    commands.ListParts: list_parts,
+    commands.CompleteMultipart: complete_multipart,
+    commands.RecordStoredObject: record_stored_object,
+    commands.ListUploads: list_uploads,
+    commands.GetUpload: get_upload,
+    commands.GetDownload: get_download,
+    commands.RenameUpload: rename_upload,
+    commands.DeleteUpload: delete_upload,
+    commands.CreateShare: create_share,
+    commands.ListShares: list_shares,
+    commands.RevokeShare: revoke_share,
+    commands.ResolveShare: resolve_share,
+    commands.Connect: connect,
+    commands.Disconnect: disconnect,
+    commands.NotifyByEmail: notify_by_email,
+    commands.NotifyRealtime: notify_realtime,
+    commands.RelayOutbox: relay_outbox,
+    commands.Reconcile: reconcile,
+}
+
+__all__ = [
+    "COMMAND_HANDLERS",
+    "CONNECTION_MAX_AGE",
+    "EMAIL_CONSUMER",
+    "LIST_LIMIT_MAX",
+    "MAX_PARTS_PER_REQUEST",
+    "REALTIME_CONSUMER",
+    "SWEEP_GRACE",
+    "DownloadLink",
+    "Handler",
+    "MultipartPlan",
+    "ReconcileReport",
+    "Services",
+    "SharedFile",
+    "StoredOutcome",
+    "UploadPage",
+    "UploadTicket",
+    "complete_multipart",
+    "connect",
+    "create_share",
+    "decode_cursor",
+    "delete_upload",
+    "disconnect",
+    "encode_cursor",
+    "get_download",
+    "get_me",
+    "get_upload",
+    "list_parts",
+    "list_shares",
+    "list_uploads",
+    "notify_by_email",
+    "notify_realtime",
+    "reconcile",
+    "record_stored_object",
+    "register_user",
+    "relay_outbox",
+    "rename_upload",
+    "request_upload",
+    "resolve_share",
+    "revoke_share",
+    "sign_parts",
+    "update_preferences",
+]

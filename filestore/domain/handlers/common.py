@@ -1,0 +1,41 @@
+"""Steps several use cases share: finding the caller and their upload."""
+
+from __future__ import annotations
+
+from filestore.domain.commands import Actor
+from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
+from filestore.domain.handlers.services import Services
+from filestore.domain.ids import is_public_id
+from filestore.domain.model import Upload, User
+from filestore.domain.ports import UnitOfWork
+
+
+async def user_for(uow: UnitOfWork, actor: Actor, services: Services) -> User:
+    """The actor's user, registered on first sight."""
+    user = await uow.users.get_by_sub(actor.sub)
+    if user is not None:
+        return user
+    user = User.register(
+        id=services.ids.new_id(),
+        sub=actor.sub,
+        email=actor.email,
+        quota_bytes=services.policy.default_quota_bytes,
+        now=services.clock.now(),
+    )
+    try:
+        await uow.users.add(user)
+    except AlreadyExists as error:
+        # Someone registered the same sub a moment ago: run the command again and find them.
+        raise ConcurrencyConflict("user registered concurrently") from error
+    return user
+
+
+async def owned_upload(uow: UnitOfWork, user: User, upload_id: str) -> Upload:
+    """The user's upload `upload_id`; anyone else's, or none, is 'not found'."""
+    if not is_public_id(upload_id):
+        raise NotFound("No such upload.")
+    upload = await uow.uploads.get(upload_id)
+    if upload is None:
+        raise NotFound("No such upload.")
+    upload.check_owner(user.id)
+    return upload

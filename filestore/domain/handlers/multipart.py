@@ -1,0 +1,101 @@
+"""Use cases of multipart uploads: signing parts, listing what arrived, completing."""
+
+from __future__ import annotations
+
+from filestore.domain import commands
+from filestore.domain.errors import ConcurrencyConflict, Conflict, InvalidInput
+from filestore.domain.handlers.common import owned_upload, user_for
+from filestore.domain.handlers.results import StoredOutcome
+from filestore.domain.handlers.services import Services
+from filestore.domain.handlers.stored_objects import settle
+from filestore.domain.model import Upload, UploadStatus
+from filestore.domain.ports import PartUrl, StoredPart, UnitOfWork
+
+MAX_PARTS_PER_REQUEST = 1000
+
+
+async def _pending_multipart(
+    uow: UnitOfWork, actor: commands.Actor, upload_id: str, services: Services
+) -> Upload:
+    user = await user_for(uow, actor, services)
+    upload = await owned_upload(uow, user, upload_id)
+    if not upload.is_multipart:
+        raise InvalidInput("This upload is not a multipart upload; POST the file to upload_url.")
+    if upload.status is not UploadStatus.PENDING:
+        raise Conflict(f"The upload is {upload.status.value}, not pending.")
+    return upload
+
+
+async def sign_parts(cmd: commands.SignParts, services: Services) -> list[PartUrl]:
+    """Presigned PUT URLs for some parts of a pending multipart upload."""
+    numbers = list(cmd.part_numbers)
+    if not numbers:
+        raise InvalidInput("part_numbers must list at least one part number.")
+    if len(numbers) > MAX_PARTS_PER_REQUEST:
+        raise InvalidInput(f"Ask for at most {MAX_PARTS_PER_REQUEST} parts at a time.")
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("part_numbers must not repeat a number.")
+    async with services.uow() as uow:
+        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id, services)
+        await uow.commit()
+    bad = [n for n in numbers if not 1 <= n <= upload.part_count]
+    if bad:
+        raise InvalidInput(
+            f"Part numbers must be between 1 and {upload.part_count}; got {bad[:5]}."
+        )
+    assert upload.multipart_id is not None
+    return [
+        PartUrl(
+            n,
+            services.blobs.presign_part(
+                upload.object_key,
+                upload.multipart_id,
+                n,
+                upload.part_length(n),
+                services.policy.upload_url_ttl,
+            ),
+        )
+        for n in sorted(numbers)
+    ]
+
+
+async def list_parts(cmd: commands.ListParts, services: Services) -> list[StoredPart]:
+    """The parts that have arrived, so an interrupted upload can send only the rest."""
+    async with services.uow() as uow:
+        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id, services)
+        await uow.commit()
+    assert upload.multipart_id is not None
+    return await services.blobs.list_parts(upload.object_key, upload.multipart_id)
+
+
+async def complete_multipart(cmd: commands.CompleteMultipart, services: Services) -> Upload:
+    """Assemble the parts, check the result and mark the upload stored (or failed)."""
+    numbers = [p.part_number for p in cmd.parts]
+    async with services.uow() as uow:
+        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id, services)
+        if numbers != list(range(1, upload.part_count + 1)):
+            raise InvalidInput(
+                f"parts must list every part from 1 to {upload.part_count} in order, "
+                "each with the ETag its PUT returned."
+            )
+        assert upload.multipart_id is not None
+        await services.blobs.complete_multipart(upload.object_key, upload.multipart_id, cmd.parts)
+        info = await services.blobs.head(upload.object_key)
+        if info is None:
+            raise ConcurrencyConflict("object vanished right after completion")
+        try:
+            outcome = await settle(uow, upload, info, services)
+            await uow.commit()
+        except ConcurrencyConflict:
+            outcome = None
+    if outcome is None:
+        # The blob store's event for this very completion settled the upload first: the
+        # client's completion succeeded all the same, so answer with what it became.
+        async with services.uow() as uow:
+            settled = await uow.uploads.get(upload.id)
+        if settled is None or settled.status not in (UploadStatus.STORED, UploadStatus.FAILED):
+            raise ConcurrencyConflict("upload changed during completion")
+        return settled
+    if outcome is StoredOutcome.FAILED:
+        await services.blobs.delete(upload.object_key)
+    return upload

@@ -1,0 +1,76 @@
+"""What the use cases answer, beyond the aggregates themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from filestore.domain.model import Upload
+from filestore.domain.ports import PresignedPost
+
+
+@dataclass(frozen=True)
+class MultipartPlan:
+    """How to split a multipart upload: every part is `part_size` bytes but the last."""
+
+    part_size: int
+    part_count: int
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """A requested upload and how to send its bytes: one form POST, or parts."""
+
+    upload: Upload
+    post: PresignedPost | None = None
+    multipart: MultipartPlan | None = None
+
+
+@dataclass(frozen=True)
+class UploadPage:
+    """One page of a listing; `next_cursor` asks for the next one (None on the last)."""
+
+    items: list[Upload]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    """A short-lived URL that downloads a file."""
+
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """What a share link shows anyone holding it."""
+
+    name: str
+    size: int
+    url: str
+    expires_at: datetime
+
+
+class StoredOutcome(StrEnum):
+    """What recording a stored object did."""
+
+    STORED = "stored"
+    FAILED = "failed"  # the object did not match the declaration; it was deleted
+    DUPLICATE = "duplicate"  # already stored: an at-least-once repeat
+    REJECTED = "rejected"  # its upload is deleted, failed or expired; the object was deleted
+    ORPHAN = "orphan"  # no upload has this key; the object was deleted
+    MISSING = "missing"  # the object is no longer there; nothing to do
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """What one sweep did."""
+
+    completed: int = 0
+    failed: int = 0
+    expired: int = 0
+    connections_removed: int = 0
+    # The time budget ran out before every pending upload was looked at.
+    stopped_early: bool = False

@@ -1,0 +1,68 @@
+"""An object has arrived in the blob store: settle its upload stored, or failed."""
+
+from __future__ import annotations
+
+import logging
+
+from filestore.domain import commands
+from filestore.domain.handlers.results import StoredOutcome
+from filestore.domain.handlers.services import Services
+from filestore.domain.model import Upload, UploadStatus
+from filestore.domain.ports import ObjectInfo, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def _check_object(upload: Upload, info: ObjectInfo) -> str | None:
+    """Why the stored object does not match its declaration, or None if it does."""
+    if info.size != upload.size:
+        return f"the file has {info.size} bytes but {upload.size} were declared"
+    if upload.sha256 is not None and info.sha256 is not None and info.sha256 != upload.sha256:
+        return "the file's SHA-256 checksum does not match the one declared"
+    return None
+
+
+async def settle(
+    uow: UnitOfWork, upload: Upload, info: ObjectInfo, services: Services
+) -> StoredOutcome:
+    """Mark a pending upload stored, or failed if its object does not match; not committed.
+
+    The caller deletes the object of a failed upload once this is committed.
+    """
+    now = services.clock.now()
+    problem = _check_object(upload, info)
+    if problem is None:
+        upload.mark_stored(now)
+        await uow.uploads.update(upload)
+        return StoredOutcome.STORED
+    upload.mark_failed(problem, now)
+    await uow.uploads.update(upload)
+    owner = await uow.users.get(upload.owner_id)
+    if owner is not None:
+        owner.release(upload.size)
+        await uow.users.update(owner)
+    return StoredOutcome.FAILED
+
+
+async def record_stored_object(
+    cmd: commands.RecordStoredObject, services: Services
+) -> StoredOutcome:
+    """The blob store reports a new object: settle its upload, or delete what nobody asked for."""
+    async with services.uow() as uow:
+        upload = await uow.uploads.get_by_object_key(cmd.object_key)
+        if upload is None:
+            outcome = StoredOutcome.ORPHAN
+        elif upload.status is UploadStatus.STORED:
+            return StoredOutcome.DUPLICATE
+        elif upload.status is not UploadStatus.PENDING:
+            outcome = StoredOutcome.REJECTED
+        else:
+            info = await services.blobs.head(cmd.object_key)
+            if info is None:
+                return StoredOutcome.MISSING
+            outcome = await settle(uow, upload, info, services)
+            await uow.commit()
+    if outcome is not StoredOutcome.STORED:
+        log.warning("deleting object %s: %s", cmd.object_key, outcome.value)
+        await services.blobs.delete(cmd.object_key)
+    return outcome
