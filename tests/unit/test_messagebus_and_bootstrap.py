@@ -20,7 +20,7 @@ from filestore.domain import commands
 from filestore.domain.commands import Actor
 from filestore.domain.errors import ConcurrencyConflict, NotFound
 from filestore.domain.events import UserRegistered
-from filestore.domain.handlers import Services
+from filestore.domain.handlers import Services, register_user
 from filestore.domain.messagebus import MessageBus
 from filestore.settings import Settings
 
@@ -55,6 +55,19 @@ class TestMessageBus:
         with pytest.raises(ConcurrencyConflict):
             await bus.handle(Flaky(3))
         assert len(calls) == 3
+
+    async def test_what_was_committed_goes_on_even_when_the_command_then_fails(
+        self, store: FileStore, alice: Actor
+    ) -> None:
+        async def register_then_lose(command: Flaky, services: Services) -> None:
+            await register_user(commands.RegisterUser(alice), services)
+            raise ConcurrencyConflict("lost a race")  # after the commit, on every attempt
+
+        bus = MessageBus(store.services, command_handlers={Flaky: register_then_lose}, attempts=2)
+        with pytest.raises(ConcurrencyConflict):
+            await bus.handle(Flaky(0))
+        # Committed by the first attempt (the second found the user), published all the same.
+        assert [e.type for e in store.memory_publisher.published] == ["user.registered"]
 
     async def test_a_failing_event_handler_is_logged_and_does_not_undo_the_command(
         self, store: FileStore, alice: Actor, caplog: pytest.LogCaptureFixture
