@@ -1,4 +1,4 @@
-"""Steps several use cases share: finding the caller and their upload."""
+"""Steps several use cases share: finding the caller, their upload, giving quota back."""
 
 from __future__ import annotations
 
@@ -39,3 +39,17 @@ async def owned_upload(uow: UnitOfWork, user: User, upload_id: str) -> Upload:
         raise NotFound("No such upload.")
     upload.check_owner(user.id)
     return upload
+
+
+async def release_quota(uow: UnitOfWork, upload: Upload, owner: User | None = None) -> None:
+    """Give the upload's bytes back to its owner's quota, in `uow` (not committed).
+
+    For an upload that stopped counting: it failed, expired or was deleted while pending or
+    stored. Pass `owner` if it is already loaded, to save a read.
+    """
+    if owner is None:
+        owner = await uow.users.get(upload.owner_id)
+        if owner is None:
+            return
+    owner.release(upload.size)
+    await uow.users.update(owner)

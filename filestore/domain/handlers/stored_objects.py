@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from filestore.domain import commands
+from filestore.domain.handlers.common import release_quota
 from filestore.domain.handlers.results import StoredOutcome
 from filestore.domain.handlers.services import Services
 from filestore.domain.model import Upload, UploadStatus
@@ -37,10 +38,7 @@ async def settle(
         return StoredOutcome.STORED
     upload.mark_failed(problem, now)
     await uow.uploads.update(upload)
-    owner = await uow.users.get(upload.owner_id)
-    if owner is not None:
-        owner.release(upload.size)
-        await uow.users.update(owner)
+    await release_quota(uow, upload)
     return StoredOutcome.FAILED
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filestore.domain import commands
 from filestore.domain.errors import InvalidInput, NotFound
-from filestore.domain.handlers.common import owned_upload, user_for
+from filestore.domain.handlers.common import owned_upload, release_quota, user_for
 from filestore.domain.handlers.cursors import decode_cursor, encode_cursor
 from filestore.domain.handlers.results import DownloadLink, MultipartPlan, UploadPage, UploadTicket
 from filestore.domain.handlers.services import Services
@@ -126,8 +126,7 @@ async def delete_upload(cmd: commands.DeleteUpload, services: Services) -> None:
             return
         await uow.uploads.update(upload)
         if held:
-            user.release(upload.size)
-            await uow.users.update(user)
+            await release_quota(uow, upload, owner=user)
         await uow.commit()
     # After the commit: if this fails the object is an orphan, which the S3 path deletes later.
     if was_pending and upload.multipart_id is not None:
