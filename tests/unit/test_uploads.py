@@ -268,15 +268,6 @@ class TestLifecycle:
         with pytest.raises(NotFound):
             await store.rename(alice, upload.id, "x")
 
-    async def test_a_failed_upload_cannot_be_renamed_or_completed(
-        self, store: FileStore, alice: Actor
-    ) -> None:
-        ticket = await store.request_upload(alice, "a", size=5, content_type="a/b")
-        store.memory_blobs.put_object(ticket.upload.object_key, b"1")
-        await store.record_stored(ticket.upload.object_key)
-        with pytest.raises(Conflict):
-            await store.rename(alice, ticket.upload.id, "b")
-
 
 class TestMultipart:
     SIZE = 20 * MiB + 3 * MiB  # over the 20 MiB threshold: three 8 MiB parts (the last 7 MiB)
@@ -327,6 +318,20 @@ class TestMultipart:
         parts[1] = CompletedPart(2, '"00000000000000000000000000000000"')
         with pytest.raises(InvalidInput, match="Part 2"):
             await store.complete_upload(alice, upload.id, parts)
+
+    async def test_a_failed_upload_cannot_be_renamed_or_completed(
+        self, store: FileStore, alice: Actor
+    ) -> None:
+        # Every part has arrived, but an object of the wrong size at its key failed the upload.
+        upload, parts = await self._upload_parts(store, alice, b"x" * self.SIZE)
+        store.memory_blobs.put_object(upload.object_key, b"1")
+        assert await store.record_stored(upload.object_key) is StoredOutcome.FAILED
+        with pytest.raises(Conflict, match="failed"):
+            await store.rename(alice, upload.id, "b")
+        with pytest.raises(Conflict, match="failed"):
+            await store.complete_upload(alice, upload.id, parts)
+        assert (await store.get_upload(alice, upload.id)).status is UploadStatus.FAILED
+        assert await store.services.blobs.head(upload.object_key) is None  # nothing assembled
 
     @pytest.mark.parametrize("numbers", [[], [0], [4], [1, 1], list(range(1, 1002))])
     async def test_bad_part_numbers_are_refused(
