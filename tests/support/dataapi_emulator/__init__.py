@@ -8,8 +8,9 @@ HTTP server speaking the service's REST-JSON protocol, which boto3 reaches with
 HTTP statuses from botocore's service model), and can inject the faults an Aurora Serverless
 cluster produces while it resumes (``DatabaseResumingException``, ``StatementTimeoutException``).
 
-It is a test tool: it checks that ``resourceArn`` and ``secretArn`` are present but does not
-authenticate anyone, and it must never face a network it does not trust.
+It is a test tool, kept with the tests so that no function ships it: it checks that
+``resourceArn`` and ``secretArn`` are present but does not authenticate anyone, and it must never
+face a network it does not trust.
 
 Deliberate choices, where the service's behaviour is not documented:
 
@@ -18,10 +19,9 @@ Deliberate choices, where the service's behaviour is not documented:
 - ``BIT(1)`` columns come back as ``booleanValue``; ``TINYINT(1)`` stays a ``longValue``;
 - a parameter that the SQL does not use is an error, like one that the SQL uses and nobody gave.
 
-It lives with the tests and never ships in a function. Run it on its own, from the project's
-root, with ``python -m tests.support.dataapi_emulator --mysql-url URL``; the package is split
-into :mod:`.protocol` (the service's shapes over PyMySQL) and :mod:`.server` (transactions,
-faults and HTTP).
+Run it on its own, from the project's root, with
+``python -m tests.support.dataapi_emulator --mysql-url URL``. :mod:`.protocol` holds the
+service's shapes over PyMySQL, :mod:`.server` the transactions, faults and HTTP.
 """
 
 from tests.support.dataapi_emulator.protocol import DataApiError, translate_named_parameters
