@@ -41,6 +41,7 @@ from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.executor import to_datetime
 from filestore.adapters.sql.repositories import _UPLOAD_SELECT, _upload, list_stored_query
 from filestore.domain.ports import ListPosition
+from tests.support.mysql_url import mysql_server
 
 USERS = 10_000
 UPLOADS_PER_USER = 100
@@ -268,12 +269,12 @@ def main() -> int:
         global USERS, HEAVY_UPLOADS, LAST_PAGE, ROUNDS
         USERS, HEAVY_UPLOADS, ROUNDS = 100, 10_000, 50
         LAST_PAGE = HEAVY_UPLOADS // PAGE_SIZE
-    parts = urlsplit(args.mysql_url)
+    server = mysql_server(args.mysql_url)
     admin = {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 3306,
-        "user": parts.username or "root",
-        "password": parts.password or "",
+        "host": server["host"],
+        "port": server["port"],
+        "user": server["user"],
+        "password": server["password"],
         "charset": "utf8mb4",
     }
     name = f"filestore_bench_{secrets.token_hex(4)}"
@@ -281,6 +282,7 @@ def main() -> int:
     for key, value in machine(connection).items():
         print(f"{key:>24}: {value}")
     connection.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    parts = urlsplit(args.mysql_url)
     url = f"{parts.scheme}://{parts.netloc}/{name}?charset=utf8mb4"
     try:
         asyncio.run(upgrade_database(url))

@@ -661,22 +661,3 @@ class MemoryRealtimeNotifier:
         if inbox is None:
             raise ConnectionGone(f"connection {connection_id} is gone")
         inbox.append(dict(message))
-
-
-# --- time --------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-
-    def set(self, moment: datetime) -> None:
-        self._now = moment

@@ -8,6 +8,7 @@ reads what was delivered.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from filestore.adapters.memory import (
@@ -26,6 +27,7 @@ from filestore.domain.ports import (
     PresignedPost,
     RealtimeNotifier,
 )
+from tests.support.clock import FakeClock
 
 
 class Refused(Exception):
@@ -55,8 +57,6 @@ class BlobHarness(Protocol):
 
 class MemoryBlobHarness:
     def __init__(self) -> None:
-        from filestore.adapters.memory import FakeClock
-
         self.clock = FakeClock()
         self.store = MemoryBlobStore(self.clock)
         self._memory = self.store
@@ -86,8 +86,6 @@ class MemoryBlobHarness:
         self._memory.put_object(key, data)
 
     def expire_all(self) -> None:
-        from datetime import timedelta
-
         self.clock.advance(timedelta(hours=1))
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 
 from filestore.domain import events
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
-from filestore.domain.model import Connection, UploadStatus
+from filestore.domain.model import Connection, Upload, UploadStatus
 from filestore.domain.ports import ListPosition, UnitOfWorkFactory
 from tests.factories import T0, make_share, make_upload, make_user
 
@@ -271,6 +272,23 @@ async def test_outbox_events_round_trip_and_mark_published(uow_factory: UnitOfWo
     assert rest[0].event.envelope() == committed[1].envelope()
 
 
+async def pages_of(
+    fetch: Callable[[ListPosition | None], Awaitable[list[Upload]]], most: int = 10
+) -> list[list[str]]:
+    """The ids of every page `fetch` gives, each page read after the last one's position, until
+    an empty page (so a page that is merely short does not hide one that ignored the limit).
+    Stops after `most` pages: a listing that ignores `after` must fail, not loop."""
+    pages: list[list[str]] = []
+    after = None
+    for _ in range(most):
+        page = await fetch(after)
+        if not page:
+            return pages
+        pages.append([u.id for u in page])
+        after = ListPosition(page[-1].created_at, page[-1].id)
+    return pages
+
+
 async def test_listing_is_newest_first_stored_only_own_only_with_keyset(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
@@ -291,16 +309,11 @@ async def test_listing_is_newest_first_stored_only_own_only_with_keyset(
         await uow.uploads.add(other)
         await uow.commit()
     expected = sorted(stored, key=lambda u: (u.created_at, u.id), reverse=True)
-    seen: list[str] = []
-    after = None
     async with uow_factory() as uow:
-        while True:
-            page = await uow.uploads.list_stored(alice.id, 3, after)
-            seen.extend(u.id for u in page)
-            if len(page) < 3:
-                break
-            after = ListPosition(page[-1].created_at, page[-1].id)
-    assert seen == [u.id for u in expected]
+        pages = await pages_of(lambda after: uow.uploads.list_stored(alice.id, 3, after))
+    ids = [u.id for u in expected]
+    # Exactly `limit` per page until the last: each upload once, in order, none left out.
+    assert pages == [ids[0:3], ids[3:6], ids[6:7]]
 
 
 async def test_list_pending_is_oldest_first_before_a_time(uow_factory: UnitOfWorkFactory) -> None:
@@ -336,15 +349,10 @@ async def test_list_pending_pages_oldest_first_with_ties_broken_by_id(
             await uow.uploads.add(upload)
         await uow.commit()
     expected = sorted(pending, key=lambda u: (u.created_at, u.id))
-    pages: list[list[str]] = []
-    after = None
     async with uow_factory() as uow:
-        while True:
-            page = await uow.uploads.list_pending(T0 + timedelta(minutes=1), 3, after)
-            pages.append([u.id for u in page])
-            if len(page) < 3:
-                break
-            after = ListPosition(page[-1].created_at, page[-1].id)
+        pages = await pages_of(
+            lambda after: uow.uploads.list_pending(T0 + timedelta(minutes=1), 3, after)
+        )
     ids = [u.id for u in expected]
     assert pages == [ids[0:3], ids[3:6], ids[6:7]]
 

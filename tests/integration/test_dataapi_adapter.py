@@ -11,9 +11,9 @@ import logging
 import pytest
 
 from filestore.adapters.dataapi.database import DataApiDatabase, RetryBudget
-from filestore.adapters.dataapi.emulator import DataApiEmulator
 from filestore.domain.errors import ServiceUnavailable
 from tests.factories import make_user
+from tests.support.dataapi_emulator import DataApiEmulator
 
 pytestmark = pytest.mark.integration
 

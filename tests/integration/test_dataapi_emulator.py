@@ -17,7 +17,7 @@ import pymysql
 import pytest
 from botocore.config import Config
 
-from filestore.adapters.dataapi.emulator import DataApiEmulator
+from tests.support.dataapi_emulator import DataApiEmulator
 from tests.support.mysql import MySQLDatabase
 
 if TYPE_CHECKING:
@@ -452,14 +452,15 @@ def test_runs_from_the_command_line(mysql_database: MySQLDatabase) -> None:
         [
             sys.executable,
             "-m",
-            "filestore.adapters.dataapi.emulator",
+            "tests.support.dataapi_emulator",
             "--mysql-url",
             mysql_database.url,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        # The package need not be installed: run it from this checkout.
+        # As the benchmarks run it: from the project's root, the package need not be installed.
+        cwd=ROOT,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])},
     )
     try:

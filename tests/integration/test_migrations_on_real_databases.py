@@ -17,10 +17,10 @@ from typing import Any
 import pymysql
 import pytest
 
-from filestore.adapters.dataapi.emulator import DataApiEmulator, DataApiError
 from filestore.adapters.sql.migrations import migrations as migration_files
 from filestore.entrypoints import migrations
 from filestore.entrypoints.runtime import runtime
+from tests.support.dataapi_emulator import DataApiEmulator, DataApiError
 from tests.support.lambda_events import LambdaContext, load_event
 from tests.support.local_http import LocalHttpServer
 from tests.support.mysql import MySQLDatabase

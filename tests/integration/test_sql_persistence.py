@@ -192,7 +192,7 @@ def listing_data(empty_mysql: MySQLDatabase) -> tuple[MySQLDatabase, str]:
 
 def _plan(database: MySQLDatabase, sql: str, params: dict[str, object]) -> dict[str, object]:
     """EXPLAIN's row for the `uploads` table of a query written with `:name` parameters."""
-    from filestore.adapters.dataapi.emulator import translate_named_parameters
+    from tests.support.dataapi_emulator import translate_named_parameters
 
     statement, names = translate_named_parameters("EXPLAIN " + sql)
     values = tuple(

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from filestore.adapters.filesystem import FilesystemBlobStore, blob_app
-from filestore.adapters.memory import FakeClock
 from filestore.domain.ports import PresignedPost
 from tests.contracts.harness import Refused
+from tests.support.clock import FakeClock
 
 
 class BlobServer:

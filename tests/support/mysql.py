@@ -27,7 +27,8 @@ from urllib.parse import quote
 import pymysql
 import pytest
 
-from filestore.adapters.dataapi.emulator import DataApiEmulator, mysql_server
+from tests.support.dataapi_emulator import DataApiEmulator
+from tests.support.mysql_url import mysql_server
 from tests.support.required import unavailable
 
 __all__ = [

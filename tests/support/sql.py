@@ -19,9 +19,9 @@ import pytest
 from botocore.config import Config
 
 from filestore.adapters.dataapi.database import DataApiDatabase, RetryBudget
-from filestore.adapters.dataapi.emulator import DataApiEmulator
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from tests.support.dataapi_emulator import DataApiEmulator
 from tests.support.mysql import MySQLDatabase
 
 # Children before parents: emptied in this order, foreign keys hold throughout.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pytest_socket import disable_socket
 
-from filestore.adapters.memory import FakeClock
 from filestore.app import FileStore
 from filestore.domain.commands import Actor
 from filestore.domain.rules import MiB, UploadPolicy
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from filestore.adapters.dataapi.emulator import translate_named_parameters
+from tests.support.dataapi_emulator import translate_named_parameters
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from filestore.adapters.memory import FakeClock, PresignedRequestRefused
+from filestore.adapters.memory import PresignedRequestRefused
 from filestore.app import FileStore
 from filestore.domain import commands
 from filestore.domain.commands import Actor
 from filestore.domain.errors import Conflict, InvalidInput, NotFound
 from filestore.domain.events import UploadStored
 from filestore.domain.model import UploadStatus
+from tests.support.clock import FakeClock
 from tests.unit.test_uploads import DATA, stored_upload
 
 

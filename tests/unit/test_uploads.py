@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from filestore.adapters.memory import FakeClock, MemoryBlobStore, PresignedRequestRefused
+from filestore.adapters.memory import MemoryBlobStore, PresignedRequestRefused
 from filestore.app import FileStore
 from filestore.domain.commands import Actor
 from filestore.domain.errors import Conflict, InvalidInput, NotFound, QuotaExceeded, TooLarge
@@ -16,6 +16,7 @@ from filestore.domain.handlers import StoredOutcome
 from filestore.domain.model import Upload, UploadStatus
 from filestore.domain.ports import CompletedPart
 from filestore.domain.rules import MiB, UploadPolicy
+from tests.support.clock import FakeClock
 
 DATA = b"hello, world"
 

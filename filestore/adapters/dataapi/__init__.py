@@ -1,3 +1,3 @@
-"""Aurora's Data API (``rds-data``): the adapter that reaches the database through it, and an
-emulator of the service over a real MySQL or MariaDB for tests and local use
-(:mod:`filestore.adapters.dataapi.emulator`)."""
+"""Aurora's Data API (``rds-data``): the adapter that reaches the database through it
+(:mod:`filestore.adapters.dataapi.database`). Its tests run it against an emulator of the
+service over a real MySQL or MariaDB, which lives with them (``tests/support/dataapi_emulator``)."""

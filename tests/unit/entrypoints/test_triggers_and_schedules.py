@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +15,66 @@ from filestore.app import FileStore
 from filestore.domain.commands import Actor, RegisterUser
 from filestore.domain.errors import ServiceUnavailable
 from filestore.entrypoints import cognito, schedules, websocket_api
+from filestore.entrypoints.observability import logger, metrics
 from filestore.entrypoints.runtime import Runtime, await_sync, run_sync, runtime
 from tests.support.lambda_events import LambdaContext, load_event
 
 NEW_USER = Actor(sub="7d8ca528-4931-4254-9273-ea5ee853f271", email="alice@example.com")
 NO_GRACE = timedelta(0)
+DEFERRED = "could not register the user now"
+
+
+@pytest.fixture
+def log_output(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """Where the Powertools Logger writes during the test (one JSON object a line)."""
+    buffer = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", buffer)
+    return buffer
+
+
+@pytest.fixture
+def no_pending_metrics() -> Iterator[None]:
+    """Metrics that another test added but never flushed must not be counted as this test's."""
+    metrics.clear_metrics()
+    yield
+    metrics.clear_metrics()
+
+
+def logged(output: io.StringIO, start: str) -> list[dict[str, Any]]:
+    """The log lines whose message starts with `start`."""
+    lines = [json.loads(line) for line in output.getvalue().splitlines()]
+    return [line for line in lines if str(line.get("message", "")).startswith(start)]
+
+
+def emitted_metrics(stdout: str) -> dict[str, float]:
+    """The metrics Powertools printed (CloudWatch embedded metric format), summed by name."""
+    totals: dict[str, float] = {}
+    for line in stdout.splitlines():
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(blob, dict) or "_aws" not in blob:
+            continue
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                value = blob[metric["Name"]]
+                values = value if isinstance(value, list) else [value]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
+    return totals
+
+
+def assert_deferred(
+    output: io.StringIO, stdout: str, exception: type[BaseException], text: str = ""
+) -> None:
+    """The trigger said why it did not register the user, and counted it."""
+    [line] = logged(output, DEFERRED)
+    assert line["level"] == "ERROR"
+    assert line["exception_name"] == exception.__name__
+    assert text in line["exception"]
+    counted = emitted_metrics(stdout)
+    assert counted.get("RegistrationsDeferred") == 1
+    assert "UsersRegistered" not in counted
 
 
 def test_post_confirmation_registers_the_user_and_returns_the_event(store: FileStore) -> None:
@@ -30,16 +88,23 @@ def test_post_confirmation_registers_the_user_and_returns_the_event(store: FileS
     assert user.email == "alice@example.com"
 
 
-def test_post_confirmation_returns_the_event_when_the_database_fails(store: FileStore) -> None:
+@pytest.mark.usefixtures("no_pending_metrics")
+def test_post_confirmation_returns_the_event_when_the_database_fails(
+    store: FileStore, log_output: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
     async def resuming(command: Any, services: Any) -> Any:
         raise ServiceUnavailable("database resuming")
 
     store.bus.command_handlers[RegisterUser] = resuming
     event = load_event("cognito_post_confirmation")
     assert cognito.post_confirmation(event, LambdaContext()) == event
+    assert_deferred(log_output, capsys.readouterr().out, ServiceUnavailable, "database resuming")
 
 
-def test_post_confirmation_gives_up_within_its_budget(store: FileStore) -> None:
+@pytest.mark.usefixtures("no_pending_metrics")
+def test_post_confirmation_gives_up_within_its_budget(
+    store: FileStore, log_output: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
     async def hanging(command: Any, services: Any) -> Any:
         await asyncio.Event().wait()  # never answers
 
@@ -47,10 +112,13 @@ def test_post_confirmation_gives_up_within_its_budget(store: FileStore) -> None:
     event = load_event("cognito_post_confirmation")
     result = runtime.run(cognito.handle(event, LambdaContext(), budget_seconds=0.01))
     assert result == event
+    metrics.flush_metrics()  # what the Lambda handler's decorator does when it returns
+    assert_deferred(log_output, capsys.readouterr().out, TimeoutError)
 
 
+@pytest.mark.usefixtures("no_pending_metrics")
 def test_post_confirmation_survives_a_broken_configuration(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, log_output: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def broken(settings: Any) -> Any:
         raise RuntimeError("database adapter 'dataapi' is not available")
@@ -59,6 +127,20 @@ def test_post_confirmation_survives_a_broken_configuration(
     runtime.set_bus(None)
     event = load_event("cognito_post_confirmation")
     assert cognito.post_confirmation(event, LambdaContext()) == event
+    assert_deferred(log_output, capsys.readouterr().out, RuntimeError, "'dataapi' is not available")
+
+
+@pytest.mark.usefixtures("no_pending_metrics")
+def test_post_confirmation_without_an_email_registers_no_one(
+    store: FileStore, log_output: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = load_event("cognito_post_confirmation")
+    del event["request"]["userAttributes"]["email"]
+    assert cognito.post_confirmation(event, LambdaContext()) == event
+    [line] = logged(log_output, "post-confirmation without sub or email")
+    assert line["level"] == "WARNING"
+    assert store.memory_publisher.published == []
+    assert "UsersRegistered" not in emitted_metrics(capsys.readouterr().out)
 
 
 def test_relay_publishes_until_the_outbox_is_empty(store: FileStore) -> None:
