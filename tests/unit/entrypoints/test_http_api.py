@@ -344,6 +344,21 @@ def test_json_media_types_are_read_whatever_their_case(store: FileStore, content
     assert body["notify_email"] is True
 
 
+def test_powertools_runs_the_json_only_body_reader(store: FileStore) -> None:
+    """Pins the private hook `http_resolver` installs its body reader through (Powertools has no
+    public one that runs before its own request validation). If an upgrade stops reading it,
+    Powertools' own reader is back: a multipart header without a boundary is a 500 again, and
+    a JSON media type written in capitals is refused."""
+    for content_type, expected in [("Application/JSON", 200), ("multipart/form-data", 400)]:
+        status, body, _ = request(
+            "PATCH", "/me", body='{"notify_email": true}', headers={"content-type": content_type}
+        )
+        assert status == expected, (
+            f"Powertools no longer runs http_resolver.JsonBodiesOnly, installed as "
+            f"`app._request_validation_middleware` ({content_type!r}: {status} {body})"
+        )
+
+
 def test_oversized_and_over_quota_are_413(store: FileStore) -> None:
     status, body, _ = request(
         "POST",

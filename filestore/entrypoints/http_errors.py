@@ -1,0 +1,152 @@
+"""The HTTP API's errors, mapped once: what a request can raise → a status and the body
+`{"message", "details"?}` (`ErrorOut` in the OpenAPI document). No input a client can send
+gives a 500.
+
+Importing this module registers the mapping on the resolver (`@app.exception_handler`).
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Callable, Mapping, Sequence
+from typing import NotRequired, TypedDict, TypeVar, cast
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from filestore.domain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    Conflict,
+    FilestoreError,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    TooLarge,
+)
+from filestore.entrypoints.http_resolver import app, caller
+from filestore.entrypoints.observability import logger
+
+
+class Unauthenticated(Exception):
+    """The request carries no verified identity."""
+
+
+class ErrorBody(TypedDict):
+    """Every error answer's body (`ErrorOut`)."""
+
+    message: str
+    details: NotRequired[list[Mapping[str, object]]]
+
+
+ErrorResponse = Response[ErrorBody]
+Handler = TypeVar("Handler", bound=Callable[..., ErrorResponse])
+
+
+def _on(*kinds: type[Exception]) -> Callable[[Handler], Handler]:
+    """`app.exception_handler`, typed."""
+    return cast(Callable[[Handler], Handler], app.exception_handler(list(kinds)))
+
+
+def _error(
+    status: int,
+    message: str,
+    details: Sequence[Mapping[str, object]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ErrorResponse:
+    """An answer with `status` and the body `{"message", "details"?}`."""
+    body: ErrorBody = {"message": message}
+    if details:
+        body["details"] = list(details)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(headers or {}),
+    )
+
+
+_STATUS: tuple[tuple[type[FilestoreError], int], ...] = (
+    (NotFound, 404),
+    (TooLarge, 413),
+    (InvalidInput, 422),
+    (Conflict, 409),
+    (AlreadyExists, 409),
+    (ConcurrencyConflict, 409),
+)
+
+
+def _anonymous_on_a_protected_route() -> bool:
+    """Validation runs before the route: an anonymous caller must get 401, not a 4xx about a
+    body they may not send at all (API Gateway's authorizer would have stopped them first)."""
+    route = app.context.get("_route")
+    return bool(route is not None and route.security) and caller() is None
+
+
+@_on(FilestoreError)
+def _domain_error(error: FilestoreError) -> ErrorResponse:
+    if isinstance(error, ServiceUnavailable):
+        logger.warning("service unavailable: %s", error.message)
+        return _error(
+            503,
+            "The service is waking up; try again shortly.",
+            headers={"Retry-After": str(error.retry_after)},
+        )
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            details = error.details if isinstance(error, InvalidInput) else None
+            return _error(status, error.message, details)
+    logger.exception("unmapped domain error")
+    return _error(500, "Something went wrong on our side.")
+
+
+@_on(Unauthenticated)
+def _unauthenticated(_: Unauthenticated) -> ErrorResponse:
+    return _error(
+        401,
+        "Sign in: send a valid ID token as 'Authorization: Bearer <token>'.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@_on(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> ErrorResponse:
+    if _anonymous_on_a_protected_route():
+        return _unauthenticated(Unauthenticated())
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _error(400, "The request body is not valid JSON.")
+    if any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+        # The body as a whole is missing or not an object (`[1]`, `"x"`, `null`).
+        return _error(400, "The request body must be a JSON object.")
+    details = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors
+    ]
+    return _error(422, "The request is not valid; see details.", details)
+
+
+@_on(RequestUnsupportedContentType)
+def _unsupported_content_type(_: RequestUnsupportedContentType) -> ErrorResponse:
+    if _anonymous_on_a_protected_route():
+        return _unauthenticated(Unauthenticated())
+    return _error(400, "Send a JSON body with 'Content-Type: application/json'.")
+
+
+# Last resort for bodies the JSON decoder cannot take: invalid UTF-8 (after base64), invalid
+# base64, nesting deeper than the interpreter's recursion limit. Raised while the request is
+# decoded, before any route runs, so they are the client's doing, never a 500.
+@_on(UnicodeDecodeError, binascii.Error, RecursionError)
+def _undecodable(_: Exception) -> ErrorResponse:
+    if _anonymous_on_a_protected_route():
+        return _unauthenticated(Unauthenticated())
+    return _error(400, "The request body could not be decoded; send UTF-8 JSON.")
+
+
+@_on(NotFoundError)  # what `app.not_found` registers
+def _no_route(_: NotFoundError) -> ErrorResponse:
+    return _error(404, "No such route.")

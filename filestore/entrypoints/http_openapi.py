@@ -1,0 +1,117 @@
+"""The HTTP API's OpenAPI document: what it says of the API, the answers a route documents
+(`answers`), and where it is served: `/openapi.json`, and Swagger UI at `/docs` (both public).
+
+Importing this module configures the document and adds those two routes to the resolver.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TypedDict
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from filestore import __version__
+from filestore.entrypoints.http_resolver import app
+from filestore.entrypoints.schemas import ErrorOut
+
+app.configure_openapi(
+    title="filestore",
+    version=__version__,
+    description=(
+        "Upload files straight to S3, list, rename, download, share and delete them. "
+        "Send `Authorization: Bearer <ID token>` (Cognito, or `filestore token` locally)."
+    ),
+    security_schemes={
+        "bearer": HTTPBearer(bearerFormat="JWT", description="An ID token of the user pool.")
+    },
+)
+
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+"""Routes that need a signed-in user; the rest are public."""
+
+_ERRORS: dict[int, OpenAPIResponse] = {
+    400: {"description": "Bad input: undecodable or malformed body."},
+    401: {
+        "description": "No valid bearer token.",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    404: {"description": "No such thing (or not yours)."},
+    409: {"description": "The thing is in the wrong state for this (e.g. still pending)."},
+    413: {"description": "Over the size limit or over the quota."},
+    422: {"description": "A value breaks a rule; `details` says which, when it can."},
+    503: {
+        "description": "The database is waking up; try again after `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+    },
+}
+
+
+class Link(TypedDict):
+    """An OpenAPI link: the operation a value goes to, and as which of its parameters."""
+
+    operationId: str
+    parameters: dict[str, str]
+
+
+def _links(expression: str, parameter: str, *operations: str) -> dict[str, Link]:
+    """OpenAPI links: where a value in this answer (`expression`) goes in other operations."""
+    return {op: {"operationId": op, "parameters": {parameter: expression}} for op in operations}
+
+
+UPLOAD_LINKS = _links(
+    "$response.body#/upload/id",
+    "upload_id",
+    *("get_upload", "rename", "delete_upload", "download", "create_share", "list_shares"),
+    *("sign_parts", "list_parts", "complete"),
+)
+"""Where a new upload's id goes next."""
+
+SHARE_LINKS = _links("$response.body#/token", "token", "resolve_share", "revoke_share")
+"""Where a new share's token goes next."""
+
+
+def answers(
+    status: int,
+    description: str,
+    *errors: int,
+    public: bool = False,
+    links: dict[str, Link] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """A route's documented answers: its success (the schema is its return type), then the
+    errors it can give, each with the body `ErrorOut`. Every route may give 422 (a parameter
+    that breaks a rule) and 503; a route that needs a user also 401, and 409 (two first
+    requests of a new user racing to register them, or two writes to one row)."""
+    documented: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    if links:
+        documented[status]["links"] = links
+    if status == 204:
+        documented[status]["content"] = {}
+    codes = {*errors, 422, 503} | (set() if public else {401, 409})
+    for code in sorted(codes):
+        documented[code] = {
+            **_ERRORS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorOut}},
+        }
+    return documented
+
+
+app.enable_swagger(path="/docs", compress=True)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    """The OpenAPI document (also at `/docs?format=json`)."""
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=_document(),
+    )
+
+
+@cache
+def _document() -> str:
+    # Every route is registered by the time the first request asks for it.
+    return app.get_openapi_json_schema()

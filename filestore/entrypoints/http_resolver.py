@@ -1,0 +1,73 @@
+"""The HTTP API's resolver: Powertools' `APIGatewayHttpResolver`, set up once for every route.
+
+Requests are validated against each route's parameters and body model before the route runs
+(`http_errors` maps what fails), CORS follows `FILESTORE_CORS_ORIGINS`, and a body is read as
+JSON only. `caller()` says who is asking.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, content_types
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
+
+from filestore.domain.commands import Actor
+from filestore.entrypoints.runtime import runtime
+
+
+def _cors() -> CORSConfig:
+    origins = [o.strip() for o in runtime.settings().cors_origins.split(",") if o.strip()]
+    origins = origins or ["*"]
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+
+
+class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading a body as JSON only.
+
+    Powertools also reads forms and multipart bodies (not part of this API: clients would get
+    puzzling 422s), and its multipart parser raises a bare `ValueError`, a 500, when the header
+    has no boundary. Media types are compared without case, as RFC 9110 says; `+json` types are
+    JSON too.
+    """
+
+    # The signature is Powertools' (`Any`: a JSON body is whatever the client sent).
+    def _get_body(self, app: EventHandlerInstance) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type") or ""
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type in ("", content_types.APPLICATION_JSON) or media_type.endswith("+json"):
+            body: dict[str, Any] = self._parse_json_data(app)
+            return body
+        raise RequestUnsupportedContentType(
+            "Unsupported content type",
+            errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": media_type}],
+        )
+
+
+app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
+# Powertools has no public hook that runs before its request validation (`app.use` and route
+# middlewares run after it, too late to refuse a body it cannot parse), so the reader is put
+# where Powertools builds each route's middleware stack from, on first use. A Powertools upgrade
+# that stops reading this attribute fails `test_powertools_runs_the_json_only_body_reader`.
+app._request_validation_middleware = JsonBodiesOnly()  # type: ignore[no-untyped-call]
+
+
+def caller() -> Actor | None:
+    """Who is asking: the verified JWT claims (`sub`, `email`) that API Gateway's authorizer put
+    in `requestContext.authorizer.jwt.claims` (the local server puts its own verified claims
+    there); None for an anonymous request."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    sub, email = claims.get("sub"), claims.get("email")
+    if not isinstance(sub, str) or not sub or not isinstance(email, str) or not email:
+        return None
+    return Actor(sub=sub, email=email)
