@@ -366,7 +366,7 @@ class LocalServer:
             WebSocketRoute("/ws", self._websocket),
         ]
         if self.blobs is not None:
-            from filestore.adapters.filesystem import blob_app
+            from filestore.entrypoints.local.blobs import blob_app
 
             routes.append(Mount("/_blobs", app=blob_app(self.blobs)))
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
