@@ -15,7 +15,7 @@ from filestore.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from filestore.app import FileStore
-from filestore.bootstrap import build
+from filestore.bootstrap import build, upgrade_database
 from filestore.domain import commands
 from filestore.domain.commands import Actor
 from filestore.domain.errors import ConcurrencyConflict, NotFound
@@ -113,6 +113,13 @@ class TestBootstrap:
         container = build(Settings())
         assert container.bus() is container.bus()
         assert container.services().uow_factory is container.uow_factory()
+
+    async def test_the_in_memory_database_has_nothing_to_migrate(self) -> None:
+        assert await upgrade_database(Settings()) == []
+
+    async def test_a_sql_database_cannot_be_migrated_without_its_url(self) -> None:
+        with pytest.raises(RuntimeError, match="FILESTORE_DATABASE_URL is unset"):
+            await upgrade_database(Settings(database="sql"))
 
 
 def test_importing_filestore_is_light() -> None:
