@@ -14,6 +14,8 @@ loads only the libraries its configuration uses.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -189,13 +191,47 @@ def build(settings: Settings | None = None, **overrides: Any) -> Container:
     """A container for `settings` (default: read from the environment).
 
     `overrides` replace providers by name with ready-made objects, e.g. `clock=FakeClock()`.
+    On Lambda, an in-memory database, blob store or event bus that no override replaces is
+    refused here (`RuntimeError` naming the variables to set), unless the settings allow it.
     """
     container = Container()
     if settings is not None:
         container.settings.override(providers.Object(settings))
     for name, value in overrides.items():
         getattr(container, name).override(providers.Object(value))
+    _refuse_memory_on_lambda(container.settings(), overridden=overrides.keys())
     return container
+
+
+# What an in-memory choice would lose on Lambda, by setting: its provider and what to set instead.
+_KEPT_ON_LAMBDA = {
+    "database": (
+        "uow_factory",
+        "FILESTORE_DATABASE=dataapi (with FILESTORE_DATAAPI_RESOURCE_ARN, "
+        "FILESTORE_DATAAPI_SECRET_ARN and FILESTORE_DATAAPI_DATABASE) or "
+        "FILESTORE_DATABASE=sql (with FILESTORE_DATABASE_URL)",
+    ),
+    "blob_store": ("blobs", "FILESTORE_BLOB_STORE=s3 (with FILESTORE_BUCKET)"),
+    "events": ("publisher", "FILESTORE_EVENTS=sns (with FILESTORE_TOPIC_ARN)"),
+}
+
+
+def _refuse_memory_on_lambda(settings: Settings, overridden: Collection[str]) -> None:
+    """A function that lost its environment would answer 200s and keep nothing: refuse it."""
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or settings.allow_memory_on_lambda:
+        return
+    in_memory = [
+        (field, remedy)
+        for field, (provider, remedy) in _KEPT_ON_LAMBDA.items()
+        if getattr(settings, field) == "memory" and provider not in overridden
+    ]
+    if in_memory:
+        chosen = ", ".join(f"FILESTORE_{field.upper()} (memory)" for field, _ in in_memory)
+        remedies = " and ".join(remedy for _, remedy in in_memory)
+        raise RuntimeError(
+            f"{chosen} on Lambda would keep nothing: set {remedies}; "
+            "or set FILESTORE_ALLOW_MEMORY_ON_LAMBDA=1 if keeping nothing is meant"
+        )
 
 
 async def upgrade_database(settings: Settings) -> list[int]:
