@@ -62,7 +62,8 @@ class FileStore:
         """A complete filestore in this process: nothing to install, nothing kept."""
         if policy is not None:
             overrides["policy"] = policy
-        return cls.from_settings(Settings(), **overrides)
+        # Asked for by name: in memory even on Lambda, where the root refuses it by default.
+        return cls.from_settings(Settings(allow_memory_on_lambda=True), **overrides)
 
     async def aclose(self) -> None:
         """Release pooled connections; use the store no more afterwards."""

@@ -1,13 +1,24 @@
 """The composition root: the only place that chooses adapters.
 
-`Container` is a dependency-injector container configured by one `Settings`. Adapters of other
-technologies are imported lazily, by the provider that builds them, so a process loads only the
-libraries its configuration uses.
+`Container` is a dependency-injector container configured by one `Settings`; `build(settings)`
+makes one for a Lambda function, a library user or a test. `build_local(...)` is its local
+profile, what `filestore serve` runs on: SQLite (or MySQL), files on disk behind the server's own
+S3 front, SNS, SQS and SES on an emulator, the server's own WebSocket connections and token
+issuer. `upgrade_database(settings)` migrates the configured database (the deploy's custom
+resource, `filestore db upgrade`, the local server's start).
+
+Adapters of other technologies are imported lazily, by the provider that builds them, so a process
+loads only the libraries its configuration uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import os
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from dependency_injector import containers, providers
 
@@ -17,25 +28,50 @@ from filestore.domain.handlers import Services
 from filestore.domain.messagebus import NOTIFY_IN_PROCESS, EventHandlers, MessageBus
 from filestore.settings import Settings
 
+if TYPE_CHECKING:
+    from filestore.adapters.filesystem import FilesystemBlobStore, ObjectCreatedSink
+    from filestore.adapters.local.emulator import LocalAws
+    from filestore.adapters.local.realtime import LocalRealtimeNotifier
+    from filestore.adapters.local.tokens import LocalTokenIssuer
+    from filestore.domain.ports import (
+        BlobStore,
+        Clock,
+        EmailSender,
+        EventPublisher,
+        RealtimeNotifier,
+        UnitOfWorkFactory,
+    )
+    from filestore.entrypoints.auth import TokenVerifier
 
-def _filesystem_blobs(settings: Settings, clock: Any) -> Any:
+
+def _filesystem_blobs(
+    settings: Settings, clock: Clock, on_created: ObjectCreatedSink | None
+) -> FilesystemBlobStore:
     from filestore.adapters.filesystem import FilesystemBlobStore
 
     return FilesystemBlobStore.in_data_dir(
-        settings.data_dir, base_url=f"{settings.public_url}/_blobs", clock=clock
+        settings.data_dir,
+        base_url=f"{settings.public_url}/_blobs",
+        clock=clock,
+        on_created=on_created,
     )
 
 
-def _sql_uow_factory(settings: Settings) -> Any:
+# The SQL unit of work names its repositories' concrete classes, and a protocol's attributes are
+# invariant to mypy, so its factory passes for the port only by a cast (the contract suite is what
+# proves it is one).
+
+
+def _sql_uow_factory(settings: Settings) -> UnitOfWorkFactory:
     from filestore.adapters.sql.alchemy import sql_uow_factory
 
-    return sql_uow_factory(settings.database_url)
+    return cast("UnitOfWorkFactory", sql_uow_factory(settings.database_url))
 
 
-def _dataapi_uow_factory(settings: Settings) -> Any:
+def _dataapi_uow_factory(settings: Settings) -> UnitOfWorkFactory:
     from filestore.adapters.dataapi.database import dataapi_uow_factory
 
-    return dataapi_uow_factory(settings)
+    return cast("UnitOfWorkFactory", dataapi_uow_factory(settings))
 
 
 def _required(value: str | None, variable: str, choice: str) -> str:
@@ -54,28 +90,28 @@ def _aws_client(settings: Settings, service: str, endpoint_url: str | None = Non
     )
 
 
-def _s3_blob_store(settings: Settings) -> Any:
+def _s3_blob_store(settings: Settings) -> BlobStore:
     from filestore.adapters.s3 import S3BlobStore
 
     bucket = _required(settings.bucket, "FILESTORE_BUCKET", "blob_store=s3")
     return S3BlobStore(_aws_client(settings, "s3"), bucket)
 
 
-def _sns_publisher(settings: Settings) -> Any:
+def _sns_publisher(settings: Settings) -> EventPublisher:
     from filestore.adapters.sns import SnsEventPublisher
 
     topic_arn = _required(settings.topic_arn, "FILESTORE_TOPIC_ARN", "events=sns")
     return SnsEventPublisher(_aws_client(settings, "sns"), topic_arn)
 
 
-def _ses_sender(settings: Settings) -> Any:
+def _ses_sender(settings: Settings) -> EmailSender:
     from filestore.adapters.ses import SesEmailSender
 
     sender = _required(settings.email_sender, "FILESTORE_EMAIL_SENDER", "email=ses")
     return SesEmailSender(_aws_client(settings, "ses"), sender)
 
 
-def _apigateway_notifier(settings: Settings) -> Any:
+def _apigateway_notifier(settings: Settings) -> RealtimeNotifier:
     from filestore.adapters.websocket import ApiGatewayRealtimeNotifier, management_endpoint
 
     endpoint = _required(
@@ -101,30 +137,33 @@ class Container(containers.DeclarativeContainer):
     policy = providers.Singleton(lambda s: s.upload_policy(), settings)
 
     memory_database = providers.Singleton(memory.MemoryDatabase)
+    # Where the filesystem blob store reports the objects that land (S3's bucket notification).
+    object_created: providers.Provider[ObjectCreatedSink | None] = providers.Object(None)
+    filesystem_blobs = providers.Singleton(_filesystem_blobs, settings, clock, object_created)
 
-    uow_factory = providers.Selector(
+    uow_factory: providers.Provider[UnitOfWorkFactory] = providers.Selector(
         providers.Callable(lambda s: s.database, settings),
         memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, memory_database),
         sql=providers.Singleton(_sql_uow_factory, settings),
         dataapi=providers.Singleton(_dataapi_uow_factory, settings),
     )
-    blobs = providers.Selector(
+    blobs: providers.Provider[BlobStore] = providers.Selector(
         providers.Callable(lambda s: s.blob_store, settings),
         memory=providers.Singleton(memory.MemoryBlobStore, clock),
         s3=providers.Singleton(_s3_blob_store, settings),
-        filesystem=providers.Singleton(_filesystem_blobs, settings, clock),
+        filesystem=filesystem_blobs,
     )
-    publisher = providers.Selector(
+    publisher: providers.Provider[EventPublisher] = providers.Selector(
         providers.Callable(lambda s: s.events, settings),
         memory=providers.Singleton(memory.MemoryEventPublisher),
         sns=providers.Singleton(_sns_publisher, settings),
     )
-    email = providers.Selector(
+    email: providers.Provider[EmailSender] = providers.Selector(
         providers.Callable(lambda s: s.email, settings),
         memory=providers.Singleton(memory.MemoryEmailSender),
         ses=providers.Singleton(_ses_sender, settings),
     )
-    realtime = providers.Selector(
+    realtime: providers.Provider[RealtimeNotifier] = providers.Selector(
         providers.Callable(lambda s: s.realtime, settings),
         memory=providers.Singleton(memory.MemoryRealtimeNotifier),
         apigateway=providers.Singleton(_apigateway_notifier, settings),
@@ -152,10 +191,173 @@ def build(settings: Settings | None = None, **overrides: Any) -> Container:
     """A container for `settings` (default: read from the environment).
 
     `overrides` replace providers by name with ready-made objects, e.g. `clock=FakeClock()`.
+    On Lambda, an in-memory database, blob store or event bus that no override replaces is
+    refused here (`RuntimeError` naming the variables to set), unless the settings allow it.
     """
     container = Container()
     if settings is not None:
         container.settings.override(providers.Object(settings))
     for name, value in overrides.items():
         getattr(container, name).override(providers.Object(value))
+    _refuse_memory_on_lambda(container.settings(), overridden=overrides.keys())
     return container
+
+
+# What an in-memory choice would lose on Lambda, by setting: its provider and what to set instead.
+_KEPT_ON_LAMBDA = {
+    "database": (
+        "uow_factory",
+        "FILESTORE_DATABASE=dataapi (with FILESTORE_DATAAPI_RESOURCE_ARN, "
+        "FILESTORE_DATAAPI_SECRET_ARN and FILESTORE_DATAAPI_DATABASE) or "
+        "FILESTORE_DATABASE=sql (with FILESTORE_DATABASE_URL)",
+    ),
+    "blob_store": ("blobs", "FILESTORE_BLOB_STORE=s3 (with FILESTORE_BUCKET)"),
+    "events": ("publisher", "FILESTORE_EVENTS=sns (with FILESTORE_TOPIC_ARN)"),
+}
+
+
+def _refuse_memory_on_lambda(settings: Settings, overridden: Collection[str]) -> None:
+    """A function that lost its environment would answer 200s and keep nothing: refuse it."""
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or settings.allow_memory_on_lambda:
+        return
+    in_memory = [
+        (field, remedy)
+        for field, (provider, remedy) in _KEPT_ON_LAMBDA.items()
+        if getattr(settings, field) == "memory" and provider not in overridden
+    ]
+    if in_memory:
+        chosen = ", ".join(f"FILESTORE_{field.upper()} (memory)" for field, _ in in_memory)
+        remedies = " and ".join(remedy for _, remedy in in_memory)
+        raise RuntimeError(
+            f"{chosen} on Lambda would keep nothing: set {remedies}; "
+            "or set FILESTORE_ALLOW_MEMORY_ON_LAMBDA=1 if keeping nothing is meant"
+        )
+
+
+async def upgrade_database(settings: Settings) -> list[int]:
+    """Apply the migrations the configured database lacks; the versions applied now (none for
+    the in-memory database, which has no schema)."""
+    if settings.database == "dataapi":
+        from filestore.adapters.dataapi.database import DataApiDatabase
+
+        applied: list[int] = await DataApiDatabase.from_settings(settings).migrate()
+        return applied
+    if settings.database == "sql":
+        from filestore.adapters.sql.alchemy import upgrade_database as upgrade_sql
+
+        if not settings.database_url:
+            raise RuntimeError("FILESTORE_DATABASE_URL is unset (FILESTORE_DATABASE=sql needs it)")
+        return await upgrade_sql(settings.database_url)
+    return []
+
+
+# --- the local profile: `filestore serve` ---------------------------------------------------------
+
+
+def local_token_issuer(data_dir: Path) -> LocalTokenIssuer:
+    """The issuer of the tokens `filestore serve` accepts, with its keys in `data_dir`."""
+    from filestore.adapters.local.tokens import LocalTokenIssuer
+
+    return LocalTokenIssuer(data_dir)
+
+
+def local_aws(data_dir: Path, endpoint_url: str | None = None) -> LocalAws:
+    """SNS, SQS and SES for `filestore serve`, provisioned as template.yaml does: moto in this
+    process, or the emulator at `endpoint_url` (LocalStack), which serves S3 as well."""
+    from filestore.adapters.local import emulator
+
+    emulator.use_local_credentials()
+    if endpoint_url is None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto, url = emulator.start_moto()
+        return emulator.provision(url, moto=moto)
+    # Names of their own per data dir: a server deletes objects no upload of its database
+    # claims, so two servers must never share a bucket or queues.
+    return emulator.provision(endpoint_url, with_bucket=True, prefix=emulator.prefix_for(data_dir))
+
+
+@dataclass
+class LocalSystem:
+    """What `filestore serve` runs on: the container on the local profile's adapters, and the
+    pieces the server drives itself, as API Gateway and S3 would."""
+
+    container: Container
+    aws: LocalAws
+    tokens: LocalTokenIssuer
+    # The realtime port over the server's WebSocket connections (it attaches and detaches them).
+    notifier: LocalRealtimeNotifier
+    # The production verifier (signature, expiry, issuer, audience, token use) with the local
+    # issuer's public key in place of Cognito's JWKS.
+    token_verifier: TokenVerifier
+    # Served by the server at `/_blobs`; None when the emulator is S3 as well.
+    blobs: FilesystemBlobStore | None
+
+    @property
+    def settings(self) -> Settings:
+        return self.container.settings()
+
+    def bus(self) -> MessageBus:
+        return self.container.bus()
+
+    async def migrate(self) -> list[int]:
+        """Bring the database schema up to date (idempotent); the versions applied now."""
+        return await upgrade_database(self.settings)
+
+    async def aclose(self) -> None:
+        """Release the database's pooled connections (on the loop that opened them)."""
+        await self.container.uow_factory().aclose()
+
+    def close(self) -> None:
+        """Stop the in-process emulator, if it is one."""
+        self.aws.stop()
+
+
+def build_local(
+    aws: LocalAws, *, data_dir: Path, public_url: str, database_url: str | None = None
+) -> LocalSystem:
+    """The local profile on `aws` (see `local_aws`), with its state under `data_dir`: the
+    database at `database_url` (default: SQLite in the data dir), served at `public_url`."""
+    from filestore.adapters.local.email import LoggedEmailSender
+    from filestore.adapters.local.realtime import LocalRealtimeNotifier
+    from filestore.adapters.local.tokens import AUDIENCE, ISSUER
+    from filestore.entrypoints.auth import StaticKeys, TokenVerifier
+
+    settings = Settings(
+        database="sql",
+        database_url=database_url or f"sqlite+aiosqlite:///{data_dir / 'filestore.db'}",
+        # With no S3 in the emulator (moto's checks no presigned policy), blobs are files behind
+        # the server's own S3 front.
+        blob_store="filesystem" if aws.bucket is None else "s3",
+        bucket=aws.bucket,
+        data_dir=data_dir,
+        events="sns",
+        topic_arn=aws.topic_arn,
+        email="ses",
+        email_sender=aws.sender,
+        realtime="memory",  # replaced below by the notifier over the server's sockets
+        notify_in_process=False,  # the queues deliver notifications, as on AWS
+        aws_endpoint_url=aws.endpoint_url,
+        aws_region=aws.region,
+        public_url=public_url,
+        cognito_issuer=ISSUER,
+        cognito_client_id=AUDIENCE,
+    )
+    notifier = LocalRealtimeNotifier()
+    container = build(
+        settings,
+        realtime=notifier,
+        # Mail goes to SES on the emulator, and to the log, where a person running it looks.
+        email=LoggedEmailSender(_ses_sender(settings)),
+        object_created=aws.notify_object_created,
+    )
+    tokens = local_token_issuer(data_dir)
+    return LocalSystem(
+        container=container,
+        aws=aws,
+        tokens=tokens,
+        notifier=notifier,
+        token_verifier=TokenVerifier(
+            issuer=ISSUER, audience=AUDIENCE, keys=StaticKeys(tokens.jwks())
+        ),
+        blobs=container.filesystem_blobs() if settings.blob_store == "filesystem" else None,
+    )

@@ -12,7 +12,8 @@ from filestore.domain.rules import GiB, MiB, UploadPolicy
 
 
 class Settings(BaseSettings):
-    """Which adapters to use and how to reach them. With nothing set: all in memory."""
+    """Which adapters to use and how to reach them. With nothing set: all in memory (refused on
+    Lambda, where it would keep nothing, unless `allow_memory_on_lambda`)."""
 
     model_config = SettingsConfigDict(env_prefix="FILESTORE_", extra="ignore", frozen=True)
 
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     # Run notifications in the same process after each command (one-process systems), or leave
     # them to the queue consumers (Lambda). Defaults to in-process when events stay in memory.
     notify_in_process: bool | None = None
+    # On Lambda, an in-memory database, blob store or event bus is refused at start (a function
+    # that lost its environment would answer 200s and keep nothing), unless this says it is meant.
+    allow_memory_on_lambda: bool = False
 
     # AWS
     aws_endpoint_url: str | None = None

@@ -1,10 +1,11 @@
-"""A blob store on the local disk, behind presigned URLs that the local server checks like S3.
+"""A blob store on the local disk, behind presigned URLs checked like S3 checks its own.
 
-`FilesystemBlobStore` implements the `BlobStore` port; `blob_app(store)` is the ASGI app that
-serves its presigned POST, part-PUT and GET URLs (mounted by `filestore serve` at `/_blobs`).
-The URLs are HMAC-SHA256 signed with a key kept in the data dir, and the app enforces what S3
-enforces for the same URL: the exact key, the exact size, the content type, the expiry and, when
-one was declared, the SHA-256. A refused request gets S3's XML error body and status.
+`FilesystemBlobStore` implements the `BlobStore` port and everything S3 does behind its presigned
+URLs: signing them (HMAC-SHA256, with a key kept in the data dir) and, for the HTTP front that
+serves them (`filestore.entrypoints.local.blobs`, mounted by `filestore serve` at `/_blobs`),
+checking a request against what was signed: the exact key, the exact size, the content type, the
+expiry and, when one was declared, the SHA-256. A refusal is a `BlobRequestRefused` carrying S3's
+status and error code.
 
 Objects are written atomically (temp file, fsync, rename: a reader never sees half a file under
 its final name) and streamed in bounded chunks. When an object lands, an S3-shaped
@@ -33,8 +34,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import quote, unquote, urlencode
+from typing import Any, BinaryIO
+from urllib.parse import quote, urlencode
 
 from filestore.adapters.http_headers import content_disposition
 from filestore.domain.errors import InvalidInput
@@ -46,14 +47,9 @@ from filestore.domain.ports import (
     StoredPart,
 )
 
-if TYPE_CHECKING:
-    from starlette.responses import Response
-
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
-# Form fields before the file are small; more than this is not an upload form.
-MAX_FORM_FIELDS_BYTES = 64 * 1024
 
 ObjectCreatedSink = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -108,7 +104,7 @@ class PostPolicy:
 
 
 class FilesystemBlobStore:
-    """The `BlobStore` port over a directory, with presigned URLs served by `blob_app`."""
+    """The `BlobStore` port over a directory, with the checks behind its presigned URLs."""
 
     def __init__(
         self,
@@ -280,18 +276,11 @@ class FilesystemBlobStore:
             # As with S3 events, a lost notification is repaired by the reconciling sweep.
             log.exception("could not send the ObjectCreated event for %s", key)
 
-    async def put_object(
+    def put_object(
         self, key: str, data: bytes, content_type: str = "application/octet-stream"
     ) -> ObjectInfo:
-        """Store an object directly, as the bucket owner can (tests, tools)."""
-        info = await asyncio.to_thread(self.put_object_now, key, data, content_type)
-        await self._created(key, info.size, info.etag, "ObjectCreated:Put")
-        return info
-
-    def put_object_now(
-        self, key: str, data: bytes, content_type: str = "application/octet-stream"
-    ) -> ObjectInfo:
-        """`put_object` without the event, blocking (for tests and tools outside a loop)."""
+        """Store an object directly, as the bucket owner can, with no `ObjectCreated` event
+        (blocking: for tests and tools outside a loop)."""
         temp = self.new_temp()
         _write_synced(temp, data)
         meta: dict[str, Any] = {
@@ -417,7 +406,7 @@ class FilesystemBlobStore:
 
         await asyncio.to_thread(remove)
 
-    # --- serving presigned requests (used by `blob_app`) --------------------------------------
+    # --- serving presigned requests (for the HTTP front) ---------------------------------------
 
     def check_post(self, fields: Mapping[str, str]) -> PostPolicy:
         """The policy of a presigned POST form, if its fields are signed and fit it."""
@@ -435,7 +424,11 @@ class FilesystemBlobStore:
         return policy
 
     def check_url(self, method: str, key: str, params: Mapping[str, str]) -> None:
-        """Refuse a presigned GET or part PUT whose signature or expiry does not hold."""
+        """Refuse a presigned GET or part PUT whose key, signature or expiry does not hold."""
+        try:
+            _check_key(key)
+        except InvalidInput as error:
+            raise BlobRequestRefused(400, "InvalidURI", "Invalid key.") from error
         self._check_signature(params.get("X-Signature", ""), method, key, self._canonical(params))
         try:
             expires = int(params.get("X-Expires", ""))
@@ -443,9 +436,7 @@ class FilesystemBlobStore:
             raise _bad_signature() from error
         self._check_expiry(expires)
 
-    async def receive_post(
-        self, policy: PostPolicy, chunks: AsyncIterator[bytes], content_type: str
-    ) -> ObjectInfo:
+    async def receive_post(self, policy: PostPolicy, chunks: AsyncIterator[bytes]) -> ObjectInfo:
         """Write a POSTed file that must be exactly `policy.size` bytes (and its SHA-256)."""
         temp = self.new_temp()
         size, md5, sha = await self._receive(temp, chunks, policy.size)
@@ -474,9 +465,18 @@ class FilesystemBlobStore:
         return ObjectInfo(size, f'"{md5}"', sha)
 
     async def receive_part(
-        self, key: str, params: Mapping[str, str], chunks: AsyncIterator[bytes]
+        self,
+        key: str,
+        params: Mapping[str, str],
+        chunks: AsyncIterator[bytes],
+        content_length: str | None = None,
     ) -> str:
-        """Write one part of exactly its signed size; returns its quoted ETag."""
+        """Write one part of exactly its signed size (`content_length`: the request's header, if
+        it has one); returns its quoted ETag."""
+        if content_length is not None and content_length != params.get("X-Size"):
+            raise BlobRequestRefused(
+                403, "SignatureDoesNotMatch", "Content-Length is signed and differs."
+            )
         multipart_id = params.get("uploadId", "")
         try:
             number, expected = int(params.get("partNumber", "")), int(params.get("X-Size", ""))
@@ -533,11 +533,11 @@ class FilesystemBlobStore:
             raise
         return size, md5.hexdigest(), sha.hexdigest()
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str] | None:
+    def open_object(self, key: str) -> tuple[Path, int, str, str]:
         """The object's path, size, ETag and content type, for serving a GET."""
         info = self._head(key)
         if info is None:
-            return None
+            raise BlobRequestRefused(404, "NoSuchKey", "The specified key does not exist.")
         path = self._object_path(key)
         return path, info.size, info.etag, self._content_type(path)
 
@@ -595,183 +595,3 @@ def s3_object_created_record(
                        "eTag": etag.strip('"'), "sequencer": f"{int(now.timestamp() * 1e6):016X}"},
         },
     }  # fmt: skip
-
-
-# --- the ASGI app that plays S3 for presigned URLs ---------------------------------------------
-
-
-def _error_response(error: BlobRequestRefused) -> Response:
-    from starlette.responses import Response
-
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{error.code}</Code><Message>{_xml_escape(error.message)}</Message></Error>"
-    )
-    return Response(body, status_code=error.status, media_type="application/xml")
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def blob_app(store: FilesystemBlobStore) -> Any:
-    """The ASGI app that serves `store`'s presigned URLs (mount it where `base_url` points)."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response, StreamingResponse
-    from starlette.routing import Route
-
-    async def post_form(request: Request) -> Response:
-        try:
-            fields, chunks = await _parse_form(request)
-            # As on S3, the `Content-Type` form field is what the policy checks and what the
-            # object is stored with; the file part's own header is ignored.
-            policy = store.check_post(fields)
-            info = await store.receive_post(policy, chunks, policy.content_type)
-        except BlobRequestRefused as error:
-            return _error_response(error)
-        headers = {"ETag": info.etag, "Location": f"{store.base_url}/{quote(policy.key)}"}
-        return Response(status_code=204, headers=headers)
-
-    async def object_route(request: Request) -> Response:
-        key = unquote(request.path_params["key"])
-        params = dict(request.query_params)
-        try:
-            _check_key(key)
-        except InvalidInput:
-            return _error_response(BlobRequestRefused(400, "InvalidURI", "Invalid key."))
-        try:
-            store.check_url(request.method, key, params)
-            if request.method == "PUT":
-                declared = request.headers.get("content-length")
-                if declared is not None and declared != params.get("X-Size"):
-                    raise BlobRequestRefused(
-                        403, "SignatureDoesNotMatch", "Content-Length is signed and differs."
-                    )
-                etag = await store.receive_part(key, params, request.stream())
-                return Response(status_code=200, headers={"ETag": etag})
-            found = await asyncio.to_thread(store.open_object, key)
-            if found is None:
-                raise BlobRequestRefused(404, "NoSuchKey", "The specified key does not exist.")
-        except BlobRequestRefused as error:
-            return _error_response(error)
-        path, size, etag, content_type = found
-        headers = {
-            "Content-Length": str(size),
-            "ETag": etag,
-            "Content-Disposition": params.get("response-content-disposition", "attachment"),
-        }
-        return StreamingResponse(
-            _file_chunks(path), media_type=content_type, headers=headers, status_code=200
-        )
-
-    return Starlette(
-        routes=[
-            Route("/", post_form, methods=["POST"]),
-            Route("/{key:path}", object_route, methods=["GET", "PUT"]),
-        ]
-    )
-
-
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
-    file = await asyncio.to_thread(path.open, "rb")
-    try:
-        while chunk := await asyncio.to_thread(file.read, CHUNK):
-            yield chunk
-    finally:
-        file.close()
-
-
-async def _parse_form(request: Any) -> tuple[dict[str, str], AsyncIterator[bytes]]:
-    """Read the form's fields up to the file, then hand back the file's bytes as a stream.
-
-    S3 requires the file to be the last field, which lets the fields be checked before a byte
-    of the file is stored, and the file be written as it arrives (bounded memory).
-    """
-    from python_multipart.multipart import MultipartParser, parse_options_header
-
-    _, options = parse_options_header(request.headers.get("content-type", ""))
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise BlobRequestRefused(
-            400, "MalformedPOSTRequest", "The body of your POST request is not multipart."
-        )
-
-    fields: dict[str, str] = {}
-    state: dict[str, Any] = {"headers": {}, "field": None, "name": None, "value": b"", "end": False}
-    file_chunks: list[bytes] = []
-    header = {"name": b"", "value": b""}
-
-    def on_part_begin() -> None:
-        state["headers"], state["value"], state["name"] = {}, b"", None
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        header["name"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        header["value"] += data[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][header["name"].decode("latin-1").lower()] = header["value"]
-        header["name"], header["value"] = b"", b""
-
-    def on_headers_finished() -> None:
-        _, disposition = parse_options_header(state["headers"].get("content-disposition", b""))
-        name = disposition.get(b"name", b"").decode()
-        state["name"] = name
-        state["is_file"] = name == "file"
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state.get("is_file"):
-            file_chunks.append(data[start:end])
-        else:
-            state["value"] += data[start:end]
-            if len(state["value"]) > MAX_FORM_FIELDS_BYTES:
-                raise BlobRequestRefused(400, "MalformedPOSTRequest", "A form field is too large.")
-
-    def on_part_end() -> None:
-        if state.get("is_file"):
-            state["file_done"] = True
-        elif state["name"] is not None:
-            fields[state["name"]] = state["value"].decode("utf-8", "replace")
-
-    def on_end() -> None:
-        state["end"] = True
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-            "on_end": on_end,
-        },
-    )
-    stream = request.stream()
-    # Read until the file starts (its first bytes may come with the last field).
-    async for chunk in stream:
-        parser.write(chunk)
-        if state.get("is_file"):
-            break
-    if not state.get("is_file"):
-        raise BlobRequestRefused(
-            400, "InvalidArgument", "POST requires exactly one file upload per request."
-        )
-
-    async def file_stream() -> AsyncIterator[bytes]:
-        while file_chunks:
-            yield file_chunks.pop(0)
-        if state.get("file_done"):
-            return
-        async for chunk in stream:
-            parser.write(chunk)
-            while file_chunks:
-                yield file_chunks.pop(0)
-            if state.get("file_done"):
-                return
-
-    return fields, file_stream()

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jwt
+
+if TYPE_CHECKING:
+    from filestore.settings import Settings
 
 # A JWKS fetch that hangs would eat the authorizer's whole budget: fail fast instead.
 JWKS_TIMEOUT_SECONDS = 3.0
@@ -89,6 +92,13 @@ class TokenVerifier:
     def for_issuer(cls, issuer: str, audience: str) -> TokenVerifier:
         """A verifier fetching the issuer's keys from its JWKS URL."""
         return cls(issuer=issuer, audience=audience, keys=JwksUrl(jwks_url(issuer)))
+
+    @classmethod
+    def for_cognito(cls, settings: Settings) -> TokenVerifier:
+        """The verifier of the user pool and app client the settings name."""
+        if not settings.cognito_issuer or not settings.cognito_client_id:
+            raise RuntimeError("FILESTORE_COGNITO_ISSUER and FILESTORE_COGNITO_CLIENT_ID are unset")
+        return cls.for_issuer(settings.cognito_issuer, settings.cognito_client_id)
 
     def verify(self, token: str) -> Identity:
         """The identity in `token`, or `InvalidToken` saying what is wrong with it."""

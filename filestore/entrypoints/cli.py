@@ -50,6 +50,7 @@ def add_db_commands(subparsers: Any) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from filestore.bootstrap import upgrade_database
     from filestore.settings import Settings
 
     settings = Settings()
@@ -58,13 +59,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         if not url:
             print("filestore db upgrade: give --database-url or set FILESTORE_DATABASE_URL")
             return 2
-        from filestore.adapters.sql.alchemy import upgrade_database
-
-        applied = asyncio.run(upgrade_database(url))
-    else:
-        from filestore.adapters.dataapi.database import DataApiDatabase
-
-        applied = asyncio.run(DataApiDatabase.from_settings(settings).migrate())
+        settings = settings.model_copy(update={"database": "sql", "database_url": url})
+    applied = asyncio.run(upgrade_database(settings))
     if applied:
         print("applied migrations: " + ", ".join(f"{v:04d}" for v in applied))
     else:
@@ -172,14 +168,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from filestore.adapters.local.tokens import LocalTokenIssuer
+    from filestore.bootstrap import local_token_issuer
     from filestore.entrypoints.local.server import StartupError, check_data_dir
 
     try:
         data_dir = check_data_dir(args.data_dir)
     except StartupError as error:
         return _fail(str(error))
-    token = LocalTokenIssuer(data_dir).issue(email=args.email, sub=args.sub)
+    token = local_token_issuer(data_dir).issue(email=args.email, sub=args.sub)
     print(f"# a token for {args.email}, valid for 12 hours; use it as", file=sys.stderr)
     print("# export FILESTORE_TOKEN=<the line below>", file=sys.stderr)
     print(token)

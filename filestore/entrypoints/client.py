@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 PARALLEL_PARTS = 4
 
 

@@ -34,20 +34,10 @@ Migrate = Callable[["Settings"], Awaitable[list[int]]]
 
 
 async def migrate_database(settings: Settings) -> list[int]:
-    """Apply the migrations the configured database lacks; the versions applied now."""
-    if settings.database == "dataapi":
-        from filestore.adapters.dataapi.database import DataApiDatabase
+    """Apply the migrations the configured database lacks (the composition root knows how)."""
+    from filestore.bootstrap import upgrade_database
 
-        applied: list[int] = await DataApiDatabase.from_settings(settings).migrate()
-        return applied
-    if settings.database == "sql":
-        from filestore.adapters.sql.alchemy import upgrade_database
-
-        if not settings.database_url:
-            raise RuntimeError("FILESTORE_DATABASE_URL is unset")
-        applied = await upgrade_database(settings.database_url)
-        return applied
-    return []  # in memory: nothing to migrate
+    return await upgrade_database(settings)
 
 
 def put_response(url: str, response: dict[str, Any]) -> None:

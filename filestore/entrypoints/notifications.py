@@ -19,10 +19,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from filestore.adapters.aws_events import envelope_in_sqs
 from filestore.domain.commands import Command, NotifyByEmail, NotifyRealtime
 from filestore.domain.events import EVENT_TYPES, Event, UnknownEvent, parse_event
 from filestore.domain.messagebus import MessageBus
+from filestore.entrypoints.aws_events import envelope_in_sqs
 from filestore.entrypoints.batch import Ignore, process_batch
 from filestore.entrypoints.observability import log_keys, logger, metrics, tracer
 from filestore.entrypoints.runtime import runtime

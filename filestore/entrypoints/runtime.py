@@ -1,4 +1,4 @@
-"""The state of one execution environment: its event loop and its message bus.
+"""The state of one execution environment: its event loop, its message bus, its token verifier.
 
 A Lambda execution environment handles one invocation at a time and lives for many. Everything
 expensive is built once per environment, lazily, on first use: the container (adapters, pooled
@@ -29,6 +29,7 @@ import greenlet
 
 if TYPE_CHECKING:
     from filestore.domain.messagebus import MessageBus
+    from filestore.entrypoints.auth import TokenVerifier
     from filestore.settings import Settings
 
 T = TypeVar("T")
@@ -49,6 +50,7 @@ class Runtime:
     def __init__(self, factory: BusFactory = default_bus) -> None:
         self._factory = factory
         self._settings: Settings | None = None
+        self._verifier: TokenVerifier | None = None
         self._local = threading.local()
 
     def use(self, factory: BusFactory) -> None:
@@ -64,8 +66,27 @@ class Runtime:
         return self._settings
 
     def set_settings(self, settings: Settings | None) -> None:
-        """Use `settings` from now on (None: read the environment again on next use)."""
+        """Use `settings` from now on (None: read the environment again on next use); the token
+        verifier built from the previous ones goes with them."""
         self._settings = settings
+        self._verifier = None
+
+    def token_verifier(self) -> TokenVerifier:
+        """The WebSocket authorizer's verifier of ID tokens (the Cognito user pool the settings
+        name), built on first use and kept for the process, with the keys it fetches.
+
+        It needs no adapter, so it is built here rather than by the composition root, whose
+        import the authorizer would otherwise pay for at cold start.
+        """
+        if self._verifier is None:
+            from filestore.entrypoints.auth import TokenVerifier
+
+            self._verifier = TokenVerifier.for_cognito(self.settings())
+        return self._verifier
+
+    def set_token_verifier(self, verifier: TokenVerifier | None) -> None:
+        """Use `verifier` (tests); None: build it from the settings on next use."""
+        self._verifier = verifier
 
     def bus(self) -> MessageBus:
         """This environment's bus, built on first use."""

@@ -14,9 +14,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from filestore.adapters.aws_events import created_objects
 from filestore.domain.commands import RecordStoredObject
 from filestore.domain.messagebus import MessageBus
+from filestore.entrypoints.aws_events import created_objects
 from filestore.entrypoints.batch import Ignore, process_batch
 from filestore.entrypoints.observability import count, logger, metrics, tracer
 from filestore.entrypoints.runtime import runtime

@@ -86,27 +86,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 # --- the authorizer ------------------------------------------------------------------------------
 
-_verifier: list[TokenVerifier] = []
-
-
-def _token_verifier() -> TokenVerifier:
-    """The Cognito ID token verifier, built once per execution environment (keys cached)."""
-    if not _verifier:
-        from filestore.entrypoints.auth import TokenVerifier
-
-        settings = runtime.settings()
-        if not settings.cognito_issuer or not settings.cognito_client_id:
-            raise RuntimeError("FILESTORE_COGNITO_ISSUER and FILESTORE_COGNITO_CLIENT_ID are unset")
-        _verifier.append(
-            TokenVerifier.for_issuer(settings.cognito_issuer, settings.cognito_client_id)
-        )
-    return _verifier[0]
-
-
-def set_token_verifier(verifier: TokenVerifier | None) -> None:
-    """Use `verifier` (tests, the local server); None: build from settings on next use."""
-    _verifier[:] = [verifier] if verifier is not None else []
-
 
 def _policy(effect: str, resource: str, principal: str) -> dict[str, Any]:
     return {
@@ -125,9 +104,10 @@ def authorizer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return authorize(event)
 
 
-def authorize(event: dict[str, Any]) -> dict[str, Any]:
-    """The authorizer's core (the local server calls it in place; it does no I/O with static
-    keys).
+def authorize(event: dict[str, Any], *, verifier: TokenVerifier | None = None) -> dict[str, Any]:
+    """The authorizer's core, checking tokens with `verifier` (default: the runtime's, for the
+    Cognito user pool the settings name). The local server calls it in place with its own
+    issuer's verifier; with static keys it does no I/O.
 
     Allows `$connect` (the route ARN) to the holder of a valid ID token, passing `sub` and
     `email` on as context; denies anything else. A missing token is 401 (`Unauthorized`).
@@ -139,7 +119,7 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     if not token:
         raise Exception("Unauthorized")  # API Gateway's spelling for a 401
     try:
-        identity = _token_verifier().verify(token)
+        identity = (verifier or runtime.token_verifier()).verify(token)
     except InvalidToken as error:
         logger.info("WebSocket connection refused: %s", error)
         return _policy("Deny", route_arn, "anonymous")

@@ -190,7 +190,7 @@ def test_an_upload_whose_event_was_lost_is_stored_right_after_a_restart(
     # The bytes land as a POST to the server's storage would write them, but no S3 event is
     # queued: exactly what is left when the process stops before its poller delivers the event.
     store = FilesystemBlobStore.in_data_dir(local_server.data_dir, base_url=local_server.url)
-    store.put_object_now(key, data, "text/plain")
+    store.put_object(key, data, "text/plain")
     local_server.start()
     alice = api(local_server, local_server.token("fay@example.com"))
     # Right after start (no polling): the catch-up ran before the server answered anything.

@@ -18,7 +18,6 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from filestore.adapters.aws_events import CreatedObject, created_objects_in_sqs, event_in_sqs
 from filestore.adapters.memory import MemoryUnitOfWorkFactory
 from filestore.adapters.s3 import S3BlobStore
 from filestore.adapters.ses import SesEmailSender
@@ -29,7 +28,9 @@ from filestore.domain import commands, events, handlers
 from filestore.domain.handlers import Services, StoredOutcome
 from filestore.domain.model import Connection, UploadStatus
 from filestore.domain.rules import MiB, UploadPolicy
+from filestore.entrypoints.aws_events import CreatedObject
 from tests.support.aws import REGION, Queue, ses_messages
+from tests.support.aws_messages import created_objects_in_sqs, event_in_sqs
 
 pytestmark = pytest.mark.integration
 

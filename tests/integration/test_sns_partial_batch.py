@@ -20,7 +20,6 @@ from typing import Any
 import boto3
 import pytest
 
-from filestore.adapters.aws_events import event_in_sqs
 from filestore.adapters.memory import MemoryUnitOfWorkFactory
 from filestore.adapters.sns import EventsNotPublished, SnsEventPublisher
 from filestore.adapters.system import RandomIds, SystemClock
@@ -28,6 +27,7 @@ from filestore.domain import commands, events, handlers
 from filestore.domain.handlers import Services
 from filestore.domain.rules import UploadPolicy
 from tests.support.aws import REGION, Queue
+from tests.support.aws_messages import event_in_sqs
 
 pytestmark = pytest.mark.integration
 

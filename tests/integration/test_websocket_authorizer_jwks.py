@@ -62,9 +62,7 @@ def pool(
         monkeypatch.setenv("FILESTORE_COGNITO_CLIENT_ID", CLIENT_ID)
         # As in a new execution environment: settings and verifier built on first use.
         runtime.set_settings(None)
-        websocket_api.set_token_verifier(None)
         yield server
-        websocket_api.set_token_verifier(None)
         runtime.set_settings(None)
 
 

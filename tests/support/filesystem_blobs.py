@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from filestore.adapters.filesystem import FilesystemBlobStore, blob_app
+from filestore.adapters.filesystem import FilesystemBlobStore
 from filestore.domain.ports import PresignedPost
+from filestore.entrypoints.local.blobs import blob_app
 from tests.contracts.harness import Refused
 from tests.support.clock import FakeClock
 
@@ -87,7 +88,7 @@ class FilesystemBlobHarness:
         return response.content, {k.lower(): v for k, v in response.headers.items()}
 
     def put_object(self, key: str, data: bytes) -> None:
-        self.store.put_object_now(key, data)
+        self.store.put_object(key, data)
 
     def expire_all(self) -> None:
         self.server.clock.advance(timedelta(hours=1))

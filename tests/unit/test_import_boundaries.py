@@ -1,9 +1,13 @@
-"""What importing an adapter loads: a Lambda on the Data API must not pay for SQLAlchemy."""
+"""What imports what: a Lambda on the Data API must not pay for SQLAlchemy, and no entrypoint
+chooses an adapter (only the composition root does)."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +40,74 @@ def test_the_data_api_adapter_does_import_boto3() -> None:
 
 def test_the_sqlalchemy_adapter_loads_no_boto3() -> None:
     assert _loaded_after("import filestore.adapters.sql.alchemy", ["boto3", "botocore"]) == []
+
+
+# --- entrypoints choose no adapter ------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[2] / "filestore"
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(node: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, module) of every import that runs: anywhere but in an `if TYPE_CHECKING:` block."""
+    if isinstance(node, ast.If) and _is_type_checking(node.test):
+        children: list[ast.AST] = list(node.orelse)
+    else:
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+            yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+        children = list(ast.iter_child_nodes(node))
+    for child in children:
+        yield from _runtime_imports(child)
+
+
+def _adapter_imports(source: str) -> list[tuple[int, str]]:
+    return sorted(
+        {
+            (line, module)
+            for line, module in _runtime_imports(ast.parse(source))
+            if module == "filestore.adapters" or module.startswith("filestore.adapters.")
+        }
+    )
+
+
+def test_entrypoints_import_no_adapter_at_run_time() -> None:
+    """Only the composition root chooses adapters; entrypoints may name them for type checking."""
+    found = {
+        str(path.relative_to(PACKAGE.parent)): imports
+        for path in sorted((PACKAGE / "entrypoints").rglob("*.py"))
+        if (imports := _adapter_imports(path.read_text()))
+    }
+    assert found == {}
+
+
+def test_the_entrypoint_scan_sees_imports_wherever_they_run() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "import filestore.adapters.s3\n"
+        "if TYPE_CHECKING:\n"
+        "    from filestore.adapters.memory import FakeClock\n"
+        "else:\n"
+        "    from filestore.adapters import memory\n"
+        "def f():\n"
+        "    from filestore.adapters.sql.alchemy import upgrade_database\n"
+        "class C:\n"
+        "    def g(self):\n"
+        "        if True:\n"
+        "            from filestore import adapters\n"
+    )
+    assert _adapter_imports(source) == [
+        (2, "filestore.adapters.s3"),
+        (6, "filestore.adapters"),
+        (6, "filestore.adapters.memory"),
+        (8, "filestore.adapters.sql.alchemy"),
+        (8, "filestore.adapters.sql.alchemy.upgrade_database"),
+        (12, "filestore.adapters"),
+    ]

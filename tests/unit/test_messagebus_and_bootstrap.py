@@ -15,7 +15,7 @@ from filestore.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from filestore.app import FileStore
-from filestore.bootstrap import build
+from filestore.bootstrap import build, upgrade_database
 from filestore.domain import commands
 from filestore.domain.commands import Actor
 from filestore.domain.errors import ConcurrencyConflict, NotFound
@@ -126,6 +126,67 @@ class TestBootstrap:
         container = build(Settings())
         assert container.bus() is container.bus()
         assert container.services().uow_factory is container.uow_factory()
+
+    async def test_the_in_memory_database_has_nothing_to_migrate(self) -> None:
+        assert await upgrade_database(Settings()) == []
+
+    async def test_a_sql_database_cannot_be_migrated_without_its_url(self) -> None:
+        with pytest.raises(RuntimeError, match="FILESTORE_DATABASE_URL is unset"):
+            await upgrade_database(Settings(database="sql"))
+
+
+class TestInMemoryOnLambda:
+    """On Lambda, what is kept in memory is lost with the execution environment: refused."""
+
+    @pytest.fixture(autouse=True)
+    def _on_lambda(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "filestore-HttpApiFunction")
+
+    def test_is_refused_naming_the_variables_to_set(self) -> None:
+        with pytest.raises(RuntimeError) as refused:
+            build(Settings())
+        message = str(refused.value)
+        assert message.startswith(
+            "FILESTORE_DATABASE (memory), FILESTORE_BLOB_STORE (memory), FILESTORE_EVENTS (memory)"
+            " on Lambda would keep nothing: set FILESTORE_DATABASE=dataapi"
+        )
+        for remedy in ("FILESTORE_BUCKET", "FILESTORE_TOPIC_ARN", "ALLOW_MEMORY_ON_LAMBDA=1"):
+            assert remedy in message
+
+    def test_names_only_what_is_in_memory(self) -> None:
+        settings = Settings(database="sql", events="sns")
+        with pytest.raises(
+            RuntimeError, match=r"^FILESTORE_BLOB_STORE \(memory\) on Lambda"
+        ) as refused:
+            build(settings)
+        assert "FILESTORE_DATABASE" not in str(refused.value)
+        assert "FILESTORE_EVENTS" not in str(refused.value)
+
+    def test_a_lambda_function_that_lost_its_environment_fails_at_start(self) -> None:
+        from filestore.entrypoints.runtime import Runtime
+
+        with pytest.raises(RuntimeError, match="would keep nothing"):
+            Runtime().bus()
+
+    def test_memory_e_mail_and_realtime_are_not_refused(self) -> None:
+        settings = Settings(database="sql", blob_store="s3", events="sns")
+        # Nothing is built yet (the SQL, S3 and SNS adapters would need more settings).
+        assert build(settings).settings() == settings
+
+    def test_is_allowed_when_the_environment_says_so(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("FILESTORE_ALLOW_MEMORY_ON_LAMBDA", "1")
+        services = build().services()
+        assert isinstance(services.uow_factory, MemoryUnitOfWorkFactory)
+        assert isinstance(services.blobs, MemoryBlobStore)
+        assert isinstance(services.publisher, MemoryEventPublisher)
+
+    def test_an_adapter_given_ready_made_is_not_refused(self) -> None:
+        settings = Settings(blob_store="s3", events="sns")
+        database = MemoryUnitOfWorkFactory()
+        assert build(settings, uow_factory=database).uow_factory() is database
+
+    async def test_the_library_store_in_memory_is_asked_for_by_name(self, alice: Actor) -> None:
+        assert (await FileStore.in_memory().me(alice)).email == alice.email
 
 
 def test_importing_filestore_is_light() -> None:

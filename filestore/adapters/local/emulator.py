@@ -3,19 +3,27 @@
 `provision` creates what template.yaml creates for messaging: the events topic, one queue per
 consumer (S3 events, e-mail, realtime), each with a dead-letter queue and a redrive policy, and
 the topic's subscriptions with their filter policies (envelopes, not raw delivery, as deployed).
-Every call is idempotent, so a restart finds the same resources.
+Every call is idempotent, so a restart finds the same resources. The result, `LocalAws`, also
+plays the bucket's notification for the filesystem blob store (`notify_object_created`) and
+reads back the mail SES accepted (`sent_emails`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
 SENDER = "filestore@example.com"
@@ -24,7 +32,8 @@ MAX_RECEIVE_COUNT = 5
 # Short, unlike on AWS (6 x the function timeout), so a failed message is retried in seconds.
 VISIBILITY_TIMEOUT = 5
 
-# consumer queue -> the event types its subscription lets through (None: not on the topic)
+# consumer queue -> the event types its subscription lets through (None: not on the topic), as
+# template.yaml's subscriptions say (a test compares them).
 QUEUES: dict[str, list[str] | None] = {
     "s3-events": None,
     "email": ["upload.stored", "upload.failed"],
@@ -50,7 +59,29 @@ class LocalAws:
     queues: dict[str, Queue]
     sender: str = SENDER
     bucket: str | None = None
-    moto: Any = field(default=None, repr=False)
+    moto: ThreadedMotoServer | None = field(default=None, repr=False)
+
+    @cached_property
+    def sqs(self) -> Any:
+        """An SQS client of the emulator (the queue pollers and the bucket notification)."""
+        return client("sqs", self.endpoint_url, self.region)
+
+    async def notify_object_created(self, notification: Mapping[str, Any]) -> None:
+        """The bucket's notification, as template.yaml configures it: `ObjectCreated` under `u/`
+        goes to the S3-events queue (the filesystem blob store's `on_created`)."""
+        records = [r for r in notification["Records"] if r["s3"]["object"]["key"].startswith("u/")]
+        if records:
+            await asyncio.to_thread(
+                self.sqs.send_message,
+                QueueUrl=self.queues["s3-events"].url,
+                MessageBody=json.dumps({"Records": records}),
+            )
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """The e-mails SES accepted, newest first: moto's record in-process, else LocalStack's."""
+        if self.moto is not None:
+            return _moto_emails(self.region)
+        return _localstack_emails(self.endpoint_url)
 
     def stop(self) -> None:
         if self.moto is not None:
@@ -71,7 +102,7 @@ def use_local_credentials() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 
 
-def start_moto() -> tuple[Any, str]:
+def start_moto() -> tuple[ThreadedMotoServer, str]:
     """moto's server on a free loopback port, in this process; returns it and its URL."""
     from moto.server import ThreadedMotoServer
 
@@ -96,7 +127,7 @@ def provision(
     *,
     prefix: str = "filestore-local",
     region: str = REGION,
-    moto: Any = None,
+    moto: ThreadedMotoServer | None = None,
     with_bucket: bool = False,
 ) -> LocalAws:
     """Create (or find) the topic, queues, DLQs, subscriptions and the SES sender identity.
@@ -167,28 +198,29 @@ def _subscribe(sns: Any, topic_arn: str, queue_arn: str, types: list[str]) -> No
     )
 
 
-def sent_emails(aws: LocalAws) -> list[dict[str, Any]]:
-    """The e-mails SES accepted, newest first: moto's record in-process, else LocalStack's."""
-    if aws.moto is not None:
-        from moto.core.models import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
+def _moto_emails(region: str) -> list[dict[str, Any]]:
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
 
-        backend = ses_backends[DEFAULT_ACCOUNT_ID][aws.region]
-        messages = [
-            {
-                "id": m.id,
-                "source": m.source,
-                "to": list(m.destinations.get("ToAddresses", [])),
-                "subject": m.subject,
-                "text": m.body,
-            }
-            for m in backend.sent_messages
-        ]
-        return messages[::-1]
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][region]
+    messages = [
+        {
+            "id": m.id,
+            "source": m.source,
+            "to": list(m.destinations.get("ToAddresses", [])),
+            "subject": m.subject,
+            "text": m.body,
+        }
+        for m in backend.sent_messages
+    ]
+    return messages[::-1]
+
+
+def _localstack_emails(endpoint_url: str) -> list[dict[str, Any]]:
     import urllib.request
 
     # LocalStack keeps what SES sent at this internal endpoint.
-    with urllib.request.urlopen(f"{aws.endpoint_url}/_aws/ses", timeout=10) as answer:  # noqa: S310
+    with urllib.request.urlopen(f"{endpoint_url}/_aws/ses", timeout=10) as answer:  # noqa: S310
         payload = json.load(answer)
     messages = [
         {

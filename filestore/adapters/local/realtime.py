@@ -29,10 +29,6 @@ class LocalRealtimeNotifier:
     def detach(self, connection_id: str) -> None:
         self._sockets.pop(connection_id, None)
 
-    @property
-    def connection_ids(self) -> list[str]:
-        return list(self._sockets)
-
     async def post(self, connection_id: str, message: Mapping[str, Any]) -> None:
         found = self._sockets.get(connection_id)
         if found is None:

@@ -2,7 +2,7 @@
 
 The RSA key pair lives in the data dir (created on first use, private key readable by its owner
 only), so `filestore token` and the server agree without talking to each other. The server
-verifies tokens as the production authorizers do: signature, expiry, issuer and audience.
+verifies them with the production `TokenVerifier`, given this issuer's public key (`jwks()`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,8 @@ KEY_ID = "filestore-local-1"
 DEFAULT_LIFETIME = 12 * 3600
 
 
-class InvalidToken(Exception):
-    """The token is missing, malformed, forged, expired, or for someone else."""
-
-
 class LocalTokenIssuer:
-    """Issues and verifies the tokens of one data dir."""
+    """Issues the tokens of one data dir and publishes the key that verifies them."""
 
     def __init__(self, data_dir: Path) -> None:
         self.key_path = Path(data_dir) / "keys" / "token-signing.pem"
@@ -61,23 +57,6 @@ class LocalTokenIssuer:
         jwk = json.loads(RSAAlgorithm.to_jwk(self._key().public_key()))
         jwk.update({"kid": KEY_ID, "alg": "RS256", "use": "sig"})
         return {"keys": [jwk]}
-
-    def verify(self, token: str) -> dict[str, Any]:
-        """The claims of a valid token; raises `InvalidToken` otherwise."""
-        import jwt
-
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                self._key().public_key(),
-                algorithms=["RS256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-            )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(str(error)) from error
-        return claims
 
 
 def _load_or_create_rsa(path: Path) -> Any:

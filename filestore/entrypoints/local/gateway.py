@@ -19,23 +19,29 @@ from urllib.parse import parse_qsl
 ACCOUNT_ID = "000000000000"
 API_ID = "local"
 
-# Routes without the JWT authorizer, as in template.yaml: (method, path prefix or exact path).
+# The routes of template.yaml without the JWT authorizer (`AuthorizationType: NONE`), written as
+# its route keys write them; a test compares them with the template's.
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
-    ("GET", "/shares/"),
+    ("GET", "/shares/{token}"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
 )
 
 
 def is_public(method: str, path: str) -> bool:
-    for public_method, route in PUBLIC_ROUTES:
-        if method != public_method:
-            continue
-        if route.endswith("/") and path.startswith(route) and "/" not in path[len(route) :]:
-            return True
-        if path == route:
-            return True
-    return False
+    """Whether API Gateway would route `method path` to a route without the JWT authorizer."""
+    return any(
+        method == public_method and _matches(route, path) for public_method, route in PUBLIC_ROUTES
+    )
+
+
+def _matches(route: str, path: str) -> bool:
+    """A route key's path against a request's: `{name}` takes one path segment."""
+    wanted, given = route.split("/"), path.split("/")
+    return len(wanted) == len(given) and all(
+        w == g or (w.startswith("{") and w.endswith("}"))
+        for w, g in zip(wanted, given, strict=True)
+    )
 
 
 @dataclass

@@ -3,9 +3,11 @@
 The server is a translator, as API Gateway, S3 notifications, SQS event source mappings and
 EventBridge schedules are on AWS: requests become API Gateway events, the handlers' async cores
 are awaited on the server's one event loop with one message bus (as in one warm execution
-environment), and their answers become responses. What it runs on, all under the data dir:
-SQLite (migrated on start), the filesystem blob store (its presigned URLs served at `/_blobs`),
-and moto in-process for SNS, SQS and SES, or an external emulator with `--aws-endpoint-url`.
+environment), and their answers become responses. What it runs on is wired by the composition
+root's local profile (`filestore.bootstrap.build_local`), all under the data dir: SQLite (migrated
+on start), the filesystem blob store (its presigned URLs served at `/_blobs`, by
+`filestore.entrypoints.local.blobs`), and moto in-process for SNS, SQS and SES, or an external
+emulator with `--aws-endpoint-url`.
 """
 
 from __future__ import annotations
@@ -14,29 +16,35 @@ import asyncio
 import base64
 import contextlib
 import errno
-import json
 import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from filestore.adapters.local import emulator
-from filestore.adapters.local.realtime import LocalRealtimeNotifier
-from filestore.adapters.local.tokens import AUDIENCE, ISSUER, LocalTokenIssuer
-from filestore.domain.ports import UnitOfWorkFactory
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.gateway import LambdaContext
 from filestore.entrypoints.local.queues import QueuePoller
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+    from starlette.websockets import WebSocket
+
+    from filestore.bootstrap import LocalSystem
+    from filestore.domain.messagebus import MessageBus
+    from filestore.entrypoints.auth import TokenVerifier
+
 log = logging.getLogger("filestore.serve")
 
-Function = Callable[[dict[str, Any], Any], Awaitable[Any]]
+Function = Callable[[dict[str, Any], LambdaContext], Awaitable[Mapping[str, Any]]]
 # API Gateway refuses larger request payloads (10 MB) before any handler runs.
 MAX_PAYLOAD = 10 * 1024 * 1024
 # How often the scheduled functions run locally (the template's schedules, sped up).
@@ -83,7 +91,7 @@ class Functions:
     catch_up: Function
 
 
-def lambda_functions(bus: Any, *, public_url: str, verifier: Any) -> Functions:
+def lambda_functions(bus: MessageBus, *, public_url: str, verifier: TokenVerifier) -> Functions:
     """The production handlers' async cores, all on `bus`; tokens checked by `verifier`."""
     from functools import partial
 
@@ -95,12 +103,10 @@ def lambda_functions(bus: Any, *, public_url: str, verifier: Any) -> Functions:
         websocket_api,
     )
 
-    websocket_api.set_token_verifier(verifier)
-
-    async def websocket_authorizer(event: dict[str, Any], context: Any) -> Any:
+    async def websocket_authorizer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Synchronous, and no I/O with static keys: called in place. Its Lambda handler's
         # Logger decorator would put this invocation's keys on every function's log lines.
-        return websocket_api.authorize(event)
+        return websocket_api.authorize(event, verifier=verifier)
 
     return Functions(
         http_api=_invocation(partial(http_api.handle, bus=bus, public_url=public_url)),
@@ -122,7 +128,7 @@ def _invocation(function: Function) -> Function:
     handlers' Logger decorators, so this sets (and afterwards drops) the context's keys."""
     from filestore.entrypoints.observability import lambda_invocation
 
-    async def invoke(event: dict[str, Any], context: Any) -> Any:
+    async def invoke(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
         with lambda_invocation(context):
             return await function(event, context)
 
@@ -164,10 +170,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite+aiosqlite:///{data_dir / 'filestore.db'}"
-
-
 # --- the server --------------------------------------------------------------------------------
 
 
@@ -177,127 +179,67 @@ class LocalServer:
 
     options: ServeOptions
     data_dir: Path = field(init=False)
-    aws: emulator.LocalAws | None = field(init=False, default=None)
+    system: LocalSystem | None = field(init=False, default=None)
     functions: Functions | None = field(init=False, default=None)
-    tokens: LocalTokenIssuer = field(init=False)
-    notifier: LocalRealtimeNotifier = field(init=False, default_factory=LocalRealtimeNotifier)
-    blobs: Any = field(init=False, default=None)
-    container: Any = field(init=False, default=None)
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
-    _sqs: Any = field(init=False, default=None)
-    verifier: Any = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.data_dir = check_data_dir(Path(self.options.data_dir))
-        self.tokens = LocalTokenIssuer(self.data_dir)
 
-    # startup, before the loop: AWS emulator and the container
+    def _ready(self) -> tuple[LocalSystem, Functions]:
+        if self.system is None or self.functions is None:
+            raise RuntimeError("the server was not prepared: call prepare() first")
+        return self.system, self.functions
+
+    # startup, before the loop: AWS emulator and the composition root's local profile
 
     def prepare(self) -> None:
-        """Start (or reach) the AWS emulator and build the container; raises `StartupError`."""
-        from filestore.bootstrap import build
-        from filestore.settings import Settings
+        """Start (or reach) the AWS emulator and wire the system; raises `StartupError`."""
+        from filestore import bootstrap
 
-        emulator.use_local_credentials()
         endpoint = self.options.aws_endpoint_url
         try:
-            if endpoint is None:
-                logging.getLogger("werkzeug").setLevel(logging.WARNING)
-                moto, url = emulator.start_moto()
-                self.aws = emulator.provision(url, moto=moto)
-            else:
-                # Names of their own per data dir: a server deletes objects no upload of its
-                # database claims, so two servers must never share a bucket or queues.
-                self.aws = emulator.provision(
-                    endpoint, with_bucket=True, prefix=emulator.prefix_for(self.data_dir)
-                )
-        except StartupError:
-            raise
+            aws = bootstrap.local_aws(self.data_dir, endpoint)
         except Exception as error:
             where = endpoint or "the in-process AWS emulator"
             raise StartupError(f"cannot set up SNS/SQS/SES at {where}: {error}") from error
-        aws = self.aws
-        self._sqs = emulator.client("sqs", aws.endpoint_url, aws.region)
-        settings = Settings(
-            database="sql",
-            database_url=self.options.database_url or sqlite_url(self.data_dir),
-            blob_store="s3" if endpoint else "filesystem",
-            bucket=aws.bucket,
-            data_dir=self.data_dir,
-            events="sns",
-            topic_arn=aws.topic_arn,
-            email="ses",
-            email_sender=aws.sender,
-            realtime="memory",  # replaced below by the notifier over this server's sockets
-            notify_in_process=False,  # the queues deliver notifications, as on AWS
-            aws_endpoint_url=aws.endpoint_url,
-            aws_region=aws.region,
-            public_url=self.options.public_url,
-            cognito_issuer=ISSUER,
-            cognito_client_id=AUDIENCE,
-        )
-        overrides: dict[str, Any] = {"realtime": self.notifier}
-        if endpoint is None:
-            from filestore.adapters.filesystem import FilesystemBlobStore
-
-            self.blobs = FilesystemBlobStore.in_data_dir(
-                self.data_dir,
-                base_url=f"{self.options.public_url}/_blobs",
-                on_created=self._object_created,
-            )
-            overrides["blobs"] = self.blobs
-        container = build(settings, **overrides)
-        from dependency_injector import providers
-
-        from filestore.adapters.local.email import LoggedEmailSender
-
-        container.email.override(providers.Object(LoggedEmailSender(container.email())))
-        self.container = container
         try:
-            from filestore.entrypoints.auth import StaticKeys, TokenVerifier
-
-            # The production verifier (signature, expiry, issuer, audience, token use) with
-            # the local issuer's public key in place of Cognito's JWKS.
-            self.verifier = TokenVerifier(
-                issuer=ISSUER, audience=AUDIENCE, keys=StaticKeys(self.tokens.jwks())
+            self.system = bootstrap.build_local(
+                aws,
+                data_dir=self.data_dir,
+                public_url=self.options.public_url,
+                database_url=self.options.database_url,
             )
+        except BaseException:
+            aws.stop()
+            raise
+        try:
             self.functions = lambda_functions(
-                container.bus(), public_url=self.options.public_url, verifier=self.verifier
+                self.system.bus(),
+                public_url=self.options.public_url,
+                verifier=self.system.token_verifier,
             )
         except ImportError as error:
             raise StartupError(f"this build lacks the Lambda handlers: {error}") from error
-
-    async def _object_created(self, notification: dict[str, Any]) -> None:
-        """S3's bucket notification: `ObjectCreated` under `u/` goes to the S3-events queue."""
-        assert self.aws is not None
-        records = [r for r in notification["Records"] if r["s3"]["object"]["key"].startswith("u/")]
-        if records:
-            await asyncio.to_thread(
-                self._sqs.send_message,
-                QueueUrl=self.aws.queues["s3-events"].url,
-                MessageBody=json.dumps({"Records": records}),
-            )
 
     # startup and shutdown, on the server's loop
 
     async def migrate(self) -> None:
         """Bring the database schema up to date (before serving; idempotent)."""
-        from filestore.adapters.sql.alchemy import upgrade_database
-
-        url = self.container.settings().database_url
+        system, _ = self._ready()
         try:
-            applied = await upgrade_database(url)
+            applied = await system.migrate()
         except Exception as error:
-            raise StartupError(f"cannot reach the database {_redact(url)}: {error}") from error
+            url = _redact(system.settings.database_url or "")
+            raise StartupError(f"cannot reach the database {url}: {error}") from error
         if applied:
             log.info("database migrated: applied %s", applied)
 
     async def start(self) -> None:
-        """Migrate, catch up (relay the outbox, reconcile), then start pollers and schedules."""
-        assert self.functions is not None
-        assert self.aws is not None
-        functions = self.functions
+        """Catch up (relay the outbox, reconcile), then start the queue pollers and schedules."""
+        system, functions = self._ready()
+        aws = system.aws
         # What a previous run committed but did not publish, and uploads whose S3 event was
         # lost with the in-memory queues (however young), are caught up before the first request.
         await self._scheduled(functions.relay, "relay")
@@ -308,10 +250,8 @@ class LocalServer:
             "realtime": functions.realtime,
         }
         for name, function in consumers.items():
-            queue = self.aws.queues[name]
-            poller = QueuePoller(
-                name, self._sqs, queue.url, queue.arn, function, region=self.aws.region
-            )
+            queue = aws.queues[name]
+            poller = QueuePoller(name, aws.sqs, queue.url, queue.arn, function, region=aws.region)
             self._tasks.append(asyncio.create_task(poller.run(self._stop), name=f"poll-{name}"))
         self._tasks.append(asyncio.create_task(self._every(RELAY_EVERY, functions.relay, "relay")))
         self._tasks.append(asyncio.create_task(self._every(SWEEP_EVERY, functions.sweep, "sweep")))
@@ -335,23 +275,25 @@ class LocalServer:
         self._stop.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.container is not None:
+        if self.system is not None:
+            # Left open, the driver's pooled connections are collected after the loop has
+            # closed, and every stop on MySQL ends in tracebacks.
             with contextlib.suppress(Exception):
-                await _close(self.container.uow_factory())
+                await self.system.aclose()
 
     def close(self) -> None:
-        if self.aws is not None:
-            self.aws.stop()
+        if self.system is not None:
+            self.system.close()
 
     # the ASGI app
 
-    def app(self) -> Any:
+    def app(self) -> Starlette:
         from starlette.applications import Starlette
         from starlette.exceptions import HTTPException
         from starlette.routing import Mount, Route, WebSocketRoute
 
         @contextlib.asynccontextmanager
-        async def lifespan(_: Any) -> AsyncIterator[None]:
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
             await self.start()
             url = self.options.public_url
             print(f"filestore is serving at {url}  (API docs: {url}/docs)", flush=True)
@@ -360,15 +302,15 @@ class LocalServer:
             finally:
                 await self.stop()
 
-        routes: list[Any] = [
+        routes: list[BaseRoute] = [
             Route("/_local/emails", self._emails, methods=["GET"]),
             Route("/_local/.well-known/jwks.json", self._jwks, methods=["GET"]),
             WebSocketRoute("/ws", self._websocket),
         ]
-        if self.blobs is not None:
-            from filestore.adapters.filesystem import blob_app
+        if self.system is not None and self.system.blobs is not None:
+            from filestore.entrypoints.local.blobs import blob_app
 
-            routes.append(Mount("/_blobs", app=blob_app(self.blobs)))
+            routes.append(Mount("/_blobs", app=blob_app(self.system.blobs)))
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
         routes.append(Route("/{path:path}", self._http, methods=methods))
         return Starlette(
@@ -377,35 +319,38 @@ class LocalServer:
             exception_handlers={HTTPException: self._gateway_error},
         )
 
-    async def _gateway_error(self, request: Any, error: Any) -> Any:
+    async def _gateway_error(self, request: Request, error: Exception) -> Response:
         """What the router itself refuses (a path with a newline, an unknown method), answered
         in JSON as API Gateway does, not in Starlette's plain text."""
+        from starlette.exceptions import HTTPException
         from starlette.responses import JSONResponse
 
+        assert isinstance(error, HTTPException)  # the only kind this handler is registered for
         message = HTTPStatus(error.status_code).phrase
         return JSONResponse({"message": message}, error.status_code, headers=error.headers)
 
-    async def _emails(self, request: Any) -> Any:
+    async def _emails(self, request: Request) -> Response:
         from starlette.responses import JSONResponse
 
-        assert self.aws is not None
-        messages = await asyncio.to_thread(emulator.sent_emails, self.aws)
+        system, _ = self._ready()
+        messages = await asyncio.to_thread(system.aws.sent_emails)
         return JSONResponse({"items": messages})
 
-    async def _jwks(self, request: Any) -> Any:
+    async def _jwks(self, request: Request) -> Response:
         from starlette.responses import JSONResponse
 
-        return JSONResponse(self.tokens.jwks())
+        system, _ = self._ready()
+        return JSONResponse(system.tokens.jwks())
 
-    async def _http(self, request: Any) -> Any:
+    async def _http(self, request: Request) -> Response:
         """API Gateway's HTTP API: JWT authorizer on private routes, then the function."""
         from starlette.responses import JSONResponse, Response
 
-        assert self.functions is not None
+        system, functions = self._ready()
         method, path = request.method, request.url.path
         claims = None
         if not gateway.is_public(method, path):
-            claims = self._claims(request.headers.get("authorization", ""))
+            claims = _claims(system.token_verifier, request.headers.get("authorization", ""))
             if claims is None:
                 return JSONResponse(
                     {"message": "Unauthorized"},
@@ -426,7 +371,7 @@ class LocalServer:
             claims=claims,
         )
         try:
-            result = await self.functions.http_api(event, LambdaContext(function_name="http-api"))
+            result = await functions.http_api(event, LambdaContext(function_name="http-api"))
         except Exception:
             log.exception("the HTTP API function failed")
             return JSONResponse({"message": "Internal Server Error"}, status_code=500)
@@ -437,21 +382,9 @@ class LocalServer:
                 response.headers.append(name, value)
         return response
 
-    def _claims(self, authorization: str) -> dict[str, Any] | None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        from filestore.entrypoints.auth import InvalidToken
-
-        try:
-            return dict(self.verifier.verify(token.strip()).claims)
-        except InvalidToken:
-            return None
-
-    async def _websocket(self, websocket: Any) -> None:
+    async def _websocket(self, websocket: WebSocket) -> None:
         """API Gateway's WebSocket API: authorizer and `$connect`, `$default`, `$disconnect`."""
-        assert self.functions is not None
-        functions = self.functions
+        system, functions = self._ready()
         # API Gateway's connection ids are 12 random bytes, base64 (ending in '=').
         connection_id = base64.b64encode(secrets.token_bytes(12)).decode()
         client = websocket.client.host if websocket.client else "127.0.0.1"
@@ -465,10 +398,12 @@ class LocalServer:
             token, connection_id=connection_id, source_ip=client, host=host
         )
         try:
-            policy = await functions.websocket_authorizer(request, context)
+            policy: Mapping[str, Any] | None = await functions.websocket_authorizer(
+                request, context
+            )
         except Exception:
             policy = None
-        if not _allows(policy):
+        if policy is None or not _allows(policy):
             await websocket.close(code=1008)
             return
         authorizer = {**(policy.get("context") or {}), "principalId": policy.get("principalId")}
@@ -479,7 +414,7 @@ class LocalServer:
             await accepted.wait()
             await websocket.send_text(text)
 
-        self.notifier.attach(connection_id, send)
+        system.notifier.attach(connection_id, send)
 
         def event(route: str, body: str | None = None) -> dict[str, Any]:
             return gateway.websocket_event(
@@ -499,7 +434,7 @@ class LocalServer:
             log.exception("$connect failed")
             result = {"statusCode": 500}
         if _status(result) >= 400:
-            self.notifier.detach(connection_id)
+            system.notifier.detach(connection_id)
             await websocket.close(code=1011)
             return
         await websocket.accept()
@@ -520,27 +455,37 @@ class LocalServer:
                     log.exception("$default failed")
                     continue
                 # With a `$default` route response, the function's body goes back to the client.
-                if isinstance(answer, dict) and answer.get("body"):
+                if answer.get("body"):
                     await websocket.send_text(str(answer["body"]))
         finally:
-            self.notifier.detach(connection_id)
+            system.notifier.detach(connection_id)
             try:
                 await functions.websocket(event("$disconnect"), LambdaContext("websocket"))
             except Exception:
                 log.exception("$disconnect failed")
 
 
-def _allows(policy: Any) -> bool:
-    if not isinstance(policy, dict):
-        return False
+def _claims(verifier: TokenVerifier, authorization: str) -> dict[str, Any] | None:
+    """The JWT authorizer: the claims of a valid bearer token, else None."""
+    from filestore.entrypoints.auth import InvalidToken
+
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return dict(verifier.verify(token.strip()).claims)
+    except InvalidToken:
+        return None
+
+
+def _allows(policy: Mapping[str, Any]) -> bool:
     statements = (policy.get("policyDocument") or {}).get("Statement") or []
     return bool(statements) and all(s.get("Effect") == "Allow" for s in statements)
 
 
-def _status(result: Any) -> int:
-    if isinstance(result, dict):
-        with contextlib.suppress(TypeError, ValueError):
-            return int(result.get("statusCode", 200))
+def _status(result: Mapping[str, Any]) -> int:
+    with contextlib.suppress(TypeError, ValueError):
+        return int(result.get("statusCode", 200))
     return 200
 
 
@@ -553,12 +498,6 @@ def _redact(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
-
-
-async def _close(uow_factory: UnitOfWorkFactory) -> None:
-    # Left open, the driver's pooled connections are collected after the loop has closed, and
-    # every stop on MySQL ends in tracebacks.
-    await uow_factory.aclose()
 
 
 def serve(options: ServeOptions) -> None:

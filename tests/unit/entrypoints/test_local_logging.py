@@ -16,7 +16,6 @@ import pytest
 
 from filestore.adapters.local.tokens import AUDIENCE, ISSUER, LocalTokenIssuer
 from filestore.app import FileStore
-from filestore.entrypoints import websocket_api
 from filestore.entrypoints.auth import StaticKeys, TokenVerifier
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.server import lambda_functions
@@ -63,10 +62,7 @@ def test_keys_of_one_function_never_reach_the_next(
         await functions.websocket(connect, gateway.LambdaContext("websocket"))
         await functions.s3_events(s3_test_event, gateway.LambdaContext("s3-events"))
 
-    try:
-        runtime.run(invocations())
-    finally:
-        websocket_api.set_token_verifier(None)
+    runtime.run(invocations())
     lines = _lines(log_output)
     refused = _one(lines, "WebSocket connection refused")
     assert refused["function_name"] == "websocket-authorizer"

@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from filestore.app import FileStore
 from filestore.domain.commands import Actor
 from filestore.entrypoints import websocket_api
-from filestore.entrypoints.auth import StaticKeys, TokenVerifier
+from filestore.entrypoints.auth import JwksUrl, StaticKeys, TokenVerifier, jwks_url
 from filestore.entrypoints.runtime import runtime
+from filestore.settings import Settings
 from tests.support.lambda_events import LambdaContext, load_event
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE1"
@@ -70,9 +71,9 @@ def verifier(signing_key: rsa.RSAPrivateKey) -> Iterator[TokenVerifier]:
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
     jwks = {"keys": [{**jwk, "kid": "key-1", "alg": "RS256", "use": "sig"}]}
     verifier = TokenVerifier(issuer=ISSUER, audience=CLIENT_ID, keys=StaticKeys(jwks))
-    websocket_api.set_token_verifier(verifier)
+    runtime.set_token_verifier(verifier)
     yield verifier
-    websocket_api.set_token_verifier(None)
+    runtime.set_token_verifier(None)
 
 
 def id_token(key: Any, *, kid: str = "key-1", alg: str = "RS256", **overrides: Any) -> str:
@@ -160,7 +161,6 @@ def test_no_token_is_unauthorized(verifier: TokenVerifier) -> None:
 
 
 def test_unconfigured_authorizer_denies(monkeypatch: pytest.MonkeyPatch) -> None:
-    websocket_api.set_token_verifier(None)
     runtime.set_settings(None)
     monkeypatch.delenv("FILESTORE_COGNITO_ISSUER", raising=False)
     try:
@@ -168,3 +168,17 @@ def test_unconfigured_authorizer_denies(monkeypatch: pytest.MonkeyPatch) -> None
     finally:
         runtime.set_settings(None)
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_the_authorizer_verifies_for_the_user_pool_the_settings_name() -> None:
+    runtime.set_settings(Settings(cognito_issuer=ISSUER, cognito_client_id=CLIENT_ID))
+    try:
+        verifier = runtime.token_verifier()
+        assert (verifier.issuer, verifier.audience) == (ISSUER, CLIENT_ID)
+        assert isinstance(verifier.keys, JwksUrl)
+        assert verifier.keys.uri == jwks_url(ISSUER)
+        assert runtime.token_verifier() is verifier  # one per environment: keys cached with it
+        runtime.set_settings(Settings(cognito_issuer=f"{ISSUER}2", cognito_client_id=CLIENT_ID))
+        assert runtime.token_verifier().issuer == f"{ISSUER}2"  # built anew from new settings
+    finally:
+        runtime.set_settings(None)

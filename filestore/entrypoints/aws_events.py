@@ -1,4 +1,4 @@
-"""What AWS sends us, turned into our terms: S3 object notices and filestore events.
+"""What AWS sends us, turned into our terms: S3 object notices and filestore event envelopes.
 
 The Lambda handlers (S3 events through SQS, SNS events through SQS) call these; they read the
 records with Powertools' event source data classes.
@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event, SQSRecord
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
-from filestore.domain.events import Event, UnknownEvent, parse_event
+from filestore.domain.events import UnknownEvent
 
 # Names event ids derived from S3 records (uuid5), so the same record always gets the same id.
 _S3_EVENT_NAMESPACE = uuid.UUID("5d0c7e6a-93c4-4a7e-9a57-6f1f3e0c2b11")
@@ -61,18 +61,6 @@ def created_objects(event: Mapping[str, Any]) -> list[CreatedObject]:
     return [c for c in map(_created, S3Event(dict(event)).records) if c is not None]
 
 
-def created_objects_in_sqs(record: Mapping[str, Any] | SQSRecord) -> list[CreatedObject]:
-    """The created objects of an S3 event delivered through SQS (the body is the S3 event)."""
-    sqs = record if isinstance(record, SQSRecord) else SQSRecord(dict(record))
-    try:
-        body = sqs.json_body
-    except (TypeError, ValueError) as error:
-        raise UnknownEvent("the SQS message is not an S3 event") from error
-    if not isinstance(body, dict):
-        raise UnknownEvent("the SQS message is not an S3 event")
-    return created_objects(body)
-
-
 def envelope_in_sqs(record: Mapping[str, Any] | SQSRecord) -> dict[str, Any]:
     """The envelope an SQS record fed by SNS carries (in the SNS notification or, raw, as the
     body), not yet checked against our event types; `UnknownEvent` if there is none."""
@@ -86,11 +74,3 @@ def envelope_in_sqs(record: Mapping[str, Any] | SQSRecord) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise UnknownEvent("the SQS message is not a filestore event envelope")
     return body
-
-
-def event_in_sqs(record: Mapping[str, Any] | SQSRecord) -> Event:
-    """Our event from an SQS record fed by SNS: the SNS notification or, raw, the envelope.
-
-    Raises `UnknownEvent` for anything else, so the caller can report that one record failed.
-    """
-    return parse_event(envelope_in_sqs(record))

@@ -1,0 +1,224 @@
+"""S3's HTTP front for the filesystem blob store: what `filestore serve` answers at `/_blobs`.
+
+A client holding a presigned URL of `FilesystemBlobStore` talks to this app as it would to S3:
+`POST /` with the presigned form (the file last), `PUT /<key>?uploadId=…&partNumber=…` for one
+part of a multipart upload, `GET /<key>?…` for a download. The app parses the requests and streams
+the bytes; the store checks the signatures and policies and stores or reads the objects. A refused
+request gets S3's XML error body and status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from urllib.parse import quote, unquote
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from filestore.adapters.filesystem import FilesystemBlobStore
+
+CHUNK = 256 * 1024
+# Form fields before the file are small; more than this is not an upload form.
+MAX_FORM_FIELDS_BYTES = 64 * 1024
+
+
+@runtime_checkable
+class Refusal(Protocol):
+    """What S3 answers with an error document: a status, an S3 error code and a message.
+
+    The store's refusals (`BlobRequestRefused`) and the front's own (`FormRefused`) have this
+    shape; the front recognises them by it, so it imports no adapter to catch them.
+    """
+
+    status: int
+    code: str
+    message: str
+
+
+class FormRefused(Exception):
+    """A POST body that is not an upload form S3 would take."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = 400
+        self.code = code
+        self.message = message
+
+
+def blob_app(store: FilesystemBlobStore) -> Starlette:
+    """The ASGI app that serves `store`'s presigned URLs (mount it where `base_url` points)."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response, StreamingResponse
+    from starlette.routing import Route
+
+    async def post_form(request: Request) -> Response:
+        try:
+            fields, chunks = await _parse_form(request)
+            # As on S3, the `Content-Type` form field is what the policy checks and what the
+            # object is stored with; the file part's own header is ignored.
+            policy = store.check_post(fields)
+            info = await store.receive_post(policy, chunks)
+        except Exception as error:
+            return _refused(error)
+        headers = {"ETag": info.etag, "Location": f"{store.base_url}/{quote(policy.key)}"}
+        return Response(status_code=204, headers=headers)
+
+    async def object_route(request: Request) -> Response:
+        key = unquote(request.path_params["key"])
+        params = dict(request.query_params)
+        try:
+            store.check_url(request.method, key, params)
+            if request.method == "PUT":
+                etag = await store.receive_part(
+                    key, params, request.stream(), request.headers.get("content-length")
+                )
+                return Response(status_code=200, headers={"ETag": etag})
+            found = await asyncio.to_thread(store.open_object, key)
+        except Exception as error:
+            return _refused(error)
+        path, size, etag, content_type = found
+        headers = {
+            "Content-Length": str(size),
+            "ETag": etag,
+            "Content-Disposition": params.get("response-content-disposition", "attachment"),
+        }
+        return StreamingResponse(
+            _file_chunks(path), media_type=content_type, headers=headers, status_code=200
+        )
+
+    return Starlette(
+        routes=[
+            Route("/", post_form, methods=["POST"]),
+            Route("/{key:path}", object_route, methods=["GET", "PUT"]),
+        ]
+    )
+
+
+def _refused(error: Exception) -> Response:
+    """S3's error document for a refusal; anything else is a bug and goes on up."""
+    if not isinstance(error, Refusal):
+        raise error
+    from starlette.responses import Response
+
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{error.code}</Code><Message>{_xml_escape(error.message)}</Message></Error>"
+    )
+    return Response(body, status_code=error.status, media_type="application/xml")
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    file = await asyncio.to_thread(path.open, "rb")
+    try:
+        while chunk := await asyncio.to_thread(file.read, CHUNK):
+            yield chunk
+    finally:
+        file.close()
+
+
+class _FormReader:
+    """`python-multipart`'s callbacks: the fields before the file, then the file's chunks."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.file_chunks: list[bytes] = []
+        self.in_file = False
+        self.file_done = False
+        self._headers: dict[str, bytes] = {}
+        self._header_name = b""
+        self._header_value = b""
+        self._name: str | None = None
+        self._value = b""
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self._headers, self._value, self._name = {}, b"", None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value
+        self._header_name, self._header_value = b"", b""
+
+    def on_headers_finished(self) -> None:
+        from python_multipart.multipart import parse_options_header
+
+        _, disposition = parse_options_header(self._headers.get("content-disposition", b""))
+        self._name = disposition.get(b"name", b"").decode()
+        self.in_file = self._name == "file"
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.in_file:
+            self.file_chunks.append(data[start:end])
+            return
+        self._value += data[start:end]
+        if len(self._value) > MAX_FORM_FIELDS_BYTES:
+            raise FormRefused("MalformedPOSTRequest", "A form field is too large.")
+
+    def on_part_end(self) -> None:
+        if self.in_file:
+            self.file_done = True
+        elif self._name is not None:
+            self.fields[self._name] = self._value.decode("utf-8", "replace")
+
+
+async def _parse_form(request: Request) -> tuple[dict[str, str], AsyncIterator[bytes]]:
+    """Read the form's fields up to the file, then hand back the file's bytes as a stream.
+
+    S3 requires the file to be the last field, which lets the fields be checked before a byte
+    of the file is stored, and the file be written as it arrives (bounded memory).
+    """
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise FormRefused("MalformedPOSTRequest", "The body of your POST request is not multipart.")
+    reader = _FormReader()
+    parser = MultipartParser(boundary, reader.callbacks())
+    stream = request.stream()
+    # Read until the file starts (its first bytes may come with the last field).
+    async for chunk in stream:
+        parser.write(chunk)
+        if reader.in_file:
+            break
+    if not reader.in_file:
+        raise FormRefused("InvalidArgument", "POST requires exactly one file upload per request.")
+
+    async def file_stream() -> AsyncIterator[bytes]:
+        while reader.file_chunks:
+            yield reader.file_chunks.pop(0)
+        if reader.file_done:
+            return
+        async for chunk in stream:
+            parser.write(chunk)
+            while reader.file_chunks:
+                yield reader.file_chunks.pop(0)
+            if reader.file_done:
+                return
+
+    return reader.fields, file_stream()

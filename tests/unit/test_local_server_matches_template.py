@@ -1,0 +1,93 @@
+"""`filestore serve` plays what template.yaml deploys: the routes API Gateway lets through without
+the JWT authorizer, and the events each consumer queue's subscription lets through.
+
+The package does not ship the template, so the local server keeps its own copy of these facts
+(`gateway.PUBLIC_ROUTES`, `emulator.QUEUES`); these tests read the template and fail when the two
+drift apart, whichever side changed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from filestore.adapters.local import emulator
+from filestore.entrypoints.local import gateway
+from tests.support.template import Intrinsic, load_template
+
+HTTP_API = Intrinsic("Ref", "HttpApi")
+EVENTS_TOPIC = Intrinsic("Ref", "EventsTopic")
+
+
+def _resources(kind: str) -> dict[str, dict[str, Any]]:
+    resources: dict[str, dict[str, Any]] = load_template()["Resources"]
+    return {name: r.get("Properties", {}) for name, r in resources.items() if r["Type"] == kind}
+
+
+def http_routes() -> dict[tuple[str, str], bool]:
+    """Every route of the HTTP API: (method, path) → whether it goes without an authorizer."""
+    routes = {}
+    for properties in _resources("AWS::ApiGatewayV2::Route").values():
+        if properties["ApiId"] != HTTP_API:
+            continue
+        method, path = properties["RouteKey"].split(" ", 1)
+        routes[(method, path)] = properties.get("AuthorizationType", "NONE") == "NONE"
+    return routes
+
+
+def consumer_queues() -> dict[str, dict[str, Any]]:
+    """The template's queues that a function consumes (not the dead-letter queues)."""
+    queues = _resources("AWS::SQS::Queue")
+    dead_letter = {
+        q["RedrivePolicy"]["deadLetterTargetArn"].value.removesuffix(".Arn")
+        for q in queues.values()
+        if "RedrivePolicy" in q
+    }
+    return {name: q for name, q in queues.items() if name not in dead_letter}
+
+
+def filters_by_queue() -> dict[str, list[str] | None]:
+    """Each consumer queue → the event types its subscription to the events topic lets through
+    (None: the queue is not subscribed)."""
+    filters: dict[str, list[str] | None] = dict.fromkeys(consumer_queues())
+    for subscription in _resources("AWS::SNS::Subscription").values():
+        if subscription["TopicArn"] != EVENTS_TOPIC or subscription["Protocol"] != "sqs":
+            continue
+        queue = subscription["Endpoint"].value.removesuffix(".Arn")
+        assert subscription["FilterPolicyScope"] == "MessageAttributes"
+        assert set(subscription["FilterPolicy"]) == {"type"}
+        filters[queue] = subscription["FilterPolicy"]["type"]
+    return filters
+
+
+def template_name(local_queue: str) -> str:
+    """The template's logical id of a local queue: `s3-events` → `S3EventsQueue`."""
+    return "".join(part.capitalize() for part in local_queue.split("-")) + "Queue"
+
+
+def test_the_public_routes_are_the_templates_routes_without_authorizer() -> None:
+    public = {route for route, without_authorizer in http_routes().items() if without_authorizer}
+    assert public  # the template still has some: the comparison below is not of two empty sets
+    assert set(gateway.PUBLIC_ROUTES) == public
+
+
+@pytest.mark.parametrize(("route", "public"), sorted(http_routes().items()))
+def test_each_route_of_the_template_is_authorized_locally_as_on_aws(
+    route: tuple[str, str], public: bool
+) -> None:
+    method, path = route
+    concrete = re.sub(r"\{[^}]+\}", "abc123", path)  # a request API Gateway routes there
+    assert gateway.is_public(method, concrete) is public
+
+
+def test_each_local_queue_lets_through_what_its_template_subscription_does() -> None:
+    local = {template_name(name): types for name, types in emulator.QUEUES.items()}
+    assert local == filters_by_queue()
+
+
+def test_the_local_redrive_policy_is_the_templates() -> None:
+    for name in (template_name(queue) for queue in emulator.QUEUES):
+        redrive = consumer_queues()[name]["RedrivePolicy"]
+        assert int(redrive["maxReceiveCount"]) == emulator.MAX_RECEIVE_COUNT, name
