@@ -190,7 +190,7 @@ class Container(containers.DeclarativeContainer):
 def build(settings: Settings | None = None, **overrides: Any) -> Container:
     """A container for `settings` (default: read from the environment).
 
-    `overrides` replace providers by name with ready-made objects, e.g. `clock=FakeClock()`.
+    `overrides` replace providers by name with ready-made objects, e.g. `clock=test_clock`.
     On Lambda, an in-memory database, blob store or event bus that no override replaces is
     refused here (`RuntimeError` naming the variables to set), unless the settings allow it.
     """
