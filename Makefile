@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EXTRAS := aws,mysql,local,dev
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck template unit constraints clean
+.PHONY: run test lint typecheck template scan audit unit constraints clean
 
 # A venv that matches pyproject.toml and constraints.txt; rebuilt when either changes.
 $(STAMP): pyproject.toml constraints.txt
@@ -36,8 +36,18 @@ typecheck: $(STAMP)
 template:
 	scripts/check-template
 
+# Security scanners, pinned, in their own venv: checkov on template.yaml, bandit on filestore/.
+# Fails on any finding neither fixed nor suppressed where it stands with a reason.
+scan:
+	scripts/scan
+
+# Known vulnerabilities in the pinned dependencies (pip-audit). Needs a vulnerability database
+# reachable (PyPI's JSON API or OSV), so it is not part of `make test`.
+audit:
+	scripts/audit
+
 # pytest exit code 5 ("no tests collected") is a failure here, never a silent pass.
-test: lint typecheck template
+test: lint typecheck template scan
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

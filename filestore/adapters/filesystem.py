@@ -314,7 +314,7 @@ class FilesystemBlobStore:
         if self._multipart_meta(key, multipart_id) is None:
             return []
         directory = self._multipart_dir(multipart_id)
-        assert directory is not None
+        assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
         parts = []
         for path in directory.glob("*.part"):
             number = int(path.stem)
@@ -335,7 +335,7 @@ class FilesystemBlobStore:
         if meta is None:
             raise InvalidInput("The multipart upload does not exist; start a new upload.")
         directory = self._multipart_dir(multipart_id)
-        assert directory is not None
+        assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
         stored = {p.part_number: p for p in self._list_parts(key, multipart_id)}
         for part in parts:
             have = stored.get(part.part_number)
@@ -371,7 +371,7 @@ class FilesystemBlobStore:
         if self._multipart_meta(key, multipart_id) is None:
             return
         directory = self._multipart_dir(multipart_id)
-        assert directory is not None
+        assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
         await asyncio.to_thread(shutil.rmtree, directory, True)
 
     async def head(self, key: str) -> ObjectInfo | None:
@@ -492,7 +492,7 @@ class FilesystemBlobStore:
                 400, "BadRequest", "The part's length does not match the signed Content-Length."
             )
         directory = self._multipart_dir(multipart_id)
-        assert directory is not None
+        assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
 
         def publish() -> None:
             if not directory.exists():  # aborted while the part was arriving

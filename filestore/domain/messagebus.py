@@ -77,7 +77,7 @@ class MessageBus:
                     raise
                 log.info("retrying %s after a concurrent change", type(command).__name__)
                 # Jittered back-off, so contenders for one row do not collide again in step.
-                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not a secret  # nosec B311
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _after_commit(self, committed: list[events.Event]) -> None:

@@ -116,7 +116,7 @@ class Upload(Aggregate):
 
     def part_length(self, part_number: int) -> int:
         """The exact length of one part (all parts are `part_size` but the last)."""
-        assert self.part_size is not None
+        assert self.part_size is not None  # only multipart uploads have parts  # nosec B101
         if part_number < self.part_count:
             return self.part_size
         return self.size - self.part_size * (self.part_count - 1)

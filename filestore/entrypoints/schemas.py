@@ -165,7 +165,7 @@ def ticket_out(ticket: UploadTicket) -> SingleUploadOut | MultipartUploadOut:
             upload=upload,
             multipart=MultipartOut(part_size=plan.part_size, part_count=plan.part_count),
         )
-    assert ticket.post is not None
+    assert ticket.post is not None  # a single upload always has its POST  # nosec B101
     post = ticket.post
     return SingleUploadOut(
         upload=upload,

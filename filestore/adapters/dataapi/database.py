@@ -71,7 +71,7 @@ class RetryBudget:
 
     def delay(self, attempt: int) -> float:
         ceiling = min(self.max_delay, self.first_delay * 2**attempt)
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not a secret)
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not a secret)  # nosec B311
 
 
 @lru_cache(maxsize=8)

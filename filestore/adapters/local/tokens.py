@@ -44,7 +44,7 @@ class LocalTokenIssuer:
             "email_verified": True,
             "iss": ISSUER,
             "aud": AUDIENCE,
-            "token_use": "id",
+            "token_use": "id",  # a claim's name and value, not a password  # nosec B105
             "iat": now,
             "exp": now + lifetime,
         }

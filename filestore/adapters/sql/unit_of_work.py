@@ -85,7 +85,7 @@ class SqlUnitOfWork:
             return
         await self.outbox.add(events)
         transaction, self._transaction = self._transaction, None
-        assert transaction is not None  # the outbox insert began it, if nothing else did
+        assert transaction is not None  # the outbox insert began it, if nothing else did  # nosec B101
         await transaction.commit()
         self.committed_events.extend(events)
 

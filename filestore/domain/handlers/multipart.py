@@ -43,7 +43,7 @@ async def sign_parts(cmd: commands.SignParts, services: Services) -> list[PartUr
         raise InvalidInput(
             f"Part numbers must be between 1 and {upload.part_count}; got {bad[:5]}."
         )
-    assert upload.multipart_id is not None
+    assert upload.multipart_id is not None  # _pending_multipart returns multipart uploads only  # nosec B101
     return [
         PartUrl(
             n,
@@ -64,7 +64,7 @@ async def list_parts(cmd: commands.ListParts, services: Services) -> list[Stored
     async with services.uow() as uow:
         upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id, services)
         await uow.commit()
-    assert upload.multipart_id is not None
+    assert upload.multipart_id is not None  # _pending_multipart returns multipart uploads only  # nosec B101
     return await services.blobs.list_parts(upload.object_key, upload.multipart_id)
 
 
@@ -78,7 +78,7 @@ async def complete_multipart(cmd: commands.CompleteMultipart, services: Services
                 f"parts must list every part from 1 to {upload.part_count} in order, "
                 "each with the ETag its PUT returned."
             )
-        assert upload.multipart_id is not None
+        assert upload.multipart_id is not None  # _pending_multipart returns multipart uploads only  # nosec B101
         await services.blobs.complete_multipart(upload.object_key, upload.multipart_id, cmd.parts)
         info = await services.blobs.head(upload.object_key)
         if info is None:

@@ -52,7 +52,7 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
         await uow.commit()
 
     if multipart:
-        assert upload.part_size is not None
+        assert upload.part_size is not None  # set above for a multipart upload  # nosec B101
         return UploadTicket(upload, multipart=MultipartPlan(upload.part_size, upload.part_count))
     post = services.blobs.presign_post(
         upload.object_key,

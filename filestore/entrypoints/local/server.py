@@ -69,7 +69,7 @@ class ServeOptions:
 
     @property
     def public_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104 - maps a wildcard bind to loopback  # nosec B104
         return f"http://{host}:{self.port}"
 
 
@@ -325,7 +325,8 @@ class LocalServer:
         from starlette.exceptions import HTTPException
         from starlette.responses import JSONResponse
 
-        assert isinstance(error, HTTPException)  # the only kind this handler is registered for
+        if not isinstance(error, HTTPException):  # the only kind it is registered for
+            raise error
         message = HTTPStatus(error.status_code).phrase
         return JSONResponse({"message": message}, error.status_code, headers=error.headers)
 

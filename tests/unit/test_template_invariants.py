@@ -1,0 +1,258 @@
+"""Properties every resource of template.yaml must keep, whatever is added later.
+
+The security scanners (`make scan`) check each resource against generic rules and accept a
+reasoned suppression; these tests hold the template to the decisions behind those suppressions
+(docs/deploy.md, "Security scanners"): every queue encrypted, every asynchronously invoked
+function with a dead-letter queue, every dead-letter queue with an alarm, structured access logs
+on both APIs, earlier versions of stored files kept and destroyed only by the bucket's lifecycle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.template import Intrinsic, load_template
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
+
+# SAM event types whose source invokes the function asynchronously (Lambda's event queue).
+ASYNC_EVENT_TYPES = {
+    "Schedule",
+    "ScheduleV2",
+    "EventBridgeRule",
+    "CloudWatchEvent",
+    "S3",
+    "SNS",
+    "CloudWatchLogs",
+    "IoTRule",
+}
+# ...and those whose source waits for the answer.
+SYNC_EVENT_TYPES = {"Api", "HttpApi", "Cognito"}
+
+
+def of_type(resource_type: str) -> dict[str, dict[str, Any]]:
+    return {n: r for n, r in RESOURCES.items() if r["Type"] == resource_type}
+
+
+def properties(name: str) -> dict[str, Any]:
+    props: dict[str, Any] = RESOURCES[name].get("Properties", {})
+    return props
+
+
+def intrinsics(node: Any) -> Iterator[Intrinsic]:
+    """Every intrinsic function in `node`, however deep."""
+    if isinstance(node, Intrinsic):
+        yield node
+        yield from intrinsics(node.value)
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from intrinsics(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from intrinsics(value)
+
+
+def arn_of(node: Any) -> str | None:
+    """The resource a `!GetAtt X.Arn` names, else None."""
+    if isinstance(node, Intrinsic) and node.tag == "GetAtt" and node.value.endswith(".Arn"):
+        name: str = node.value.removesuffix(".Arn")
+        return name
+    return None
+
+
+def ref_of(node: Any) -> str | None:
+    return node.value if isinstance(node, Intrinsic) and node.tag == "Ref" else None
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return of_type("AWS::Serverless::Function")
+
+
+def invoked_asynchronously(name: str) -> bool:
+    """How the function's callers invoke it; an unknown caller fails the test that asks."""
+    event_types = {e["Type"] for e in properties(name).get("Events", {}).values()}
+    custom_resource = any(
+        arn_of(r.get("Properties", {}).get("ServiceToken")) == name
+        for r in RESOURCES.values()
+        if r["Type"].startswith("Custom::") or r["Type"] == "AWS::CloudFormation::CustomResource"
+    )
+    if event_types & ASYNC_EVENT_TYPES or custom_resource:
+        return True
+    api_gateway = any(
+        ref_of(p["Properties"]["FunctionName"]) == name
+        and p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        for p in of_type("AWS::Lambda::Permission").values()
+    )
+    queue_poller = any(
+        ref_of(m["Properties"]["FunctionName"]) == name
+        for m in of_type("AWS::Lambda::EventSourceMapping").values()
+    )
+    if event_types & SYNC_EVENT_TYPES or api_gateway or queue_poller:
+        return False
+    raise AssertionError(f"{name}: no known caller; is it invoked synchronously or not?")
+
+
+def alarms_on(queue: str) -> list[dict[str, Any]]:
+    """The alarms raised by any message in `queue`, sent to the alarm topic."""
+    found = []
+    for alarm in of_type("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        dimensions = props.get("Dimensions", [])
+        if (
+            props.get("Namespace") == "AWS/SQS"
+            and props.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and any(
+                d["Name"] == "QueueName" and d["Value"] == Intrinsic("GetAtt", f"{queue}.QueueName")
+                for d in dimensions
+            )
+            and props.get("Threshold") == 0
+            and props.get("ComparisonOperator") == "GreaterThanThreshold"
+            and Intrinsic("Ref", "AlarmTopic") in props.get("AlarmActions", [])
+        ):
+            found.append(alarm)
+    return found
+
+
+def test_every_queue_declares_its_encryption() -> None:
+    queues = of_type("AWS::SQS::Queue")
+    assert queues
+    for name in queues:
+        props = properties(name)
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+
+
+def test_only_the_alarm_topic_is_unencrypted_and_only_cloudwatch_alarms_publish_to_it() -> None:
+    # CloudWatch cannot publish to a topic under the AWS-managed SNS key; any other publisher can.
+    unencrypted = {n for n in of_type("AWS::SNS::Topic") if "KmsMasterKeyId" not in properties(n)}
+    assert unencrypted == {"AlarmTopic"}
+    users = {
+        owner
+        for owner, resource in RESOURCES.items()
+        for node in intrinsics(resource)
+        if ref_of(node) == "AlarmTopic"
+    }
+    assert users
+    for owner in users:
+        assert RESOURCES[owner]["Type"] in {"AWS::CloudWatch::Alarm", "AWS::SNS::Subscription"}
+
+
+def test_every_function_is_known_to_be_invoked_synchronously_or_not() -> None:
+    asynchronous = {name for name in functions() if invoked_asynchronously(name)}
+    assert asynchronous == {"RelayFunction", "SweepFunction", "MigrationsFunction"}
+
+
+@pytest.mark.parametrize("function", sorted(functions()))
+def test_an_asynchronously_invoked_function_has_a_dead_letter_queue(function: str) -> None:
+    dead_letters = properties(function).get("DeadLetterQueue")
+    if not invoked_asynchronously(function):
+        # A Lambda DLQ only ever sees asynchronous invocations; callers of the others get the
+        # error, or their queue keeps the message.
+        assert dead_letters is None, function
+        return
+    assert dead_letters is not None, f"{function} is invoked asynchronously: give it a DLQ"
+    assert dead_letters["Type"] == "SQS"
+    queue = arn_of(dead_letters["TargetArn"])
+    assert queue is not None
+    assert RESOURCES[queue]["Type"] == "AWS::SQS::Queue"
+
+
+def dead_letter_queues() -> set[str]:
+    redrive = {
+        arn_of(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in of_type("AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q.get("Properties", {})
+    }
+    lambdas = {
+        arn_of(f["Properties"]["DeadLetterQueue"]["TargetArn"])
+        for f in functions().values()
+        if "DeadLetterQueue" in f["Properties"]
+    }
+    queues = redrive | lambdas
+    assert None not in queues
+    return {q for q in queues if q is not None}
+
+
+def test_every_dead_letter_queue_raises_an_alarm() -> None:
+    queues = dead_letter_queues()
+    assert len(queues) == 6
+    for queue in sorted(queues):
+        assert alarms_on(queue), f"no alarm on {queue}"
+        # Two weeks, SQS's longest, to look at a failure after the alarm.
+        assert properties(queue)["MessageRetentionPeriod"] == 1_209_600
+
+
+def test_both_apis_write_structured_access_logs_with_a_retention() -> None:
+    apis = of_type("AWS::ApiGatewayV2::Api")
+    assert {properties(a)["ProtocolType"] for a in apis} == {"HTTP", "WEBSOCKET"}
+    for api in apis:
+        stages = [
+            name
+            for name, stage in of_type("AWS::ApiGatewayV2::Stage").items()
+            if ref_of(stage["Properties"]["ApiId"]) == api
+        ]
+        assert len(stages) == 1, api
+        settings = properties(stages[0])["AccessLogSettings"]
+        log_group = arn_of(settings["DestinationArn"])
+        assert log_group is not None
+        assert RESOURCES[log_group]["Type"] == "AWS::Logs::LogGroup"
+        assert "RetentionInDays" in properties(log_group)
+        # One JSON object per request; the context variables are the values.
+        record = json.loads(settings["Format"])
+        assert record["requestId"] == "$context.requestId"
+        assert record["ip"] == "$context.identity.sourceIp"
+        assert all(str(value).startswith("$context.") for value in record.values())
+
+
+def test_every_log_group_has_a_retention() -> None:
+    groups = of_type("AWS::Logs::LogGroup")
+    assert len(groups) >= 12
+    for name in groups:
+        assert properties(name)["RetentionInDays"] == Intrinsic("Ref", "LogRetentionDays"), name
+
+
+def test_stored_files_keep_their_earlier_bytes_for_a_while() -> None:
+    bucket = properties("UploadsBucket")
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    expiring = [r for r in rules if "NoncurrentVersionExpiration" in r]
+    assert len(expiring) == 1
+    assert expiring[0]["Status"] == "Enabled"
+    assert expiring[0]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": Intrinsic("Ref", "NoncurrentVersionDays")
+    }
+    # Access logs of the uploads bucket go to a bucket of their own.
+    logging = bucket["LoggingConfiguration"]
+    assert ref_of(logging["DestinationBucketName"]) == "AccessLogsBucket"
+
+
+def granted_actions(node: Any) -> Iterator[str]:
+    """Every action an `Allow` statement under `node` grants."""
+    if isinstance(node, dict):
+        if node.get("Effect") == "Allow" and "Action" in node:
+            actions = node["Action"]
+            yield from [actions] if isinstance(actions, str) else actions
+        for value in node.values():
+            yield from granted_actions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from granted_actions(value)
+
+
+def test_only_the_lifecycle_destroys_stored_bytes() -> None:
+    # Deleting an object leaves its bytes as a noncurrent version; deleting a version, or
+    # suspending versioning, would not. No role of the stack may do either.
+    granted = {
+        action.lower()
+        for name, resource in RESOURCES.items()
+        if resource["Type"]
+        in {"AWS::Serverless::Function", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"}
+        for action in granted_actions(resource.get("Properties", {}))
+    }
+    assert "s3:deleteobject" in granted  # the check sees the S3 grants
+    assert not granted & {"s3:*", "*", "s3:deleteobjectversion", "s3:putbucketversioning"}
+    assert not any(action.startswith("s3:delete") and "*" in action for action in granted)
