@@ -38,14 +38,15 @@ def http_routes() -> dict[tuple[str, str], bool]:
 
 
 def consumer_queues() -> dict[str, dict[str, Any]]:
-    """The template's queues that a function consumes (not the dead-letter queues)."""
+    """The template's queues that a function consumes: those an event source mapping reads (not
+    the dead-letter queues of queues or of asynchronously invoked functions)."""
     queues = _resources("AWS::SQS::Queue")
-    dead_letter = {
-        q["RedrivePolicy"]["deadLetterTargetArn"].value.removesuffix(".Arn")
-        for q in queues.values()
-        if "RedrivePolicy" in q
+    consumed = {
+        mapping["EventSourceArn"].value.removesuffix(".Arn")
+        for mapping in _resources("AWS::Lambda::EventSourceMapping").values()
     }
-    return {name: q for name, q in queues.items() if name not in dead_letter}
+    assert consumed <= set(queues)
+    return {name: q for name, q in queues.items() if name in consumed}
 
 
 def filters_by_queue() -> dict[str, list[str] | None]:
