@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EXTRAS := aws,mysql,local,dev
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck template scan audit unit constraints clean
+.PHONY: run test lint typecheck template artifacts scan audit unit constraints clean
 
 # A venv that matches pyproject.toml and constraints.txt; rebuilt when either changes.
 $(STAMP): pyproject.toml constraints.txt
@@ -36,6 +36,13 @@ typecheck: $(STAMP)
 template:
 	scripts/check-template
 
+# What would ship, loaded as Lambda loads it: the dependency layer installed for this machine
+# (once per deploy/layer/requirements.txt, then reused), each function's artifact, and each
+# handler imported with nothing else on the path and the template's environment, its adapters
+# built. Fails on a missing dependency, or a layer pin that differs from constraints.txt.
+artifacts:
+	scripts/check-artifacts
+
 # Security scanners, pinned, in their own venv: checkov on template.yaml, bandit on filestore/.
 # Fails on any finding neither fixed nor suppressed where it stands with a reason.
 scan:
@@ -47,7 +54,7 @@ audit:
 	scripts/audit
 
 # pytest exit code 5 ("no tests collected") is a failure here, never a silent pass.
-test: lint typecheck template scan
+test: lint typecheck template artifacts scan
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
