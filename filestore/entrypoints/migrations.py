@@ -6,22 +6,26 @@ happens, a response is PUT to the request's pre-signed `ResponseURL` (else Cloud
 an hour): SUCCESS, or FAILED with a reason, always with the same PhysicalResourceId (a new one
 would make CloudFormation delete the "old" resource), and in time: the migrations get the
 invocation's remaining time minus a reserve for the PUT.
+
+That holds even when the function cannot run at all: the module imports the standard library
+only, and the handler imports the rest as it starts, so a dependency missing from the layer is
+answered FAILED, with the import error as the reason, instead of an import error that leaves
+CloudFormation waiting out the resource's ServiceTimeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from filestore.entrypoints.observability import logger, tracer
-from filestore.entrypoints.runtime import runtime
-
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from filestore.settings import Settings
 
 PHYSICAL_RESOURCE_ID = "filestore-database-schema"
@@ -31,6 +35,10 @@ RESPONSE_TIMEOUT_SECONDS = 10
 MAX_REASON = 1_000  # CloudFormation truncates long reasons; keep the useful start
 
 Migrate = Callable[["Settings"], Awaitable[list[int]]]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# Only for when Powertools' logger cannot be imported (the Lambda runtime sends it to the logs).
+_startup_log = logging.getLogger(__name__)
 
 
 async def migrate_database(settings: Settings) -> list[int]:
@@ -58,10 +66,28 @@ def _time_left_s(context: Any) -> float | None:
     return max(0.0, (float(remaining()) - RESPONSE_RESERVE_MS) / 1000)
 
 
+def _response(
+    event: dict[str, Any], status: str, reason: str, data: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "Status": status,
+        "Reason": (reason or status)[:MAX_REASON],
+        "PhysicalResourceId": event.get("PhysicalResourceId") or PHYSICAL_RESOURCE_ID,
+        "StackId": event.get("StackId"),
+        "RequestId": event.get("RequestId"),
+        "LogicalResourceId": event.get("LogicalResourceId"),
+        "NoEcho": False,
+        "Data": data,
+    }
+
+
 async def handle(
     event: dict[str, Any], context: Any, *, migrate: Migrate | None = None
 ) -> dict[str, Any]:
     """The async core: do the request, then PUT (and return) the response."""
+    from filestore.entrypoints.observability import logger
+    from filestore.entrypoints.runtime import runtime
+
     request_type = event.get("RequestType")
     status, reason, data = "SUCCESS", "", {}
     try:
@@ -81,16 +107,7 @@ async def handle(
     except Exception as error:
         status, reason = "FAILED", f"migrations failed: {type(error).__name__}: {error}"
         logger.exception("migrations failed")
-    response = {
-        "Status": status,
-        "Reason": (reason or status)[:MAX_REASON],
-        "PhysicalResourceId": event.get("PhysicalResourceId") or PHYSICAL_RESOURCE_ID,
-        "StackId": event.get("StackId"),
-        "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"),
-        "NoEcho": False,
-        "Data": data,
-    }
+    response = _response(event, status, reason, data)
     try:
         await asyncio.to_thread(put_response, event["ResponseURL"], response)
     except Exception:
@@ -99,8 +116,30 @@ async def handle(
     return response
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
+@functools.cache
+def _instrumented() -> Handler:
+    """`handle` on the execution environment's loop, under Powertools' logger and tracer."""
+    from filestore.entrypoints.observability import logger, tracer
+    from filestore.entrypoints.runtime import runtime
+
+    def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return runtime.run(handle(event, context))
+
+    instrumented: Handler = logger.inject_lambda_context(
+        tracer.capture_lambda_handler(run, capture_response=False)
+    )
+    return instrumented
+
+
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """The Lambda handler (`filestore.entrypoints.migrations.handler`)."""
-    return runtime.run(handle(event, context))
+    """The Lambda handler (`filestore.entrypoints.migrations.handler`): `handle`, or, when what
+    it needs cannot be imported, a FAILED answer that says why."""
+    try:
+        run = _instrumented()
+    except Exception as error:
+        _startup_log.exception("the migrations function cannot start")
+        reason = f"the migrations function cannot start: {type(error).__name__}: {error}"
+        response = _response(event, "FAILED", reason, {})
+        put_response(event["ResponseURL"], response)
+        return response
+    return run(event, context)

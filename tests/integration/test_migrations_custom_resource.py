@@ -2,13 +2,18 @@
 
 A loopback HTTP server (`tests.support.local_http`) plays CloudFormation's pre-signed response
 URL and records the PUT. The database side is the in-memory one (nothing to migrate) or a stand-in
-migration runner that fails or hangs (the real runners are tested with the SQL adapters).
+migration runner that fails or hangs (the real runners are tested with the SQL adapters), or
+there is no database side at all: a function whose dependencies cannot be imported.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,3 +114,42 @@ def test_a_migration_that_would_outlive_the_function_answers_failed_in_time(
     runtime.run(migrations.handle(_event("cfn_update", url), nearly_out, migrate=hangs))
     assert _puts(server)[0]["body"]["Status"] == "FAILED"
     assert "time-out" in _puts(server)[0]["body"]["Reason"]
+
+
+# What Lambda would run with nothing but the `filestore` package on the path: the standard
+# library, and no third-party package at all (as with a layer that lost its packages).
+_WITHOUT_DEPENDENCIES = """
+import json, sys
+sys.path[:0] = [sys.argv[1]]
+from filestore.entrypoints import migrations
+
+class Context:
+    def get_remaining_time_in_millis(self):
+        return 60_000
+
+print(json.dumps(migrations.handler(json.loads(sys.argv[2]), Context())))
+"""
+
+
+def test_a_function_that_cannot_import_its_dependencies_still_answers_failed(
+    cloudformation: tuple[str, LocalHttpServer],
+) -> None:
+    url, server = cloudformation
+    root = Path(__file__).resolve().parents[2]
+    event = _event("cfn_create", url)
+    # -I -S: no PYTHONPATH, no site-packages: only the standard library and the package.
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _WITHOUT_DEPENDENCIES, str(root), json.dumps(event)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    [put] = _puts(server)
+    body = put["body"]
+    assert body["Status"] == "FAILED"
+    assert "cannot start" in body["Reason"]
+    assert "No module named" in body["Reason"]
+    assert body["PhysicalResourceId"] == migrations.PHYSICAL_RESOURCE_ID
+    assert body["RequestId"] == event["RequestId"]
