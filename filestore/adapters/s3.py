@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from filestore.adapters.http_headers import content_disposition
-from filestore.domain.errors import InvalidInput
+from filestore.domain.errors import InvalidInput, ServiceUnavailable
 from filestore.domain.ports import (
     CompletedPart,
     ObjectInfo,
@@ -30,8 +31,14 @@ _INVALID_COMPLETION = frozenset(
     {"InvalidPart", "InvalidPartOrder", "NoSuchUpload", "EntityTooSmall", "InvalidRequest"}
 )
 _ABSENT = frozenset({"404", "NoSuchKey", "NotFound"})
+# A HEAD has no body, so S3's refusal comes back as the bare status.
+_REFUSED = frozenset({"403", "AccessDenied", "Forbidden"})
+# How long a client is told to wait when storage refuses us: an operator has to act.
+REFUSED_RETRY_AFTER_S = 60
 # Presigned GET URLs are capped by SigV4 itself at 7 days.
 _MAX_GET_TTL = timedelta(days=7)
+
+log = logging.getLogger(__name__)
 
 
 def _seconds(ttl: timedelta, cap: timedelta) -> int:
@@ -194,14 +201,36 @@ class S3BlobStore:
     # objects
 
     async def head(self, key: str) -> ObjectInfo | None:
-        """Size, ETag and, when S3 kept one for the whole object, its SHA-256."""
+        """Size, ETag and, when S3 kept one for the whole object, its SHA-256; None if absent.
+
+        S3 tells a missing key apart (404) only to a caller that may also list the bucket
+        (`s3:ListBucket` on the key's prefix); to others it answers 403, as it does when the
+        caller may not read the key at all. Either way that is a permission missing from this
+        function's role: it is logged as such and raised as `ServiceUnavailable` (a 503 with
+        `Retry-After` on the HTTP API, a retried message on a queue), never taken for "absent",
+        which would expire or delete uploads whose bytes are there.
+        """
         try:
             answer = await asyncio.to_thread(
                 self._s3.head_object, Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
             )
         except ClientError as error:
-            if _error_code(error) in _ABSENT:
+            code = _error_code(error)
+            if code in _ABSENT:
                 return None
+            if code in _REFUSED:
+                log.error(
+                    "S3 refused HEAD of s3://%s/%s (%s): a configuration error. The role needs "
+                    "s3:GetObject on the key and s3:ListBucket on the bucket for its prefix "
+                    "(without it S3 answers 403 for a missing key)",
+                    self.bucket,
+                    key,
+                    code,
+                )
+                raise ServiceUnavailable(
+                    "storage refused to describe an object (a missing permission)",
+                    retry_after=REFUSED_RETRY_AFTER_S,
+                ) from error
             raise
         sha256 = None
         checksum = answer.get("ChecksumSHA256")

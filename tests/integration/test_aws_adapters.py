@@ -25,6 +25,7 @@ from filestore.adapters.sns import SnsEventPublisher
 from filestore.adapters.system import RandomIds, SystemClock
 from filestore.adapters.websocket import ApiGatewayRealtimeNotifier
 from filestore.domain import commands, events, handlers
+from filestore.domain.errors import ServiceUnavailable
 from filestore.domain.handlers import Services, StoredOutcome
 from filestore.domain.model import Connection, UploadStatus
 from filestore.domain.rules import MiB, UploadPolicy
@@ -220,6 +221,61 @@ async def test_completing_a_multipart_upload_with_a_wrong_etag_is_invalid_input(
     await store.abort_multipart(key, multipart_id)
     with pytest.raises(InvalidInput):  # and a multipart upload that is gone
         await store.complete_multipart(key, multipart_id, [commands.CompletedPart(1, "0" * 32)])
+
+
+def test_a_head_storage_refuses_is_a_configuration_error_never_a_missing_object(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """S3 answers 403 to a HEAD its caller may not make: for a missing key without
+    s3:ListBucket, or for any key without s3:GetObject. Taken for "absent", it would expire or
+    delete uploads whose bytes are there; let through, it is a 500. moto, with IAM enforced,
+    refuses a role that may only write, as S3 would."""
+    import asyncio
+
+    from moto import mock_aws
+    from moto.core import set_initial_no_auth_action_count
+
+    bucket, key = "filestore-uploads", "u/alice/upload"
+
+    # The four set-up calls go unchecked; every call after them is authorized by IAM.
+    @set_initial_no_auth_action_count(4)
+    @mock_aws
+    def refused() -> None:
+        import boto3
+
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
+        iam = boto3.client("iam", region_name=REGION)
+        iam.create_user(UserName="function")
+        write_only = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/u/*",
+                }
+            ],
+        }
+        iam.put_user_policy(
+            UserName="function", PolicyName="uploads", PolicyDocument=json.dumps(write_only)
+        )
+        credentials = iam.create_access_key(UserName="function")["AccessKey"]
+        s3 = boto3.client(
+            "s3",
+            region_name=REGION,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+        )
+        store = S3BlobStore(s3, bucket)
+        with pytest.raises(ServiceUnavailable) as raised:
+            asyncio.run(store.head(key))
+        assert raised.value.retry_after > 0
+
+    refused()
+    [record] = [r for r in caplog.records if r.name == "filestore.adapters.s3"]
+    assert record.levelname == "ERROR"
+    assert "s3:ListBucket" in record.getMessage()
+    assert key in record.getMessage()
 
 
 # --- SNS → SQS ---------------------------------------------------------------------------------

@@ -112,6 +112,31 @@ def test_head_takes_only_a_full_object_sha256() -> None:
     assert sha256_hex(base64.b64encode(b"short").decode()) is None
 
 
+@pytest.mark.parametrize(("status", "absent"), [(404, True), (403, False)])
+async def test_a_head_without_a_body_is_told_apart_by_its_status(status: int, absent: bool) -> None:
+    """S3 answers a HEAD with a bare status, which botocore reports as the error code: 404 is
+    a missing key, 403 a permission missing from the role (for a missing key, s3:ListBucket)."""
+    from botocore.stub import Stubber
+
+    from filestore.domain.errors import ServiceUnavailable
+
+    client = s3_client()
+    store = S3BlobStore(client, "bucket")
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "head_object",
+            service_error_code=str(status),
+            service_message="",
+            http_status_code=status,
+            expected_params={"Bucket": "bucket", "Key": "u/1/2", "ChecksumMode": "ENABLED"},
+        )
+        if absent:
+            assert await store.head("u/1/2") is None
+        else:
+            with pytest.raises(ServiceUnavailable):
+                await store.head("u/1/2")
+
+
 # --- SES ---------------------------------------------------------------------------------------
 
 

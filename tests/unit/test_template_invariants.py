@@ -256,3 +256,50 @@ def test_only_the_lifecycle_destroys_stored_bytes() -> None:
     assert "s3:deleteobject" in granted  # the check sees the S3 grants
     assert not granted & {"s3:*", "*", "s3:deleteobjectversion", "s3:putbucketversioning"}
     assert not any(action.startswith("s3:delete") and "*" in action for action in granted)
+
+
+def statements_of(function: str) -> list[dict[str, Any]]:
+    """The IAM statements a function's role gets: its inline ones and its managed policies'."""
+    statements: list[dict[str, Any]] = []
+    for policy in properties(function).get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            statements += policy["Statement"]
+        elif ref_of(policy) in RESOURCES:
+            statements += properties(str(ref_of(policy)))["PolicyDocument"]["Statement"]
+    return statements
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    granted = statement["Action"]
+    return {granted} if isinstance(granted, str) else set(granted)
+
+
+UPLOADS_BUCKET = Intrinsic("Sub", "arn:${AWS::Partition}:s3:::${UploadsBucket}")
+UPLOADS_KEYS = Intrinsic("Sub", "arn:${AWS::Partition}:s3:::${UploadsBucket}/u/*")
+
+
+@pytest.mark.parametrize("function", sorted(functions()))
+def test_a_function_that_reads_stored_files_can_tell_a_missing_one(function: str) -> None:
+    # S3 answers a HEAD of a missing key with 404 only to a role that may list the bucket, for
+    # that key's prefix; to any other it answers 403.
+    allowed = [s for s in statements_of(function) if s["Effect"] == "Allow"]
+    reads = any("s3:GetObject" in actions(s) and s["Resource"] == UPLOADS_KEYS for s in allowed)
+    listings = [s for s in allowed if "s3:ListBucket" in actions(s)]
+    if not reads:
+        assert listings == [], f"{function} lists the bucket but reads nothing in it"
+        return
+    assert listings, f"{function} reads stored files: give it s3:ListBucket on the bucket"
+    for listing in listings:
+        assert actions(listing) == {"s3:ListBucket"}
+        assert listing["Resource"] == UPLOADS_BUCKET
+        # Only the uploads' keys: nothing else of the bucket may be listed.
+        assert listing.get("Condition") == {"StringLike": {"s3:prefix": "u/*"}}, function
+
+
+def test_the_functions_that_read_stored_files_are_known() -> None:
+    readers = {
+        f
+        for f in functions()
+        if any("s3:GetObject" in actions(s) for s in statements_of(f) if s["Effect"] == "Allow")
+    }
+    assert readers == {"HttpApiFunction", "S3EventsFunction", "SweepFunction"}
