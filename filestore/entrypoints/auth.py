@@ -23,8 +23,20 @@ JWKS_TIMEOUT_SECONDS = 3.0
 JWKS_CACHE_SECONDS = 3600
 
 
+# Cognito hands out an ID token and an access token together; only the ID token carries `email`.
+ACCESS_REFUSED = "an access token: use the ID token"
+
+
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not one of ours. The message says which."""
+
+
+def _unverified_token_use(token: str) -> object:
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    return claims.get("token_use") if isinstance(claims, dict) else None
 
 
 class KeySource(Protocol):
@@ -100,6 +112,9 @@ class TokenVerifier:
             raise RuntimeError("FILESTORE_COGNITO_ISSUER and FILESTORE_COGNITO_CLIENT_ID are unset")
         return cls.for_issuer(settings.cognito_issuer, settings.cognito_client_id)
 
+    def _access_instead_of_id(self, used: object) -> bool:
+        return (used, self.token_use) == ("access", "id")
+
     def verify(self, token: str) -> Identity:
         """The identity in `token`, or `InvalidToken` saying what is wrong with it."""
         if not token:
@@ -131,8 +146,16 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError as error:
             raise InvalidToken("token expired") from error
         except jwt.InvalidTokenError as error:
+            # A Cognito access token has no `aud` (its `client_id` names the app client), so
+            # PyJWT refuses it for that; say what to send instead. The claim read unverified
+            # only chooses the message: the token is refused either way.
+            if self._access_instead_of_id(_unverified_token_use(token)):
+                raise InvalidToken(ACCESS_REFUSED) from error
             raise InvalidToken(f"token rejected: {error}") from error
-        if self.token_use is not None and claims.get("token_use") != self.token_use:
+        used = claims.get("token_use")
+        if self.token_use is not None and used != self.token_use:
+            if self._access_instead_of_id(used):
+                raise InvalidToken(ACCESS_REFUSED)
             raise InvalidToken(f"not an {self.token_use} token")
         sub, email = claims.get("sub"), claims.get("email")
         if not isinstance(sub, str) or not sub or not isinstance(email, str) or not email:

@@ -28,7 +28,7 @@ from filestore.domain.errors import (
     ServiceUnavailable,
     TooLarge,
 )
-from filestore.entrypoints.http_resolver import app, caller
+from filestore.entrypoints.http_resolver import app, caller, sent_an_access_token
 from filestore.entrypoints.observability import logger
 
 
@@ -106,6 +106,16 @@ def _domain_error(error: FilestoreError) -> ErrorResponse:
 
 @_on(Unauthenticated)
 def _unauthenticated(_: Unauthenticated) -> ErrorResponse:
+    if sent_an_access_token():
+        return _error(
+            401,
+            "This is an access token: use the ID token instead, as "
+            "'Authorization: Bearer <ID token>' (the access token does not say who you are).",
+            headers={
+                "WWW-Authenticate": 'Bearer error="invalid_token", '
+                'error_description="use the ID token, not the access token"'
+            },
+        )
     return _error(
         401,
         "Sign in: send a valid ID token as 'Authorization: Bearer <token>'.",

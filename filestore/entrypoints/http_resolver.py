@@ -19,6 +19,10 @@ from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from filestore.domain.commands import Actor
 from filestore.entrypoints.runtime import runtime
 
+# Response headers a browser app may read beyond the CORS-safelisted ones (template.yaml's
+# HttpApi CorsConfiguration exposes the same on AWS).
+EXPOSED_HEADERS = ["Retry-After", "WWW-Authenticate"]
+
 
 def _cors() -> CORSConfig:
     origins = [o.strip() for o in runtime.settings().cors_origins.split(",") if o.strip()]
@@ -27,6 +31,8 @@ def _cors() -> CORSConfig:
         allow_origin=origins[0],
         extra_origins=origins[1:],
         allow_headers=["Authorization", "Content-Type"],
+        # A browser app reads these only if exposed: when to retry a 503, why a 401.
+        expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )
 
@@ -61,13 +67,34 @@ app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
 app._request_validation_middleware = JsonBodiesOnly()  # type: ignore[no-untyped-call]
 
 
+def _claims() -> dict[str, Any]:
+    """The verified JWT claims API Gateway's authorizer (or the local server) put in the event."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    claims: dict[str, Any] = ((context.get("authorizer") or {}).get("jwt") or {}).get(
+        "claims"
+    ) or {}
+    return claims
+
+
 def caller() -> Actor | None:
     """Who is asking: the verified JWT claims (`sub`, `email`) that API Gateway's authorizer put
     in `requestContext.authorizer.jwt.claims` (the local server puts its own verified claims
-    there); None for an anonymous request."""
-    context = app.current_event.raw_event.get("requestContext") or {}
-    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    there); None for an anonymous request, and for an access token (see
+    `sent_an_access_token`)."""
+    claims = _claims()
+    if claims.get("token_use") == "access":
+        return None
     sub, email = claims.get("sub"), claims.get("email")
     if not isinstance(sub, str) or not sub or not isinstance(email, str) or not email:
         return None
     return Actor(sub=sub, email=email)
+
+
+def sent_an_access_token() -> bool:
+    """Whether the caller signed in but sent Cognito's access token instead of the ID token.
+
+    API Gateway's JWT authorizer takes both (it matches an access token's `client_id` against
+    the audience), but only the ID token says who the user is (`email`): the API refuses the
+    access token, telling the client which one to send.
+    """
+    return _claims().get("token_use") == "access"

@@ -549,3 +549,38 @@ def test_cors_headers_for_a_browser(store: FileStore) -> None:
     response = http_api.handler(preflight, LambdaContext())
     assert response["statusCode"] == 204
     assert "Authorization" in response["headers"]["Access-Control-Allow-Headers"]
+
+
+def test_an_access_token_is_refused_with_the_token_to_send_instead(store: FileStore) -> None:
+    # API Gateway's JWT authorizer lets Cognito's access token through (its `client_id` is the
+    # audience); the token says nothing of who the user is. Even with an `email` claim added
+    # it must not pass for an ID token.
+    access = {
+        "sub": ALICE["sub"],
+        "token_use": "access",
+        "client_id": "app-client",
+        "scope": "aws.cognito.signin.user.admin",
+    }
+    for claims in (access, {**access, "email": ALICE["email"]}):
+        status, body, headers = request("GET", "/me", claims=claims)
+        assert status == 401
+        assert "ID token" in body["message"]
+        assert "access token" in body["message"]
+        assert headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    # Validation runs before the route: an access token with a bad body is still a 401.
+    status, body, _ = request("POST", "/uploads", claims=access, json_body={"name": "a"})
+    assert status == 401
+    assert "ID token" in body["message"]
+    # The ID token passes.
+    status, _, _ = request("GET", "/me", claims={**ALICE, "token_use": "id"})
+    assert status == 200
+
+
+def test_a_browser_may_read_retry_after_and_www_authenticate(store: FileStore) -> None:
+    event = http_event("GET", "/me", claims=None, headers={"origin": "https://app.example.com"})
+    response = http_api.handler(event, LambdaContext())
+    assert response["statusCode"] == 401
+    exposed = {
+        h.strip().lower() for h in response["headers"]["Access-Control-Expose-Headers"].split(",")
+    }
+    assert {"retry-after", "www-authenticate"} <= exposed

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from filestore.app import FileStore
 from filestore.domain.commands import Actor
 from filestore.entrypoints import websocket_api
-from filestore.entrypoints.auth import JwksUrl, StaticKeys, TokenVerifier, jwks_url
+from filestore.entrypoints.auth import InvalidToken, JwksUrl, StaticKeys, TokenVerifier, jwks_url
 from filestore.entrypoints.runtime import runtime
 from filestore.settings import Settings
 from tests.support.lambda_events import LambdaContext, load_event
@@ -182,3 +182,51 @@ def test_the_authorizer_verifies_for_the_user_pool_the_settings_name() -> None:
         assert runtime.token_verifier().issuer == f"{ISSUER}2"  # built anew from new settings
     finally:
         runtime.set_settings(None)
+
+
+def cognito_access_token(key: Any) -> str:
+    """What Cognito issues with the ID token: no `aud` (the app client is `client_id`), no
+    `email`, `token_use: access`."""
+    now = int(time.time())
+    claims = {
+        "sub": "7d8ca528-4931-4254-9273-ea5ee853f271",
+        "iss": ISSUER,
+        "client_id": CLIENT_ID,
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
+        "username": "7d8ca528-4931-4254-9273-ea5ee853f271",
+        "iat": now,
+        "auth_time": now,
+        "exp": now + 3600,
+    }
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "key-1"})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(cognito_access_token, id="cognito-access-token"),
+        pytest.param(lambda k: id_token(k, token_use="access"), id="access-with-an-audience"),
+    ],
+)
+def test_an_access_token_is_refused_saying_to_use_the_id_token(
+    verifier: TokenVerifier,
+    signing_key: rsa.RSAPrivateKey,
+    make: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = make(signing_key)
+    with pytest.raises(InvalidToken, match="use the ID token"):
+        verifier.verify(token)
+    policy = authorize(token)
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert "context" not in policy
+    assert any("use the ID token" in r.getMessage() for r in caplog.records)
+
+
+def test_a_token_of_another_audience_is_not_called_an_access_token(
+    verifier: TokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    with pytest.raises(InvalidToken) as refused:
+        verifier.verify(id_token(signing_key, aud="another-client"))
+    assert "ID token" not in str(refused.value)
