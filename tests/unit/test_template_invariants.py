@@ -10,6 +10,7 @@ on both APIs, earlier versions of stored files kept and destroyed only by the bu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -172,14 +173,19 @@ def dead_letter_queues() -> set[str]:
         for f in functions().values()
         if "DeadLetterQueue" in f["Properties"]
     }
-    queues = redrive | lambdas
+    subscriptions = {
+        arn_of(s["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for s in of_type("AWS::SNS::Subscription").values()
+        if "RedrivePolicy" in s["Properties"]
+    }
+    queues = redrive | lambdas | subscriptions
     assert None not in queues
     return {q for q in queues if q is not None}
 
 
 def test_every_dead_letter_queue_raises_an_alarm() -> None:
     queues = dead_letter_queues()
-    assert len(queues) == 6
+    assert len(queues) == 8
     for queue in sorted(queues):
         assert alarms_on(queue), f"no alarm on {queue}"
         # Two weeks, SQS's longest, to look at a failure after the alarm.
@@ -303,3 +309,82 @@ def test_the_functions_that_read_stored_files_are_known() -> None:
         if any("s3:GetObject" in actions(s) for s in statements_of(f) if s["Effect"] == "Allow")
     }
     assert readers == {"HttpApiFunction", "S3EventsFunction", "SweepFunction"}
+
+
+def test_browsers_may_read_the_headers_the_api_answers_with() -> None:
+    from filestore.entrypoints.http_resolver import EXPOSED_HEADERS
+
+    cors = properties("HttpApi")["CorsConfiguration"]
+    exposed = {h.lower() for h in cors["ExposeHeaders"]}
+    # 503s carry Retry-After, 401s WWW-Authenticate; API Gateway answers CORS itself on AWS.
+    assert exposed == {"retry-after", "www-authenticate"}
+    assert exposed == {h.lower() for h in EXPOSED_HEADERS}
+
+
+def test_only_the_function_that_posts_to_connections_may_manage_them() -> None:
+    # The realtime consumer posts (and learns a connection is gone); the WebSocket function
+    # answers a ping as its route response, and the sweep forgets stale connections in the
+    # database: neither calls the management API.
+    holders = {
+        f
+        for f in functions()
+        if any(
+            "execute-api:ManageConnections" in actions(s)
+            for s in statements_of(f)
+            if s["Effect"] == "Allow"
+        )
+    }
+    assert holders == {"RealtimeFunction"}
+
+
+def test_what_sns_cannot_deliver_to_a_queue_is_kept_and_may_be_sent_there() -> None:
+    subscriptions = {
+        name: properties(name)
+        for name, subscription in of_type("AWS::SNS::Subscription").items()
+        if subscription["Properties"]["Protocol"] == "sqs"
+    }
+    assert len(subscriptions) >= 2
+    dead_letters = set()
+    for name, subscription in subscriptions.items():
+        redrive = subscription.get("RedrivePolicy")
+        assert redrive is not None, f"{name}: SNS drops what it cannot deliver without one"
+        queue = arn_of(redrive["deadLetterTargetArn"])
+        assert queue is not None and RESOURCES[queue]["Type"] == "AWS::SQS::Queue", name
+        # Its own: the messages go back to the one consumer queue they were meant for.
+        assert queue not in dead_letters, name
+        dead_letters.add(queue)
+        # SNS may send there, for this topic only (SSE-SQS: SNS can write without a key grant).
+        topic = subscription["TopicArn"]
+        allowed = [
+            statement
+            for policy in of_type("AWS::SQS::QueuePolicy").values()
+            if Intrinsic("Ref", queue) in policy["Properties"]["Queues"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Allow"
+            and statement["Principal"] == {"Service": "sns.amazonaws.com"}
+            and statement["Action"] == "sqs:SendMessage"
+        ]
+        assert allowed, f"{name}: SNS may not send to {queue}"
+        for statement in allowed:
+            assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": topic}}
+        assert properties(queue)["SqsManagedSseEnabled"] is True
+
+
+def test_the_relay_and_the_sweep_wake_the_database_together() -> None:
+    # Each run reads the database, waking a paused Aurora for at least its auto-pause delay:
+    # on one schedule they wake it once. rate() counts from each rule's creation, so two rate()
+    # schedules would fire at different minutes; a cron expression names the minute.
+    schedules = {
+        function: [
+            event["Properties"]["Schedule"]
+            for event in properties(function).get("Events", {}).values()
+            if event["Type"] == "Schedule"
+        ]
+        for function in ("RelayFunction", "SweepFunction")
+    }
+    assert schedules["RelayFunction"] == schedules["SweepFunction"]
+    [schedule] = schedules["RelayFunction"]
+    parameter = TEMPLATE["Parameters"][str(ref_of(schedule))]
+    assert str(parameter["Default"]).startswith("cron(")
+    assert re.fullmatch(parameter["AllowedPattern"], "cron(0 * * * ? *)")
+    assert not re.fullmatch(parameter["AllowedPattern"], "rate(1 hour)")
