@@ -388,3 +388,24 @@ def test_the_relay_and_the_sweep_wake_the_database_together() -> None:
     assert str(parameter["Default"]).startswith("cron(")
     assert re.fullmatch(parameter["AllowedPattern"], "cron(0 * * * ? *)")
     assert not re.fullmatch(parameter["AllowedPattern"], "rate(1 hour)")
+
+
+def test_the_engine_version_is_a_parameter_that_can_pause_and_serve_the_data_api() -> None:
+    cluster = properties("DatabaseCluster")
+    parameter = TEMPLATE["Parameters"][str(ref_of(cluster["EngineVersion"]))]
+    pattern = parameter["AllowedPattern"]
+    assert re.fullmatch(pattern, parameter["Default"])
+    # Pausing at 0 ACU (MinCapacity 0) needs 3.08; the Data API 3.07.
+    assert cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"] == 0
+    for version in (
+        "8.0.mysql_aurora.3.08.0",
+        "8.0.mysql_aurora.3.10.3",
+        "8.0.mysql_aurora.3.12.1",
+    ):
+        assert re.fullmatch(pattern, version), version
+    for version in (
+        "8.0.mysql_aurora.3.07.1",
+        "8.0.mysql_aurora.3.04.3",
+        "5.7.mysql_aurora.2.12.0",
+    ):
+        assert not re.fullmatch(pattern, version), version
