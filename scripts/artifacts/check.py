@@ -11,7 +11,9 @@ stand-ins (ARNs, names, URLs). Any failure fails the check.
 
 The layer is also held to the versions the tests run with: every distribution installed in it
 must be pinned in its requirements file (a dependency left unpinned drifts with every build) at
-the version constraints.txt pins.
+the version constraints.txt pins; and where `sam build` has built the arm64 layer that ships
+from the same file (.aws-sam/build, as `make template` leaves it), that layer must hold the same
+distributions as the one loaded here.
 """
 
 # ruff: noqa: S603, S607 - it runs the interpreter, pip and make it is given, on this repository
@@ -315,14 +317,35 @@ def install_layer(requirements: Path, python: str, cache: Path) -> tuple[Path, b
     return target, True
 
 
+def distributions(layer: Path) -> dict[str, str]:
+    """The distributions installed in a layer directory, by normalized name."""
+    return {
+        _normalized(d.metadata["Name"]): d.version
+        for d in importlib.metadata.distributions(path=[str(layer)])
+    }
+
+
+def built_layer_differences(layer: str, requirements: Path, installed: Path) -> list[str] | None:
+    """How the layer `sam build` made for the functions' platform (arm64) differs from the one
+    installed here; None when there is no build of the current requirements file to compare."""
+    built = ROOT / ".aws-sam" / "build" / layer / "python"
+    # SAM copies the requirements file into the layer it built: a stale build says so.
+    copied = built / "requirements.txt"
+    if not copied.is_file() or copied.read_bytes() != requirements.read_bytes():
+        return None
+    here, there = distributions(installed), distributions(built)
+    return [
+        f"{name}: {here.get(name, 'absent')} here, {there.get(name, 'absent')} in the arm64 build"
+        for name in sorted(here.keys() | there.keys())
+        if here.get(name) != there.get(name)
+    ]
+
+
 def layer_drift(requirements: Path, layer: Path, constraints: Path) -> list[str]:
     """What makes the layer differ from the pinned, tested set (empty: nothing)."""
     pinned = pins(requirements)
     tested = pins(constraints)
-    installed = {
-        _normalized(d.metadata["Name"]): d.version
-        for d in importlib.metadata.distributions(path=[str(layer)])
-    }
+    installed = distributions(layer)
     where = requirements.relative_to(ROOT)
     problems = []
     for name, version in sorted(installed.items()):
@@ -468,7 +491,16 @@ def main() -> int:
             f"{layer}: {how} {requirements.relative_to(ROOT)} "
             f"in {time.perf_counter() - layer_started:.1f} s ({layer_dirs[layer].parent})"
         )
-        for problem in layer_drift(requirements, layer_dirs[layer], ROOT / "constraints.txt"):
+        problems = layer_drift(requirements, layer_dirs[layer], ROOT / "constraints.txt")
+        # What ships is the arm64 build: its packages must be the ones loaded here.
+        differences = built_layer_differences(layer, requirements, layer_dirs[layer])
+        if differences is None:
+            print("  (no `sam build` of this requirements file to compare with the arm64 layer)")
+        elif not differences:
+            count = len(distributions(layer_dirs[layer]))
+            print(f"  the arm64 layer `sam build` made holds the same {count} distributions")
+        problems += differences or []
+        for problem in problems:
             print(f"  FAIL {problem}")
             failed = True
 
