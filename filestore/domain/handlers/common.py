@@ -14,7 +14,7 @@ async def user_for(uow: UnitOfWork, actor: Actor, services: Services) -> User:
     """The actor's user, registered on first sight.
 
     The identity provider owns the address: when the actor's differs from the one stored
-    (they changed it, and verified it, since), the user takes it, in `uow` (not committed), and
+    (they changed it since), the user takes it, in `uow` (not committed), and
     a bounce or complaint of the old mailbox no longer holds.
     """
     user = await uow.users.get_by_sub(actor.sub)
