@@ -144,8 +144,16 @@ def test_only_ses_publishes_to_the_email_feedback_topic_and_only_its_queue_hears
         "AWS::SNS::TopicPolicy",
         "AWS::SES::ConfigurationSetEventDestination",
         "AWS::SNS::Subscription",
-        "AWS::SQS::QueuePolicy",  # its condition: only this topic may send to the queue
+        "AWS::SQS::QueuePolicy",  # their condition: only this topic may send to the queues
     }
+    # What SNS cannot deliver is kept in a dead-letter queue of the subscription's own.
+    [subscription] = [o for o in users if RESOURCES[o]["Type"] == "AWS::SNS::Subscription"]
+    redrive = arn_of(properties(subscription)["RedrivePolicy"]["deadLetterTargetArn"])
+    assert redrive == "EmailFeedbackSubscriptionDeadLetterQueue"
+    assert arn_of(properties(subscription)["Endpoint"]) == "EmailFeedbackQueue"
+    assert redrive != arn_of(
+        properties("EmailFeedbackQueue")["RedrivePolicy"]["deadLetterTargetArn"]
+    )
     [policy] = [o for o in users if RESOURCES[o]["Type"] == "AWS::SNS::TopicPolicy"]
     [statement] = properties(policy)["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
@@ -210,14 +218,19 @@ def dead_letter_queues() -> set[str]:
         for f in functions().values()
         if "DeadLetterQueue" in f["Properties"]
     }
-    queues = redrive | lambdas
+    subscriptions = {
+        arn_of(s["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for s in of_type("AWS::SNS::Subscription").values()
+        if "RedrivePolicy" in s["Properties"]
+    }
+    queues = redrive | lambdas | subscriptions
     assert None not in queues
     return {q for q in queues if q is not None}
 
 
 def test_every_dead_letter_queue_raises_an_alarm() -> None:
     queues = dead_letter_queues()
-    assert len(queues) == 7
+    assert len(queues) == 8
     for queue in sorted(queues):
         assert alarms_on(queue), f"no alarm on {queue}"
         # Two weeks, SQS's longest, to look at a failure after the alarm.
