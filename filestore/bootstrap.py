@@ -108,7 +108,7 @@ def _ses_sender(settings: Settings) -> EmailSender:
     from filestore.adapters.ses import SesEmailSender
 
     sender = _required(settings.email_sender, "FILESTORE_EMAIL_SENDER", "email=ses")
-    return SesEmailSender(_aws_client(settings, "ses"), sender)
+    return SesEmailSender(_aws_client(settings, "ses"), sender, settings.ses_configuration_set)
 
 
 def _apigateway_notifier(settings: Settings) -> RealtimeNotifier:

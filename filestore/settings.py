@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     topic_arn: str | None = None
     email: Literal["memory", "ses"] = "memory"
     email_sender: str | None = None
+    # The SES configuration set mail is sent with: it publishes bounces and complaints to the
+    # consumer that stops mail to those addresses. None: sent without one (an emulator).
+    ses_configuration_set: str | None = None
     realtime: Literal["memory", "apigateway"] = "memory"
     websocket_endpoint: str | None = None
     # Run notifications in the same process after each command (one-process systems), or leave

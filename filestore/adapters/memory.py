@@ -155,6 +155,11 @@ class MemoryUserRepository:
         user_id = self._db.user_ids_by_sub.get(sub)
         return self._table.get(user_id) if user_id is not None else None
 
+    async def list_by_email(self, email: str) -> list[User]:
+        # A scan: bounces are rare, and this database holds what one process holds.
+        wanted = email.lower()
+        return [_clone(u) for u in self._table.values() if u.email.lower() == wanted]
+
     async def add(self, user: User) -> None:
         if await self.get_by_sub(user.sub) is not None:
             raise AlreadyExists("A user with this sub exists.")

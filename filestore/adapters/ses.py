@@ -1,4 +1,9 @@
-"""E-mail through Amazon SES (the v1 `SendEmail` API), from one configured sender."""
+"""E-mail through Amazon SES (the v1 `SendEmail` API), from one configured sender.
+
+Sent with a configuration set when one is given: its event destination publishes bounces and
+complaints (see `filestore.entrypoints.email_feedback`). Without one SES still sends, and its
+feedback goes only where the sender identity's own notification settings say.
+"""
 
 from __future__ import annotations
 
@@ -46,18 +51,22 @@ def check_sender(sender: str) -> str:
 
 
 class SesEmailSender:
-    """`EmailSender` through SES `SendEmail`: plain text and HTML alternatives, UTF-8."""
+    """`EmailSender` through SES `SendEmail`: plain text and HTML alternatives, UTF-8, with
+    `configuration_set` if given."""
 
-    def __init__(self, client: Any, sender: str) -> None:
+    def __init__(self, client: Any, sender: str, configuration_set: str | None = None) -> None:
         self._ses = client
         self.sender = check_sender(sender)
+        self.configuration_set = configuration_set or None
 
     async def send(self, message: EmailMessage) -> None:
         """Send `message`; `InvalidInput` for a bad recipient or a line break in the subject."""
         to = check_address(message.to)
         _no_line_breaks(message.subject, "subject")
+        options = {"ConfigurationSetName": self.configuration_set} if self.configuration_set else {}
         await asyncio.to_thread(
             self._ses.send_email,
+            **options,
             Source=self.sender,
             Destination={"ToAddresses": [to]},
             Message={

@@ -17,7 +17,7 @@ from filestore.domain.errors import (
     TooLarge,
 )
 from filestore.domain.messagebus import MessageBus
-from filestore.domain.model import Connection, Share, Upload, UploadStatus, User
+from filestore.domain.model import Connection, EmailStatus, Share, Upload, UploadStatus, User
 
 __all__ = [
     "Actor",
@@ -25,6 +25,7 @@ __all__ = [
     "ConcurrencyConflict",
     "Conflict",
     "Connection",
+    "EmailStatus",
     "FilestoreError",
     "InvalidInput",
     "MessageBus",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from filestore.domain.events import Event
+from filestore.domain.model import EmailStatus
 from filestore.domain.ports import CompletedPart
 
 
@@ -38,8 +39,32 @@ class GetMe(Command):
 
 @dataclass(frozen=True)
 class UpdatePreferences(Command):
+    """Turn e-mail notifications on or off; on is also a new opt-in after a complaint."""
+
     actor: Actor
     notify_email: bool
+
+
+@dataclass(frozen=True)
+class MarkEmailUndeliverable(Command):
+    """The mail service reports that mail to `addresses` bounced for good (`BOUNCED`) or was
+    marked as spam (`COMPLAINED`): no more e-mail goes to them.
+
+    `feedback_id` names the report (SES's `feedbackId`): a report delivered again changes
+    nothing.
+    """
+
+    feedback_id: str
+    addresses: tuple[str, ...]
+    status: EmailStatus
+
+
+@dataclass(frozen=True)
+class ConfirmEmailDeliverable(Command):
+    """Mail reached the actor's address again (they typed a code the identity provider sent
+    there): a bounce recorded against it no longer holds."""
+
+    actor: Actor
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,16 @@ from filestore.domain.errors import Conflict, NotFound, QuotaExceeded
 from filestore.domain.rules import part_count_for
 
 
+class EmailStatus(StrEnum):
+    """Whether mail reaches a user's address, as the mail service last reported it."""
+
+    OK = "ok"
+    # The address bounced permanently: it does not exist, or never accepts our mail.
+    BOUNCED = "bounced"
+    # The recipient marked one of our e-mails as spam: they withdrew their consent.
+    COMPLAINED = "complained"
+
+
 class UploadStatus(StrEnum):
     PENDING = "pending"
     STORED = "stored"
@@ -54,12 +64,64 @@ class User(Aggregate):
     created_at: datetime
     notify_email: bool = False
     used_bytes: int = 0
+    email_status: EmailStatus = EmailStatus.OK
 
     @classmethod
     def register(cls, *, id: str, sub: str, email: str, quota_bytes: int, now: datetime) -> User:
         user = cls(id=id, sub=sub, email=email, quota_bytes=quota_bytes, created_at=now)
         user.events.append(events.UserRegistered(occurred_at=now, user_id=id, email=email))
         return user
+
+    @property
+    def email_deliverable(self) -> bool:
+        """Whether e-mail may be sent to this user's address."""
+        return self.email_status is EmailStatus.OK
+
+    def change_email(self, email: str) -> bool:
+        """Take the address the identity provider now holds; True if anything changed.
+
+        A different mailbox starts afresh (`ok`): what bounced or complained was the old one.
+        The same mailbox written differently (only the case differs) keeps its status.
+        """
+        if email == self.email:
+            return False
+        if email.lower() != self.email.lower():
+            self.email_status = EmailStatus.OK
+        self.email = email
+        return True
+
+    def mark_email_undeliverable(self, status: EmailStatus) -> bool:
+        """Record that mail to this address bounced or was complained about; True if that
+        changed the status. A complaint outranks a bounce: both stop the mail, but only a
+        new opt-in undoes a complaint (`set_notify_email`)."""
+        if status is EmailStatus.OK:
+            raise ValueError("an address is marked undeliverable as bounced or complained")
+        if self.email_status is status or self.email_status is EmailStatus.COMPLAINED:
+            return False
+        self.email_status = status
+        return True
+
+    def email_proven_deliverable(self) -> bool:
+        """Mail reached the address again (the person read a code sent to it): a bounce no
+        longer holds. A complaint does: receiving mail is not consenting to it. True if that
+        changed the status."""
+        if self.email_status is not EmailStatus.BOUNCED:
+            return False
+        self.email_status = EmailStatus.OK
+        return True
+
+    def set_notify_email(self, notify_email: bool) -> bool:
+        """Turn e-mail notifications on or off; True if anything changed.
+
+        Turning them on is a new opt-in, which lifts a complaint (not a bounce: the address
+        still does not receive mail).
+        """
+        changed = notify_email != self.notify_email
+        self.notify_email = notify_email
+        if notify_email and self.email_status is EmailStatus.COMPLAINED:
+            self.email_status = EmailStatus.OK
+            changed = True
+        return changed
 
     def reserve(self, size: int) -> None:
         """Count `size` more bytes against the quota, or refuse them."""

@@ -34,6 +34,12 @@ class ListPosition:
 class UserRepository(Protocol):
     async def get(self, user_id: str) -> User | None: ...
     async def get_by_sub(self, sub: str) -> User | None: ...
+    async def list_by_email(self, email: str) -> list[User]:
+        """Every user whose address is `email` ignoring the case of ASCII letters (how other
+        letters fold is the database's; the addresses we mail are ASCII), in no set order.
+        The identity provider keeps addresses unique, but a user may not have signed in since
+        their address moved to someone else, so there may be several."""
+
     async def add(self, user: User) -> None:
         """Insert; raises `AlreadyExists` if the sub (or id) is taken."""
 

@@ -230,6 +230,10 @@ def _print_human(command: str, result: Any) -> None:
         used, quota = result["used_bytes"], result["quota_bytes"]
         print(f"{result['email']}  (id {result['id']}; {used} of {quota} bytes used; "
               f"e-mail notifications {'on' if result['notify_email'] else 'off'})")  # fmt: skip
+        why = {"bounced": "mail to this address bounced",
+               "complained": "one of our e-mails was marked as spam"}  # fmt: skip
+        if result.get("email_status") in why:
+            print(f"no e-mail is sent: {why[result['email_status']]}")
     elif command == "ls":
         if not result:
             print("no files yet")

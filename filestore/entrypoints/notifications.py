@@ -21,10 +21,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from filestore.domain.commands import Command, NotifyByEmail, NotifyRealtime
 from filestore.domain.events import EVENT_TYPES, Event, UnknownEvent, parse_event
+from filestore.domain.handlers import EmailNotice
 from filestore.domain.messagebus import MessageBus
 from filestore.entrypoints.aws_events import envelope_in_sqs
 from filestore.entrypoints.batch import Ignore, process_batch
-from filestore.entrypoints.observability import log_keys, logger, metrics, tracer
+from filestore.entrypoints.observability import count, log_keys, logger, metrics, tracer
 from filestore.entrypoints.runtime import runtime
 
 
@@ -47,15 +48,29 @@ def event_of(record: SQSRecord) -> Event:
         raise MalformedMessage(str(error)) from error
 
 
+def _count_email(notice: Any) -> None:
+    if notice is EmailNotice.SENT:
+        count("EmailsSent")
+    elif notice is EmailNotice.UNDELIVERABLE:
+        # The user opted in, but their address bounced or complained: see GET /me.
+        logger.info("e-mail not sent: the user's address bounced or complained")
+        count("EmailsSkippedUndeliverable")
+
+
 async def _consume(
-    event: dict[str, Any], bus: MessageBus | None, command: Callable[[Event], Command]
+    event: dict[str, Any],
+    bus: MessageBus | None,
+    command: Callable[[Event], Command],
+    report: Callable[[Any], None] | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     bus = bus or runtime.bus()
 
     async def notify(record: SQSRecord) -> None:
         domain_event = event_of(record)
         with log_keys(event_id=domain_event.id, event_type=domain_event.type):
-            await bus.handle(command(domain_event))
+            result = await bus.handle(command(domain_event))
+            if report is not None:
+                report(result)
 
     return await process_batch(event, notify)
 
@@ -64,7 +79,7 @@ async def handle_email(
     event: dict[str, Any], context: Any, *, bus: MessageBus | None = None
 ) -> dict[str, list[dict[str, str]]]:
     """The e-mail queue's async core."""
-    return await _consume(event, bus, NotifyByEmail)
+    return await _consume(event, bus, NotifyByEmail, _count_email)
 
 
 async def handle_realtime(

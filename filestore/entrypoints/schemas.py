@@ -101,6 +101,15 @@ class UserOut(BaseModel):
     id: str
     email: str
     notify_email: bool
+    email_status: Literal["ok", "bounced", "complained"] = Field(
+        description=(
+            "Whether e-mail reaches `email`. `bounced`: mail to it bounced for good; "
+            "`complained`: one of our e-mails was marked as spam. Either way no e-mail is "
+            "sent until the address changes (at the identity provider); after a bounce, also "
+            "until a password reset proves mail arrives again; after a complaint, also until "
+            "`notify_email` is set to true again."
+        )
+    )
     quota_bytes: int
     used_bytes: int
     created_at: datetime
@@ -111,6 +120,7 @@ class UserOut(BaseModel):
             id=user.id,
             email=user.email,
             notify_email=user.notify_email,
+            email_status=user.email_status.value,
             quota_bytes=user.quota_bytes,
             used_bytes=user.used_bytes,
             created_at=user.created_at,

@@ -11,7 +11,7 @@ import pytest
 
 from filestore.domain import events
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
-from filestore.domain.model import Connection, Upload, UploadStatus
+from filestore.domain.model import Connection, EmailStatus, Upload, UploadStatus
 from filestore.domain.ports import ListPosition, UnitOfWorkFactory
 from tests.factories import T0, make_share, make_upload, make_user
 
@@ -35,7 +35,73 @@ async def test_added_user_is_readable_by_id_and_sub_after_commit(
             user.quota_bytes,
         )
         assert loaded.created_at == user.created_at
+        assert loaded.email_status is EmailStatus.OK
         assert loaded.version == 1
+
+
+@pytest.mark.parametrize("status", list(EmailStatus))
+async def test_the_email_status_is_kept_on_add_and_update(
+    uow_factory: UnitOfWorkFactory, status: EmailStatus
+) -> None:
+    user = make_user(email_status=status)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with uow_factory() as uow:
+        loaded = await uow.users.get_by_sub(user.sub)
+        assert loaded is not None and loaded.email_status is status
+        loaded.email_status = (
+            EmailStatus.OK if status is not EmailStatus.OK else EmailStatus.BOUNCED
+        )
+        await uow.users.update(loaded)
+        await uow.commit()
+    async with uow_factory() as uow:
+        again = await uow.users.get(user.id)
+    assert again is not None and again.email_status is loaded.email_status
+    assert again.version == 2
+
+
+async def test_users_are_found_by_address_ignoring_case(uow_factory: UnitOfWorkFactory) -> None:
+    alice = make_user(email="Alice.Smith@Example.COM")
+    previous = make_user(email="alice.smith@example.com")  # the same mailbox, written otherwise
+    bob = make_user(email="bob@example.com")
+    async with uow_factory() as uow:
+        for user in (alice, previous, bob):
+            await uow.users.add(user)
+        # Rows of this transaction are found too (not committed yet).
+        found = await uow.users.list_by_email("ALICE.SMITH@example.com")
+        assert {u.id for u in found} == {alice.id, previous.id}
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.users.list_by_email("alice.smith@EXAMPLE.com")
+        assert {u.id for u in found} == {alice.id, previous.id}
+        assert {u.email for u in found} == {"Alice.Smith@Example.COM", "alice.smith@example.com"}
+        assert all(u.version == 1 and u.email_status is EmailStatus.OK for u in found)
+        assert [u.id for u in await uow.users.list_by_email("bob@example.com")] == [bob.id]
+        assert await uow.users.list_by_email("carol@example.com") == []
+        assert await uow.users.list_by_email("alice.smith@example.co") == []
+        assert await uow.users.list_by_email("") == []
+        # A changed address is found under the new one only.
+        moved = await uow.users.get(bob.id)
+        assert moved is not None and moved.change_email("Robert@Example.org")
+        await uow.users.update(moved)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.users.list_by_email("bob@example.com") == []
+        [robert] = await uow.users.list_by_email("robert@example.org")
+        assert (robert.id, robert.email, robert.version) == (bob.id, "Robert@Example.org", 2)
+
+
+async def test_a_long_address_is_stored_and_found(uow_factory: UnitOfWorkFactory) -> None:
+    # Longer than the 255 characters an index on the address may cover.
+    address = "a" * 64 + "@" + ".".join(["b" * 63] * 4) + ".example.com"
+    user = make_user(email=address.upper())
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with uow_factory() as uow:
+        [found] = await uow.users.list_by_email(address)
+    assert found.id == user.id and found.email == address.upper()
 
 
 async def test_absent_rows_are_none(uow_factory: UnitOfWorkFactory) -> None:

@@ -14,7 +14,15 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.journeys import DEADLINE, api, stored, the_round_trip, upload_bytes, wait_for
+from tests.e2e.journeys import (
+    DEADLINE,
+    api,
+    emails_to,
+    stored,
+    the_round_trip,
+    upload_bytes,
+    wait_for,
+)
 from tests.support.local_server import LocalServerProcess, filestore
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +47,28 @@ async def test_a_websocket_without_a_valid_token_is_refused(
     with pytest.raises(websockets.InvalidStatus):
         async with websockets.connect(url):
             pass
+
+
+def test_a_bounce_fed_to_the_local_server_stops_the_mail(
+    local_server: LocalServerProcess,
+) -> None:
+    """SES's configuration set, played by `/_local/email-feedback`, through the feedback topic,
+    its queue and consumer, as on AWS."""
+    address = "erin@example.com"
+    erin = api(local_server, local_server.token(address))
+    assert erin.patch("/me", json={"notify_email": True}).json()["email_status"] == "ok"
+    feedback = f"{local_server.url}/_local/email-feedback"
+    refused = httpx.post(feedback, json={"email": address, "type": "delivery"})
+    assert refused.status_code == 400
+    answer = httpx.post(feedback, json={"email": address.upper(), "type": "bounce"})
+    assert answer.status_code == 202, answer.text
+    wait_for(lambda: erin.get("/me").json()["email_status"] == "bounced", "the bounce to apply")
+
+    upload = upload_bytes(erin, "unsent.txt", b"hello")
+    stored(erin, upload["id"])
+    skipped = "e-mail not sent: the user's address bounced or complained"
+    wait_for(lambda: skipped in local_server.log.read_text(), "the e-mail consumer to skip it")
+    assert emails_to(local_server, address, upload["id"]) == []
 
 
 def test_storage_refuses_what_the_url_does_not_allow(local_server: LocalServerProcess) -> None:

@@ -359,8 +359,9 @@ async def test_email_notification_is_sent_through_ses(
         commands.UpdatePreferences(commands.Actor("ses-sub", address), notify_email=True), svc
     )
     event = _stored_event(user.id)
-    assert await handlers.notify_by_email(commands.NotifyByEmail(event), svc) is True
-    assert await handlers.notify_by_email(commands.NotifyByEmail(event), svc) is False  # once
+    notify = commands.NotifyByEmail(event)
+    assert await handlers.notify_by_email(notify, svc) is handlers.EmailNotice.SENT
+    assert await handlers.notify_by_email(notify, svc) is handlers.EmailNotice.REPEAT  # once
     mail = [m for m in ses_messages(aws_endpoint) if address in m["Destination"]["ToAddresses"]]
     assert len(mail) == 1
     assert mail[0]["Subject"] == "Your file has been stored"

@@ -11,7 +11,7 @@ from filestore import app
 from filestore.adapters.sql.alchemy import upgrade_database
 from filestore.domain import commands
 from filestore.domain.commands import Actor
-from filestore.domain.handlers import StoredOutcome
+from filestore.domain.handlers import EmailNotice, StoredOutcome
 from filestore.domain.ports import EmailMessage
 from filestore.entrypoints.cli import main
 from filestore.settings import Settings
@@ -58,7 +58,7 @@ def test_db_upgrade_applies_then_reports_up_to_date(
 ) -> None:
     url = sqlite_url(tmp_path / "cli.db")
     assert main(["db", "upgrade", "--database-url", url]) == 0
-    assert "applied migrations: 0001, 0002, 0003" in capsys.readouterr().out
+    assert "applied migrations: 0001, 0002, 0003, 0004" in capsys.readouterr().out
     assert main(["db", "upgrade", "--database-url", url]) == 0
     assert "up to date" in capsys.readouterr().out
 
@@ -103,7 +103,7 @@ async def _mail_once(store: app.FileStore, mailbox: _SlowMailbox) -> None:
     [stored] = [e for e in store.memory_publisher.published if e.type == "upload.stored"]
     mailbox.meanwhile = lambda: store.set_notify_email(Actor("bob", "bob@example.com"), True)
 
-    assert await store.bus.handle(commands.NotifyByEmail(stored)) is True
+    assert await store.bus.handle(commands.NotifyByEmail(stored)) is EmailNotice.SENT
     assert len(mailbox.sent) == 1
-    assert await store.bus.handle(commands.NotifyByEmail(stored)) is False  # recorded
+    assert await store.bus.handle(commands.NotifyByEmail(stored)) is EmailNotice.REPEAT
     assert len(mailbox.sent) == 1

@@ -7,6 +7,7 @@ the Data API emulator on it. Without a MySQL they skip, or fail with FILESTORE_R
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -20,7 +21,7 @@ from filestore.adapters.sql.migrations import migrations
 from filestore.adapters.sql.repositories import list_pending_query, list_stored_query
 from filestore.domain import events
 from filestore.domain.errors import AlreadyExists
-from filestore.domain.model import UploadStatus
+from filestore.domain.model import EmailStatus, UploadStatus
 from filestore.domain.ports import ListPosition, UnitOfWorkFactory
 from tests.factories import T0, make_share, make_upload, make_user
 from tests.support.mysql import MySQLDatabase
@@ -318,6 +319,24 @@ async def test_sqlite_migration_steps_can_be_repeated_after_a_lost_record(
         await database.dispose()
 
 
+async def test_sqlite_migrations_extend_a_seed_database(tmp_path: Path) -> None:
+    """Users written before the e-mail status existed get `ok` and are found by address."""
+    path = tmp_path / "seed.db"
+    with sqlite3.connect(path) as connection:
+        for statement in migrations("sqlite")[0].statements:
+            connection.execute(statement)
+        connection.execute("INSERT INTO users (sub, email) VALUES ('seed-sub', 'Seed@Example.com')")
+    assert await upgrade_database(sqlite_url(path)) == [m.version for m in migrations("sqlite")]
+    database = SqlDatabase.from_url(sqlite_url(path))
+    try:
+        async with database.uow_factory()() as uow:
+            owner = await uow.users.get_by_sub("seed-sub")
+            assert owner is not None and owner.email_status is EmailStatus.OK
+            assert [u.id for u in await uow.users.list_by_email("seed@example.COM")] == [owner.id]
+    finally:
+        await database.dispose()
+
+
 @pytest.fixture
 def scratch_mysql(mysql_database: MySQLDatabase) -> Iterator[MySQLDatabase]:
     """An empty database of its own on the session's server, dropped after the test."""
@@ -365,6 +384,10 @@ async def test_mysql_migrations_extend_a_seed_database_and_are_idempotent(
                 owner.id,
                 "old.txt",
             )
+            # Written before the e-mail status existed: mail reaches them, and they are found
+            # by their address whatever its case.
+            assert owner.email_status is EmailStatus.OK
+            assert [u.id for u in await uow.users.list_by_email("SEED@example.com")] == [owner.id]
             emoji = make_upload(owner, name="😀" * 255)
             await uow.uploads.add(emoji)
             await uow.commit()

@@ -2,7 +2,8 @@
 
 The JSON under `tests/events/` was made with `sam local generate-event` (HTTP API v2, S3, SQS,
 SNS, CloudFormation, scheduled) or written by hand from the AWS documentation (WebSocket,
-the WebSocket REQUEST authorizer, the Cognito post-confirmation trigger).
+the WebSocket REQUEST authorizer, the Cognito post-confirmation trigger, and the bounce and
+complaint records SES publishes to SNS for a configuration set: `ses_bounce`, `ses_complaint`).
 """
 
 from __future__ import annotations
@@ -105,8 +106,14 @@ def s3_body(*keys: str, size: int = 1024, event_name: str = "ObjectCreated:Put")
     return json.dumps({"Records": records})
 
 
-def sns_body(message: str) -> str:
-    """What an SQS queue subscribed to SNS (raw delivery off) receives: the notification JSON."""
+_EVENT_TYPE_ATTRIBUTE = {"type": {"Type": "String", "Value": "upload.stored"}}
+
+
+def sns_body(message: str, attributes: dict[str, Any] | None = None) -> str:
+    """What an SQS queue subscribed to SNS (raw delivery off) receives: the notification JSON.
+
+    `attributes`: the message attributes (default: our events' `type`; SES publishes none).
+    """
     sns = load_event("sns_notification")["Records"][0]["Sns"]
     notification = {
         "Type": "Notification",
@@ -118,9 +125,26 @@ def sns_body(message: str) -> str:
         "Signature": sns["Signature"],
         "SigningCertURL": sns["SigningCertUrl"],
         "UnsubscribeURL": sns["UnsubscribeUrl"],
-        "MessageAttributes": {"type": {"Type": "String", "Value": "upload.stored"}},
+        "MessageAttributes": _EVENT_TYPE_ATTRIBUTE if attributes is None else attributes,
     }
+    if not notification["MessageAttributes"]:
+        del notification["MessageAttributes"]  # as SNS leaves it out
     return json.dumps(notification)
+
+
+def ses_feedback_body(name: str, *, recipient: str | None = None, **changes: Any) -> str:
+    """An SQS body carrying SES's record `tests/events/<name>.json` as SNS delivers it (raw
+    delivery off, no message attributes), the recipient and any fields of the bounce or
+    complaint (`bounceType`, `feedbackId`, ...) changed as asked."""
+    record = load_event(name)
+    kind = "bounce" if "bounce" in record else "complaint"
+    if recipient is not None:
+        recipients = "bouncedRecipients" if kind == "bounce" else "complainedRecipients"
+        for entry in record[kind][recipients]:
+            entry["emailAddress"] = recipient
+        record["mail"]["destination"] = [recipient]
+    record[kind].update(changes)
+    return sns_body(json.dumps(record), attributes={})
 
 
 @pytest.fixture

@@ -179,6 +179,28 @@ async def test_a_line_break_in_the_subject_is_refused_before_sending() -> None:
         await sender.send(EmailMessage("alice@example.com", "Hi\r\nBcc: eve@example.com", "", ""))
 
 
+@pytest.mark.parametrize("configuration_set", ["filestore-prod-mail", None])
+async def test_mail_goes_out_with_the_configuration_set_if_there_is_one(
+    configuration_set: str | None,
+) -> None:
+    """The configuration set is what publishes bounces and complaints; an emulator has none."""
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    client = boto3.client(
+        "ses", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    expected: dict[str, object] = {"Source": "noreply@example.com", "Destination": ANY}
+    expected["Message"] = ANY
+    if configuration_set is not None:
+        expected["ConfigurationSetName"] = configuration_set
+    sender = SesEmailSender(client, "noreply@example.com", configuration_set)
+    with Stubber(client) as stub:
+        stub.add_response("send_email", {"MessageId": "m-1"}, expected)
+        await sender.send(EmailMessage("alice@example.com", "Hi", "text", "<p>html</p>"))
+        stub.assert_no_pending_responses()
+
+
 # --- WebSocket ---------------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ def test_aws_adapters_from_settings() -> None:
         topic_arn="arn:aws:sns:eu-west-1:123456789012:events",
         email="ses",
         email_sender="Filestore <noreply@example.com>",
+        ses_configuration_set="filestore-mail",
         realtime="apigateway",
         websocket_endpoint="wss://abc.execute-api.eu-west-1.amazonaws.com/prod",
         aws_region="eu-west-1",
@@ -41,7 +42,8 @@ def test_aws_adapters_from_settings() -> None:
     assert container.blobs() is blobs  # one per process
     assert blobs.presign_get("k", filename="x", expires_in=timedelta(minutes=1))
     assert isinstance(container.publisher(), SnsEventPublisher)
-    assert isinstance(container.email(), SesEmailSender)
+    email = container.email()
+    assert isinstance(email, SesEmailSender) and email.configuration_set == "filestore-mail"
     realtime = container.realtime()
     assert isinstance(realtime, ApiGatewayRealtimeNotifier)
     # The stage URL, not the emulator's, is the management API's endpoint.

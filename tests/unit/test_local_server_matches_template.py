@@ -9,7 +9,7 @@ drift apart, whichever side changed.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -92,3 +92,40 @@ def test_the_local_redrive_policy_is_the_templates() -> None:
     for name in (template_name(queue) for queue in emulator.QUEUES):
         redrive = consumer_queues()[name]["RedrivePolicy"]
         assert int(redrive["maxReceiveCount"]) == emulator.MAX_RECEIVE_COUNT, name
+
+
+def test_the_local_feedback_queue_hears_all_of_the_topic_ses_publishes_to() -> None:
+    resources = load_template()["Resources"]
+    [destination] = _resources("AWS::SES::ConfigurationSetEventDestination").values()
+    topic = destination["EventDestination"]["SnsDestination"]["TopicARN"]
+    [subscription] = [
+        s for s in _resources("AWS::SNS::Subscription").values() if s["TopicArn"] == topic
+    ]
+    queue = subscription["Endpoint"].value.removesuffix(".Arn")
+    assert queue == template_name(emulator.FEEDBACK_QUEUE)
+    assert resources[queue]["Type"] == "AWS::SQS::Queue"
+    # As the local subscription is made: raw delivery off, no filter.
+    assert subscription["RawMessageDelivery"] is False
+    assert "FilterPolicy" not in subscription
+
+
+@pytest.mark.parametrize("kind", ["bounce", "complaint"])
+def test_the_local_feedback_reads_as_what_ses_publishes(
+    kind: Literal["bounce", "complaint"],
+) -> None:
+    from filestore.entrypoints.aws_events import ses_feedback
+    from tests.support.lambda_events import load_event
+
+    record = emulator.ses_feedback_record("alice@example.com", kind)
+    documented = load_event(f"ses_{kind}")
+    # The fields SES writes (and the consumer reads) are there, named as SES names them.
+    assert set(record) == set(documented)
+    assert set(record[kind]) <= set(documented[kind])
+    assert set(record["mail"]) <= set(documented["mail"])
+    feedback = ses_feedback(record)
+    assert feedback is not None
+    assert (feedback.kind, feedback.recipients) == (kind, ("alice@example.com",))
+    assert feedback.status is not None
+    transient = emulator.ses_feedback_record("alice@example.com", "bounce", bounce_type="Transient")
+    feedback = ses_feedback(transient)
+    assert feedback is not None and feedback.status is None

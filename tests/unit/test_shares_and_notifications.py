@@ -12,6 +12,7 @@ from filestore.domain import commands
 from filestore.domain.commands import Actor
 from filestore.domain.errors import Conflict, InvalidInput, NotFound
 from filestore.domain.events import UploadStored
+from filestore.domain.handlers import EmailNotice
 from filestore.domain.model import UploadStatus
 from tests.support.clock import FakeClock
 from tests.unit.test_uploads import DATA, stored_upload
@@ -135,7 +136,7 @@ class TestNotifications:
         await store.set_notify_email(alice, True)
         await stored_upload(store, alice)
         event = next(e for e in store.memory_publisher.published if isinstance(e, UploadStored))
-        assert await store.bus.handle(commands.NotifyByEmail(event)) is False  # a redelivery
+        assert await store.bus.handle(commands.NotifyByEmail(event)) is EmailNotice.REPEAT
         assert len(store.memory_email.sent) == 1
 
     async def test_open_connections_get_the_event_and_gone_ones_are_forgotten(

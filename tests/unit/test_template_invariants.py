@@ -127,10 +127,56 @@ def test_every_queue_declares_its_encryption() -> None:
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
 
 
-def test_only_the_alarm_topic_is_unencrypted_and_only_cloudwatch_alarms_publish_to_it() -> None:
-    # CloudWatch cannot publish to a topic under the AWS-managed SNS key; any other publisher can.
+def test_only_the_alarm_and_email_feedback_topics_are_unencrypted() -> None:
+    # CloudWatch and SES cannot publish to a topic under the AWS-managed SNS key; our functions
+    # can, so every topic they publish to is encrypted.
     unencrypted = {n for n in of_type("AWS::SNS::Topic") if "KmsMasterKeyId" not in properties(n)}
-    assert unencrypted == {"AlarmTopic"}
+    assert unencrypted == {"AlarmTopic", "EmailFeedbackTopic"}
+
+
+def test_only_ses_publishes_to_the_email_feedback_topic_and_only_its_queue_hears_it() -> None:
+    users = {
+        owner
+        for owner, resource in RESOURCES.items()
+        for node in intrinsics(resource)
+        if ref_of(node) == "EmailFeedbackTopic"
+    }
+    assert {RESOURCES[owner]["Type"] for owner in users} == {
+        "AWS::SNS::TopicPolicy",
+        "AWS::SES::ConfigurationSetEventDestination",
+        "AWS::SNS::Subscription",
+        "AWS::SQS::QueuePolicy",  # their condition: only this topic may send to the queues
+    }
+    # What SNS cannot deliver is kept in a dead-letter queue of the subscription's own.
+    [subscription] = [o for o in users if RESOURCES[o]["Type"] == "AWS::SNS::Subscription"]
+    redrive = arn_of(properties(subscription)["RedrivePolicy"]["deadLetterTargetArn"])
+    assert redrive == "EmailFeedbackSubscriptionDeadLetterQueue"
+    assert arn_of(properties(subscription)["Endpoint"]) == "EmailFeedbackQueue"
+    assert redrive != arn_of(
+        properties("EmailFeedbackQueue")["RedrivePolicy"]["deadLetterTargetArn"]
+    )
+    [policy] = [o for o in users if RESOURCES[o]["Type"] == "AWS::SNS::TopicPolicy"]
+    [statement] = properties(policy)["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    # SES of this account, for this configuration set only (no confused deputy).
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": Intrinsic("Ref", "AWS::AccountId")
+    }
+    source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert "configuration-set/${EmailConfigurationSet}" in source.value
+    [destination] = [
+        o for o in users if RESOURCES[o]["Type"] == "AWS::SES::ConfigurationSetEventDestination"
+    ]
+    events = properties(destination)["EventDestination"]
+    assert ref_of(properties(destination)["ConfigurationSetName"]) == "EmailConfigurationSet"
+    assert sorted(events["MatchingEventTypes"]) == ["bounce", "complaint"]
+    # The e-mail function sends with that configuration set.
+    variables = properties("EmailFunction")["Environment"]["Variables"]
+    assert ref_of(variables["FILESTORE_SES_CONFIGURATION_SET"]) == "EmailConfigurationSet"
+
+
+def test_only_cloudwatch_alarms_publish_to_the_alarm_topic() -> None:
     users = {
         owner
         for owner, resource in RESOURCES.items()
@@ -185,7 +231,7 @@ def dead_letter_queues() -> set[str]:
 
 def test_every_dead_letter_queue_raises_an_alarm() -> None:
     queues = dead_letter_queues()
-    assert len(queues) == 8
+    assert len(queues) == 10
     for queue in sorted(queues):
         assert alarms_on(queue), f"no alarm on {queue}"
         # Two weeks, SQS's longest, to look at a failure after the alarm.

@@ -1,11 +1,13 @@
 """The AWS side of `filestore serve`: moto in-process, or an external emulator such as LocalStack.
 
 `provision` creates what template.yaml creates for messaging: the events topic, one queue per
-consumer (S3 events, e-mail, realtime), each with a dead-letter queue and a redrive policy, and
-the topic's subscriptions with their filter policies (envelopes, not raw delivery, as deployed).
-Every call is idempotent, so a restart finds the same resources. The result, `LocalAws`, also
-plays the bucket's notification for the filesystem blob store (`notify_object_created`) and
-reads back the mail SES accepted (`sent_emails`).
+consumer (S3 events, e-mail, realtime, e-mail feedback), each with a dead-letter queue and a
+redrive policy, the events topic's subscriptions with their filter policies (envelopes, not raw
+delivery, as deployed), and the e-mail feedback topic with its queue's subscription. Every call
+is idempotent, so a restart finds the same resources. The result, `LocalAws`, also plays the
+bucket's notification for the filesystem blob store (`notify_object_created`), reads back the
+mail SES accepted (`sent_emails`), and plays SES's configuration set, which no emulator does:
+`report_email_feedback` publishes a bounce or complaint as SES would.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import hashlib
 import json
 import os
 import socket
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -38,7 +42,11 @@ QUEUES: dict[str, list[str] | None] = {
     "s3-events": None,
     "email": ["upload.stored", "upload.failed"],
     "realtime": ["upload.stored", "upload.failed", "upload.renamed", "upload.deleted"],
+    "email-feedback": None,
 }
+# The queue subscribed to the e-mail feedback topic (all of it, raw delivery off), where SES's
+# configuration set publishes bounces and complaints.
+FEEDBACK_QUEUE = "email-feedback"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class LocalAws:
     region: str
     topic_arn: str
     queues: dict[str, Queue]
+    feedback_topic_arn: str
     sender: str = SENDER
     bucket: str | None = None
     moto: ThreadedMotoServer | None = field(default=None, repr=False)
@@ -65,6 +74,27 @@ class LocalAws:
     def sqs(self) -> Any:
         """An SQS client of the emulator (the queue pollers and the bucket notification)."""
         return client("sqs", self.endpoint_url, self.region)
+
+    @cached_property
+    def sns(self) -> Any:
+        return client("sns", self.endpoint_url, self.region)
+
+    async def report_email_feedback(
+        self,
+        address: str,
+        kind: Literal["bounce", "complaint"],
+        *,
+        bounce_type: Literal["Permanent", "Transient"] = "Permanent",
+    ) -> str:
+        """Publish, as SES's configuration set would, a bounce or complaint of mail to
+        `address` to the feedback topic; its queue's consumer takes it from there. Returns the
+        report's feedback id."""
+        record = ses_feedback_record(address, kind, bounce_type=bounce_type, sender=self.sender)
+        await asyncio.to_thread(
+            self.sns.publish, TopicArn=self.feedback_topic_arn, Message=json.dumps(record)
+        )
+        feedback_id: str = record[kind]["feedbackId"]
+        return feedback_id
 
     async def notify_object_created(self, notification: Mapping[str, Any]) -> None:
         """The bucket's notification, as template.yaml configures it: `ObjectCreated` under `u/`
@@ -138,6 +168,7 @@ def provision(
     use_local_credentials()
     sns, sqs, ses = (client(s, endpoint_url, region) for s in ("sns", "sqs", "ses"))
     topic_arn = sns.create_topic(Name=f"{prefix}-events")["TopicArn"]
+    feedback_topic_arn = sns.create_topic(Name=f"{prefix}-email-feedback")["TopicArn"]
     queues: dict[str, Queue] = {}
     for name, types in QUEUES.items():
         dlq_url = sqs.create_queue(QueueName=f"{prefix}-{name}-dlq")["QueueUrl"]
@@ -154,6 +185,8 @@ def provision(
         queues[name] = Queue(name, url, arn, dlq_url)
         if types is not None:
             _subscribe(sns, topic_arn, arn, types)
+        elif name == FEEDBACK_QUEUE:
+            _subscribe(sns, feedback_topic_arn, arn, None)
     ses.verify_email_identity(EmailAddress=SENDER)
     bucket = None
     if with_bucket:
@@ -173,7 +206,9 @@ def provision(
                 ]
             },
         )
-    return LocalAws(endpoint_url, region, topic_arn, queues, SENDER, bucket, moto)
+    return LocalAws(
+        endpoint_url, region, topic_arn, queues, feedback_topic_arn, SENDER, bucket, moto
+    )
 
 
 def _arn(sqs: Any, url: str) -> str:
@@ -181,21 +216,79 @@ def _arn(sqs: Any, url: str) -> str:
     return str(attributes["Attributes"]["QueueArn"])
 
 
-def _subscribe(sns: Any, topic_arn: str, queue_arn: str, types: list[str]) -> None:
+def _subscribe(sns: Any, topic_arn: str, queue_arn: str, types: list[str] | None) -> None:
+    """Subscribe the queue (raw delivery off), filtered on the `type` attribute if `types`."""
     existing = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
     if any(s.get("Endpoint") == queue_arn for s in existing):
         return
+    attributes = {"RawMessageDelivery": "false"}
+    if types is not None:
+        attributes |= {
+            "FilterPolicyScope": "MessageAttributes",
+            "FilterPolicy": json.dumps({"type": types}),
+        }
     sns.subscribe(
         TopicArn=topic_arn,
         Protocol="sqs",
         Endpoint=queue_arn,
-        Attributes={
-            "RawMessageDelivery": "false",
-            "FilterPolicyScope": "MessageAttributes",
-            "FilterPolicy": json.dumps({"type": types}),
-        },
+        Attributes=attributes,
         ReturnSubscriptionArn=True,
     )
+
+
+def ses_feedback_record(
+    address: str,
+    kind: Literal["bounce", "complaint"],
+    *,
+    bounce_type: Literal["Permanent", "Transient"] = "Permanent",
+    sender: str = SENDER,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """What SES publishes for a configuration set's bounce or complaint event (the fields of
+    the SES developer guide's examples; ids made up in SES's format)."""
+    when = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def ses_id() -> str:
+        return f"{uuid.uuid4().hex[:16]}-{uuid.uuid4()}-000000"
+
+    mail = {
+        "timestamp": when,
+        "source": sender,
+        "sendingAccountId": "000000000000",
+        "messageId": ses_id(),
+        "destination": [address],
+        "headersTruncated": False,
+        "commonHeaders": {"from": [sender], "to": [address], "subject": "filestore"},
+    }
+    if kind == "bounce":
+        permanent = bounce_type == "Permanent"
+        event: dict[str, Any] = {
+            "bounceType": bounce_type,
+            "bounceSubType": "General",
+            "bouncedRecipients": [
+                {
+                    "emailAddress": address,
+                    "action": "failed",
+                    "status": "5.1.1" if permanent else "4.2.2",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown"
+                    if permanent
+                    else "smtp; 452 4.2.2 mailbox full",
+                }
+            ],
+            "timestamp": when,
+            "feedbackId": ses_id(),
+            "reportingMTA": "dsn; localhost",
+        }
+        return {"eventType": "Bounce", "bounce": event, "mail": mail}
+    event = {
+        "complainedRecipients": [{"emailAddress": address}],
+        "timestamp": when,
+        "feedbackId": ses_id(),
+        "complaintSubType": None,
+        "complaintFeedbackType": "abuse",
+        "arrivalDate": when,
+    }
+    return {"eventType": "Complaint", "complaint": event, "mail": mail}
 
 
 def _moto_emails(region: str) -> list[dict[str, Any]]:

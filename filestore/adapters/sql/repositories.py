@@ -32,7 +32,15 @@ from filestore.adapters.sql.executor import (
 )
 from filestore.domain.errors import ConcurrencyConflict, NotFound
 from filestore.domain.events import Event, parse_event
-from filestore.domain.model import Aggregate, Connection, Share, Upload, UploadStatus, User
+from filestore.domain.model import (
+    Aggregate,
+    Connection,
+    EmailStatus,
+    Share,
+    Upload,
+    UploadStatus,
+    User,
+)
 from filestore.domain.ports import ListPosition, OutboxEntry
 
 _INSERT_IGNORE: dict[Dialect, str] = {"mysql": "INSERT IGNORE", "sqlite": "INSERT OR IGNORE"}
@@ -45,7 +53,10 @@ def _changed_one(count: int, what: str) -> None:
 
 # --- users -------------------------------------------------------------------------------------
 
-_USER_COLUMNS = "public_id, sub, email, quota_bytes, created_at, notify_email, used_bytes, version"
+_USER_COLUMNS = (
+    "public_id, sub, email, quota_bytes, created_at, notify_email, used_bytes, version,"
+    " email_status"
+)
 
 
 def _user(row: Row) -> User:
@@ -58,6 +69,7 @@ def _user(row: Row) -> User:
         notify_email=bool(row[5]),
         used_bytes=int(row[6]),
         version=int(row[7]),
+        email_status=EmailStatus(row[8]),
     )
 
 
@@ -75,10 +87,19 @@ class SqlUserRepository:
     async def get_by_sub(self, sub: str) -> User | None:
         return await self._one("sub = :sub", {"sub": sub})
 
+    async def list_by_email(self, email: str) -> list[User]:
+        # `email_lower` is LOWER(email), kept and indexed by the database (migration 0004);
+        # lowering the parameter with the same function makes both sides fold alike.
+        rows = await self._db.fetch(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE email_lower = LOWER(:email)",  # noqa: S608 - constant columns; the value is bound  # nosec B608
+            {"email": email},
+        )
+        return [_user(row) for row in rows]
+
     async def add(self, user: User) -> None:
         await self._db.execute(
             f"INSERT INTO users ({_USER_COLUMNS}) VALUES (:id, :sub, :email, :quota_bytes,"  # noqa: S608 - constant column list; values are bound  # nosec B608
-            " :created_at, :notify_email, :used_bytes, 1)",
+            " :created_at, :notify_email, :used_bytes, 1, :email_status)",
             {
                 "id": user.id,
                 "sub": user.sub,
@@ -87,6 +108,7 @@ class SqlUserRepository:
                 "created_at": to_db_time(user.created_at),
                 "notify_email": user.notify_email,
                 "used_bytes": user.used_bytes,
+                "email_status": user.email_status.value,
             },
         )
         user.version = 1
@@ -95,7 +117,8 @@ class SqlUserRepository:
     async def update(self, user: User) -> None:
         count = await self._db.execute(
             "UPDATE users SET email = :email, quota_bytes = :quota_bytes,"
-            " notify_email = :notify_email, used_bytes = :used_bytes, version = version + 1"
+            " notify_email = :notify_email, used_bytes = :used_bytes,"
+            " email_status = :email_status, version = version + 1"
             " WHERE public_id = :id AND version = :version",
             {
                 "id": user.id,
@@ -103,6 +126,7 @@ class SqlUserRepository:
                 "quota_bytes": user.quota_bytes,
                 "notify_email": user.notify_email,
                 "used_bytes": user.used_bytes,
+                "email_status": user.email_status.value,
                 "version": user.version,
             },
         )

@@ -1,10 +1,10 @@
 """The use cases: one async handler per command, written against the ports only.
 
-By topic: `users`, `uploads`, `multipart`, `stored_objects` (an object arrived), `shares`,
-`notifications` (realtime connections, e-mail and realtime notices) and `maintenance` (outbox
-relay, sweep). What they run on is `services.Services`; what they answer is in `results`.
-Everything public is importable from here too, and `COMMAND_HANDLERS` maps each command to its
-use case for the message bus.
+By topic: `users` (and whether mail reaches them), `uploads`, `multipart`, `stored_objects`
+(an object arrived), `shares`, `notifications` (realtime connections, e-mail and realtime
+notices) and `maintenance` (outbox relay, sweep). What they run on is `services.Services`;
+what they answer is in `results`. Everything public is importable from here too, and
+`COMMAND_HANDLERS` maps each command to its use case for the message bus.
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ from filestore.domain.handlers.notifications import (
 )
 from filestore.domain.handlers.results import (
     DownloadLink,
+    EmailNotice,
     MultipartPlan,
     ReconcileReport,
     SharedFile,
     StoredOutcome,
+    UndeliverableMarks,
     UploadPage,
     UploadTicket,
 )
@@ -60,7 +62,14 @@ from filestore.domain.handlers.uploads import (
     rename_upload,
     request_upload,
 )
-from filestore.domain.handlers.users import get_me, register_user, update_preferences
+from filestore.domain.handlers.users import (
+    EMAIL_FEEDBACK_CONSUMER,
+    confirm_email_deliverable,
+    get_me,
+    mark_email_undeliverable,
+    register_user,
+    update_preferences,
+)
 
 Handler = Callable[[Any, Services], Awaitable[Any]]
 """A use case: takes its command and the services, returns its result."""
@@ -69,6 +78,8 @@ COMMAND_HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RegisterUser: register_user,
     commands.GetMe: get_me,
     commands.UpdatePreferences: update_preferences,
+    commands.MarkEmailUndeliverable: mark_email_undeliverable,
+    commands.ConfirmEmailDeliverable: confirm_email_deliverable,
     commands.RequestUpload: request_upload,
     commands.SignParts: sign_parts,
     commands.ListParts: list_parts,
@@ -95,20 +106,24 @@ __all__ = [
     "COMMAND_HANDLERS",
     "CONNECTION_MAX_AGE",
     "EMAIL_CONSUMER",
+    "EMAIL_FEEDBACK_CONSUMER",
     "LIST_LIMIT_MAX",
     "MAX_PARTS_PER_REQUEST",
     "REALTIME_CONSUMER",
     "SWEEP_GRACE",
     "DownloadLink",
+    "EmailNotice",
     "Handler",
     "MultipartPlan",
     "ReconcileReport",
     "Services",
     "SharedFile",
     "StoredOutcome",
+    "UndeliverableMarks",
     "UploadPage",
     "UploadTicket",
     "complete_multipart",
+    "confirm_email_deliverable",
     "connect",
     "create_share",
     "decode_cursor",
@@ -121,6 +136,7 @@ __all__ = [
     "list_parts",
     "list_shares",
     "list_uploads",
+    "mark_email_undeliverable",
     "notify_by_email",
     "notify_realtime",
     "reconcile",

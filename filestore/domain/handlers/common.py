@@ -11,9 +11,16 @@ from filestore.domain.ports import UnitOfWork
 
 
 async def user_for(uow: UnitOfWork, actor: Actor, services: Services) -> User:
-    """The actor's user, registered on first sight."""
+    """The actor's user, registered on first sight.
+
+    The identity provider owns the address: when the actor's differs from the one stored
+    (they changed it since), the user takes it, in `uow` (not committed), and
+    a bounce or complaint of the old mailbox no longer holds.
+    """
     user = await uow.users.get_by_sub(actor.sub)
     if user is not None:
+        if user.change_email(actor.email):
+            await uow.users.update(user)
         return user
     user = User.register(
         id=services.ids.new_id(),

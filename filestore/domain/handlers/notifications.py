@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from filestore.domain import commands
 from filestore.domain.errors import ConnectionGone
 from filestore.domain.handlers.common import user_for
+from filestore.domain.handlers.results import EmailNotice
 from filestore.domain.handlers.services import Services
 from filestore.domain.model import Connection
 from filestore.domain.notifications import EMAIL_EVENT_TYPES, email_for, realtime_message
+
+log = logging.getLogger(__name__)
 
 # The consumers whose handled events are remembered, so each event reaches each at most once.
 EMAIL_CONSUMER = "email"
@@ -31,20 +35,28 @@ async def disconnect(cmd: commands.Disconnect, services: Services) -> None:
         await uow.commit()
 
 
-async def notify_by_email(cmd: commands.NotifyByEmail, services: Services) -> bool:
-    """E-mail the event's user if they opted in; each event at most once. True if sent."""
+async def notify_by_email(cmd: commands.NotifyByEmail, services: Services) -> EmailNotice:
+    """E-mail the event's user if they opted in and mail reaches them; each event at most
+    once."""
     event = cmd.event
     if event.type not in EMAIL_EVENT_TYPES or services.email is None:
-        return False
+        return EmailNotice.NOT_MAILED
     async with services.uow() as uow:
         if await uow.processed.contains(EMAIL_CONSUMER, event.id):
-            return False
+            return EmailNotice.REPEAT
         user = await uow.users.get(event.user_id)
     message = email_for(event, user) if user and user.notify_email else None
-    if message is not None:
+    if message is None:
+        notice = EmailNotice.NOT_MAILED
+    elif user is not None and not user.email_deliverable:
+        # Mailing an address that bounces or complained is what gets a sender suspended.
+        log.info("not e-mailing user %s: their address %s", user.id, user.email_status.value)
+        notice = EmailNotice.UNDELIVERABLE
+    else:
         await services.email.send(message)
+        notice = EmailNotice.SENT
     await _mark_processed(services, EMAIL_CONSUMER, event.id)
-    return message is not None
+    return notice
 
 
 async def notify_realtime(cmd: commands.NotifyRealtime, services: Services) -> int:

@@ -74,3 +74,26 @@ class ReconcileReport:
     connections_removed: int = 0
     # The time budget ran out before every pending upload was looked at.
     stopped_early: bool = False
+
+
+class EmailNotice(StrEnum):
+    """What became of an event's e-mail (`NotifyByEmail`)."""
+
+    SENT = "sent"
+    # Nothing to send: the event is not mailed, the user did not opt in (or is gone), or no
+    # e-mail sender is configured.
+    NOT_MAILED = "not_mailed"
+    # The user wants it, but their address bounced or complained: it is not sent.
+    UNDELIVERABLE = "undeliverable"
+    # This event was handled before (a redelivery).
+    REPEAT = "repeat"
+
+
+@dataclass(frozen=True)
+class UndeliverableMarks:
+    """What a bounce or complaint report changed (`MarkEmailUndeliverable`)."""
+
+    # The users whose status changed now (not those already marked so).
+    user_ids: tuple[str, ...]
+    # The report was handled before (a redelivery): nothing was looked at.
+    repeat: bool = False

@@ -83,6 +83,7 @@ class Functions:
     s3_events: Function
     email: Function
     realtime: Function
+    email_feedback: Function
     relay: Function
     sweep: Function
     # The sweep once more, on start: with no grace for young uploads, whose S3 events (queued in
@@ -96,6 +97,7 @@ def lambda_functions(bus: MessageBus, *, public_url: str, verifier: TokenVerifie
     from functools import partial
 
     from filestore.entrypoints import (
+        email_feedback,
         http_api,
         notifications,
         s3_events,
@@ -115,6 +117,7 @@ def lambda_functions(bus: MessageBus, *, public_url: str, verifier: TokenVerifie
         s3_events=_invocation(partial(s3_events.handle, bus=bus)),
         email=_invocation(partial(notifications.handle_email, bus=bus)),
         realtime=_invocation(partial(notifications.handle_realtime, bus=bus)),
+        email_feedback=_invocation(partial(email_feedback.handle, bus=bus)),
         relay=_invocation(partial(schedules.handle_relay, bus=bus)),
         sweep=_invocation(partial(schedules.handle_sweep, bus=bus)),
         catch_up=_invocation(
@@ -248,6 +251,7 @@ class LocalServer:
             "s3-events": functions.s3_events,
             "email": functions.email,
             "realtime": functions.realtime,
+            "email-feedback": functions.email_feedback,
         }
         for name, function in consumers.items():
             queue = aws.queues[name]
@@ -304,6 +308,7 @@ class LocalServer:
 
         routes: list[BaseRoute] = [
             Route("/_local/emails", self._emails, methods=["GET"]),
+            Route("/_local/email-feedback", self._email_feedback, methods=["POST"]),
             Route("/_local/.well-known/jwks.json", self._jwks, methods=["GET"]),
             WebSocketRoute("/ws", self._websocket),
         ]
@@ -336,6 +341,40 @@ class LocalServer:
         system, _ = self._ready()
         messages = await asyncio.to_thread(system.aws.sent_emails)
         return JSONResponse({"items": messages})
+
+    async def _email_feedback(self, request: Request) -> Response:
+        """Play SES's configuration set, which no emulator does: publish a bounce or complaint of
+        mail to an address (`{"email", "type": "bounce"|"complaint", "bounce_type"?:
+        "Permanent"|"Transient"}`) to the feedback topic, whence the feedback consumer marks
+        its users as on AWS. Only while serving on a loopback address: anyone who can reach it
+        can stop anyone's mail."""
+        import json
+
+        from starlette.responses import JSONResponse
+
+        system, _ = self._ready()
+        if not _loopback(self.options.host):
+            return JSONResponse({"message": "Not Found"}, status_code=404)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"message": "The body must be a JSON object."}, status_code=400)
+        address, kind = body.get("email"), body.get("type")
+        bounce_type = body.get("bounce_type", "Permanent")
+        if not isinstance(address, str) or "@" not in address:
+            return JSONResponse({"message": "email must be an e-mail address."}, status_code=400)
+        if kind not in ("bounce", "complaint") or bounce_type not in ("Permanent", "Transient"):
+            return JSONResponse(
+                {
+                    "message": 'type must be "bounce" or "complaint"; bounce_type, if given, '
+                    '"Permanent" or "Transient".'
+                },
+                status_code=400,
+            )
+        feedback_id = await system.aws.report_email_feedback(address, kind, bounce_type=bounce_type)
+        return JSONResponse({"feedback_id": feedback_id}, status_code=202)
 
     async def _jwks(self, request: Request) -> Response:
         from starlette.responses import JSONResponse
@@ -477,6 +516,18 @@ def _claims(verifier: TokenVerifier, authorization: str) -> dict[str, Any] | Non
         return dict(verifier.verify(token.strip()).claims)
     except InvalidToken:
         return None
+
+
+def _loopback(host: str) -> bool:
+    """Whether the server listens on a loopback address only."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _allows(policy: Mapping[str, Any]) -> bool:

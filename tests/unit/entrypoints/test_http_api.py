@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from filestore.app import FileStore
-from filestore.domain.commands import Actor, GetMe
+from filestore.domain.commands import Actor, GetMe, MarkEmailUndeliverable
 from filestore.domain.errors import ServiceUnavailable
+from filestore.domain.model import EmailStatus
 from filestore.domain.ports import PresignedPost
 from filestore.domain.rules import MiB, UploadPolicy
 from filestore.entrypoints import http_api
@@ -68,13 +69,45 @@ def test_me_registers_on_first_sight_and_updates_preferences(store: FileStore) -
     assert status == 200
     assert me["email"] == "alice@example.com"
     assert me["notify_email"] is False
-    assert set(me) == {"id", "email", "notify_email", "quota_bytes", "used_bytes", "created_at"}
+    assert set(me) == {
+        "id",
+        "email",
+        "notify_email",
+        "email_status",
+        "quota_bytes",
+        "used_bytes",
+        "created_at",
+    }
+    assert me["email_status"] == "ok"
     assert headers["Content-Type"] == "application/json"
 
     status, me2, _ = request("PATCH", "/me", json_body={"notify_email": True})
     assert status == 200
     assert me2["id"] == me["id"]
     assert me2["notify_email"] is True
+
+
+def test_me_says_when_mail_bounced_until_the_token_brings_another_address(
+    store: FileStore,
+) -> None:
+    request("PATCH", "/me", json_body={"notify_email": True})
+    bounce = MarkEmailUndeliverable("feedback-1", ("ALICE@example.com",), EmailStatus.BOUNCED)
+    runtime.run(store.bus.handle(bounce))
+
+    status, me, _ = request("GET", "/me")
+    assert status == 200
+    assert (me["email"], me["email_status"], me["notify_email"]) == (
+        "alice@example.com",
+        "bounced",
+        True,
+    )
+
+    # The user changed their address at the identity provider: the next token carries it.
+    status, me, _ = request("GET", "/me", claims={**ALICE, "email": "alice@example.org"})
+    assert status == 200
+    assert (me["email"], me["email_status"]) == ("alice@example.org", "ok")
+    status, me, _ = request("GET", "/me")  # an older token, still valid, changes it back
+    assert (me["email"], me["email_status"]) == ("alice@example.com", "ok")
 
 
 def test_missing_or_incomplete_claims_are_401(store: FileStore) -> None:
@@ -525,6 +558,10 @@ def test_openapi_document_is_valid_and_describes_every_answer(store: FileStore) 
         assert f"{{{parameter}}}" in operations[link["operationId"]]
     assert "409" in doc["paths"]["/uploads/{upload_id}/download"]["get"]["responses"]
     assert "404" in doc["paths"]["/shares/{token}"]["get"]["responses"]
+    # A user says whether mail reaches them, in the words GET /me uses.
+    user = doc["components"]["schemas"]["UserOut"]
+    assert user["properties"]["email_status"]["enum"] == ["ok", "bounced", "complained"]
+    assert "email_status" in user["required"]
 
 
 def test_swagger_ui_is_public(store: FileStore) -> None:
