@@ -12,7 +12,7 @@ composition root chooses how (`filestore.bootstrap.provision_database_user`,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import SecretsManagerEvent, event_source
@@ -58,9 +58,10 @@ def _time_left_s(context: Any) -> float | None:
 
 
 async def handle_rotation(
-    event: SecretsManagerEvent, context: Any, *, run: Rotate | None = None
+    event: Mapping[str, Any], context: Any, *, run: Rotate | None = None
 ) -> None:
-    """The async core: check that the event rotates our secret, then run its step."""
+    """The async core: check that the event (`{"Step", "SecretId", "ClientRequestToken"}`)
+    rotates this function's secret, then run its step; `RotationRefused` if it does not."""
     settings = runtime.settings()
     step, secret_id = event.get("Step"), event.get("SecretId")
     token = event.get("ClientRequestToken")

@@ -2,7 +2,8 @@
 
 The JSON under `tests/events/` was made with `sam local generate-event` (HTTP API v2, S3, SQS,
 SNS, CloudFormation, scheduled) or written by hand from the AWS documentation (WebSocket,
-the WebSocket REQUEST authorizer, the Cognito post-confirmation trigger).
+the WebSocket REQUEST authorizer, the Cognito pre-sign-up and post-confirmation triggers, which
+`sam local generate-event` has no template for).
 """
 
 from __future__ import annotations
