@@ -20,7 +20,7 @@ from filestore.bootstrap import provision_database_user
 from filestore.entrypoints import migrations
 from filestore.entrypoints.runtime import runtime
 from tests.factories import make_upload, make_user
-from tests.support.app_user import AppUserStack, app_user_stack_on
+from tests.support.app_user import VICTIM_PASSWORD, AppUserStack, app_user_stack_on
 from tests.support.lambda_events import LambdaContext, load_event
 from tests.support.local_http import LocalHttpServer
 from tests.support.mysql import MySQLDatabase
@@ -128,14 +128,18 @@ async def test_provisioning_again_is_a_no_op_and_follows_a_new_password(
     assert await app.fetch("SELECT 1") == [[1]]
 
 
-async def test_a_secret_naming_another_user_is_refused(app_user_stack: AppUserStack) -> None:
+async def test_a_secret_naming_another_user_is_refused(
+    app_user_stack: AppUserStack, victim: str
+) -> None:
     # Whoever can write the application's secret must not reset the master user's password.
-    value: dict[str, Any] = {**app_user_stack.current(), "username": "root"}
+    value: dict[str, Any] = {**app_user_stack.current(), "username": victim, "password": "pwned"}
     app_user_stack.secretsmanager.put_secret_value(
         SecretId=app_user_stack.app_secret_arn, SecretString=json.dumps(value)
     )
     with pytest.raises(DatabaseUserError, match="not the application user"):
         await provision_database_user(app_user_stack.settings())
+    assert app_user_stack.signs_in(victim, VICTIM_PASSWORD)
+    assert not app_user_stack.administer(f"SHOW GRANTS FOR '{victim}'@'%'")[1:]
 
 
 @pytest.mark.parametrize(
@@ -166,13 +170,13 @@ async def test_a_password_with_a_backslash_is_refused_before_any_sql(
     )
 
 
-def test_a_failed_provisioning_fails_the_deploy(app_user_stack: AppUserStack) -> None:
+def test_a_failed_provisioning_fails_the_deploy(app_user_stack: AppUserStack, victim: str) -> None:
     """The functions switch to the application's secret only after this custom resource: a
     user that could not be set up must stop the deploy, not break every function."""
     runtime.set_settings(app_user_stack.settings())
     app_user_stack.secretsmanager.put_secret_value(
         SecretId=app_user_stack.app_secret_arn,
-        SecretString=json.dumps({**app_user_stack.current(), "username": "filestore_admin"}),
+        SecretString=json.dumps({**app_user_stack.current(), "username": victim}),
     )
     try:
         with LocalHttpServer() as cloudformation:

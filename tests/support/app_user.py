@@ -91,6 +91,7 @@ class AppUserStack:
     def signs_in(self, username: str, password: str) -> bool:
         """Whether `username` can sign in with `password`, straight to MySQL."""
         kwargs = {**self.database.pymysql_kwargs(), "user": username, "password": password}
+        kwargs.pop("database", None)  # signing in is all that is asked
         try:
             pymysql.connect(**kwargs).close()
         except pymysql.err.OperationalError:
@@ -166,6 +167,21 @@ def app_user_stack_on(mysql_database: MySQLDatabase, moto_endpoint: str) -> Iter
                     stack.administer(f"DROP USER IF EXISTS '{name}'@'%'")
                 for arn in (master, app):
                     client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+
+
+VICTIM_PASSWORD = "victim-Password-1"
+
+
+@pytest.fixture
+def victim(app_user_stack: AppUserStack) -> Iterator[str]:
+    """Another database user (standing for the master), whose password a secret naming it must
+    never change. Made for the test, never a real one: a regression must not lock anyone out."""
+    name = f"fs_victim_{secrets.token_hex(5)}"
+    app_user_stack.administer(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{VICTIM_PASSWORD}'")
+    try:
+        yield name
+    finally:
+        app_user_stack.administer(f"DROP USER IF EXISTS '{name}'@'%'")
 
 
 @pytest.fixture

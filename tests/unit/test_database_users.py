@@ -23,6 +23,7 @@ from filestore.adapters.dataapi.users import (
     schema_pattern,
     user_literal,
 )
+from filestore.bootstrap import provision_database_user, rotate_database_secret
 from filestore.entrypoints import database_users
 from filestore.entrypoints.runtime import runtime
 from filestore.settings import Settings
@@ -156,3 +157,35 @@ def test_anything_else_is_refused_before_any_call(
             database_users.handle_rotation(rotation_event(**overrides), LambdaContext(), run=run)
         )
     assert made == []
+
+
+# --- the composition root ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(),
+        Settings(database="sql", database_url="sqlite+aiosqlite:///:memory:"),
+        # The Data API without an application user's secret: everything signs in as configured.
+        Settings(database="dataapi", dataapi_resource_arn="arn:c", dataapi_secret_arn="arn:s"),
+    ],
+)
+def test_there_is_no_application_user_to_set_up_without_its_secret(settings: Settings) -> None:
+    assert runtime.run(provision_database_user(settings)) is None
+
+
+def test_rotation_without_an_application_user_names_what_to_set() -> None:
+    with pytest.raises(RuntimeError, match="FILESTORE_DATAAPI_APP_SECRET_ARN"):
+        runtime.run(rotate_database_secret(Settings(), step="createSecret", token="t"))
+
+
+def test_the_application_user_needs_its_schema() -> None:
+    settings = Settings(
+        database="dataapi",
+        dataapi_resource_arn="arn:c",
+        dataapi_secret_arn="arn:s",
+        dataapi_app_secret_arn="arn:app",
+    )
+    with pytest.raises(RuntimeError, match="FILESTORE_DATAAPI_DATABASE"):
+        runtime.run(provision_database_user(settings))
