@@ -215,3 +215,17 @@ def test_a_version_that_is_not_pending_is_refused(stack: AppUserStack) -> None:
     assert token not in previous
     with pytest.raises(RotationError, match="not pending"):
         step(stack, "setSecret", previous[0])  # now AWSPREVIOUS
+
+
+def test_a_deploy_in_the_middle_of_a_rotation_leaves_it_whole(stack: AppUserStack) -> None:
+    before = stack.current()
+    token = start_rotation(stack)
+    step(stack, "createSecret", token)
+    step(stack, "setSecret", token)
+    # The migrations custom resource re-applies the current version meanwhile.
+    assert runtime.run(provision_database_user(stack.settings())) == before["username"]
+    step(stack, "testSecret", token)
+    step(stack, "finishSecret", token)
+    assert stack.current()["username"] == stack.username + CLONE_SUFFIX
+    runtime.run(app_can_work(stack))
+    assert stack.signs_in(before["username"], before["password"])

@@ -305,6 +305,18 @@ def test_a_function_signs_in_with_a_secret_it_may_read(function: str) -> None:
         assert render(_environment(function)["FILESTORE_DATAAPI_APP_SECRET_ARN"]) == APP_SECRET
 
 
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_a_function_of_the_application_user_waits_for_the_deploy_to_create_it(
+    function: str,
+) -> None:
+    """On a stack's first deploy (or the update that brings the user in) the migrations custom
+    resource creates the user: a function started earlier would be refused by the database."""
+    if secrets_readable(function) != APP_ONLY:
+        return
+    depends_on = as_list(FUNCTIONS[function].get("DependsOn", []))
+    assert "DatabaseMigrations" in depends_on
+
+
 def test_the_application_user_is_the_one_the_secret_names() -> None:
     template = RESOURCES["DatabaseAppSecret"]["Properties"]["GenerateSecretString"]
     username = re.search(r'"username": "([a-z0-9_]+)"', template["SecretStringTemplate"].value)
