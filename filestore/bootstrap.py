@@ -5,7 +5,9 @@ makes one for a Lambda function, a library user or a test. `build_local(...)` is
 profile, what `filestore serve` runs on: SQLite (or MySQL), files on disk behind the server's own
 S3 front, SNS, SQS and SES on an emulator, the server's own WebSocket connections and token
 issuer. `upgrade_database(settings)` migrates the configured database (the deploy's custom
-resource, `filestore db upgrade`, the local server's start).
+resource, `filestore db upgrade`, the local server's start); `provision_database_user` and
+`rotate_database_secret` keep the database's application user in step with its secret (the
+same custom resource, and the rotation function).
 
 Adapters of other technologies are imported lazily, by the provider that builds them, so a process
 loads only the libraries its configuration uses.
@@ -29,6 +31,9 @@ from filestore.domain.messagebus import NOTIFY_IN_PROCESS, EventHandlers, Messag
 from filestore.settings import Settings
 
 if TYPE_CHECKING:
+    from filestore.adapters.dataapi.credentials import DatabaseSecret
+    from filestore.adapters.dataapi.database import DataApiDatabase
+    from filestore.adapters.dataapi.users import DatabaseUsers
     from filestore.adapters.filesystem import FilesystemBlobStore, ObjectCreatedSink
     from filestore.adapters.local.emulator import LocalAws
     from filestore.adapters.local.realtime import LocalRealtimeNotifier
@@ -249,6 +254,69 @@ async def upgrade_database(settings: Settings) -> list[int]:
             raise RuntimeError("FILESTORE_DATABASE_URL is unset (FILESTORE_DATABASE=sql needs it)")
         return await upgrade_sql(settings.database_url)
     return []
+
+
+# --- the database's application user (deploy and rotation) ---------------------------------------
+
+
+def _app_user_admin(
+    settings: Settings,
+) -> tuple[DatabaseSecret, DatabaseUsers, DataApiDatabase] | None:
+    """The application user's secret and the database's users, administered as the master user
+    (`FILESTORE_DATAAPI_SECRET_ARN` of the migrations and rotation functions), or None when the
+    settings name no application user (no Data API, or no FILESTORE_DATAAPI_APP_SECRET_ARN)."""
+    if settings.database != "dataapi" or not settings.dataapi_app_secret_arn:
+        return None
+    from filestore.adapters.dataapi.credentials import DatabaseSecret
+    from filestore.adapters.dataapi.database import DataApiDatabase
+    from filestore.adapters.dataapi.users import DatabaseUsers
+
+    schema = _required(settings.dataapi_database, "FILESTORE_DATAAPI_DATABASE", "an app user")
+    admin = DataApiDatabase.from_settings(settings)
+    # The same cluster, signing in with the application user's secret.
+    app = DataApiDatabase(
+        admin.client,
+        resource_arn=admin.resource_arn,
+        secret_arn=settings.dataapi_app_secret_arn,
+        database=schema,
+        retry=admin.retry,
+    )
+    secret = DatabaseSecret(
+        _aws_client(settings, "secretsmanager"), settings.dataapi_app_secret_arn
+    )
+    return secret, DatabaseUsers(admin.autocommit(), schema), app
+
+
+async def provision_database_user(settings: Settings) -> str | None:
+    """Make the application user match its secret's current version (create it, set the
+    password, grant DML on the schema), then sign in with the secret through the Data API;
+    the user's name, or None when the settings name no application user."""
+    admin = _app_user_admin(settings)
+    if admin is None:
+        return None
+    from filestore.adapters.dataapi.rotation import provision_app_user
+
+    secret, users, app = admin
+    return await provision_app_user(
+        secret,
+        users,
+        base_username=settings.dataapi_app_username,
+        sign_in=lambda: app.autocommit().fetch("SELECT 1"),
+    )
+
+
+async def rotate_database_secret(settings: Settings, *, step: str, token: str) -> None:
+    """Run one of Secrets Manager's rotation steps on the application user's secret."""
+    admin = _app_user_admin(settings)
+    if admin is None:
+        raise RuntimeError(
+            "rotation needs FILESTORE_DATABASE=dataapi and FILESTORE_DATAAPI_APP_SECRET_ARN"
+        )
+    from filestore.adapters.dataapi.rotation import AppUserRotation
+
+    secret, users, _ = admin
+    rotation = AppUserRotation(secret, users, base_username=settings.dataapi_app_username)
+    await rotation.run(step, token)
 
 
 # --- the local profile: `filestore serve` ---------------------------------------------------------

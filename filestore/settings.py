@@ -21,8 +21,19 @@ class Settings(BaseSettings):
     database: Literal["memory", "sql", "dataapi"] = "memory"
     database_url: str | None = None  # sqlite+aiosqlite:///… or mysql+aiomysql://…
     dataapi_resource_arn: str | None = None
+    # The secret the Data API signs in with: the application user's (DML only) in every function
+    # but the migrations and the rotation, which run as the cluster's master user.
     dataapi_secret_arn: str | None = None
     dataapi_database: str | None = None
+    # The application user's secret, which the migrations create the user from and the rotation
+    # function rotates (both run with the master secret above).
+    dataapi_app_secret_arn: str | None = None
+    # The application user's name, which rotation alternates with `<name>_clone`; a secret that
+    # names any other user is refused (it could otherwise reset the master user's password).
+    dataapi_app_username: str = "filestore_app"
+    # Where the Data API answers, when not at AWS's endpoint (an emulator); default: the
+    # aws_endpoint_url of every other service.
+    dataapi_endpoint_url: str | None = None
     # How long a Data API call keeps retrying while Aurora resumes from auto-pause, then 503.
     dataapi_retry_seconds: float = Field(default=20.0, ge=0)
 
@@ -55,6 +66,8 @@ class Settings(BaseSettings):
     # HTTP
     public_url: str = "http://127.0.0.1:8000"
     cognito_issuer: str | None = None
+    # The app clients whose ID tokens are accepted (their ids are the tokens' audience):
+    # one id, or several separated by commas (the web app's and the CLI's).
     cognito_client_id: str | None = None
     # Browser origins allowed to call the HTTP API (comma-separated; "*" for any).
     cors_origins: str = "*"
@@ -66,10 +79,19 @@ class Settings(BaseSettings):
     default_quota_bytes: int = Field(default=10 * GiB, ge=0)
     allowed_content_types: str = ""  # comma-separated: "image/*,application/pdf"
 
+    # sign-up (the Cognito pre-sign-up trigger): the e-mail domains people may sign up with,
+    # comma-separated ("example.com,example.org"); matched whole, ignoring case.
+    signup_email_domains: str = ""
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def cognito_client_ids(self) -> tuple[str, ...]:
+        """The app client ids of `cognito_client_id`, in order, without blanks."""
+        return _split(self.cognito_client_id or "")
 
     @property
     def in_process_notifications(self) -> bool:
@@ -88,3 +110,8 @@ class Settings(BaseSettings):
             default_quota_bytes=self.default_quota_bytes,
             allowed_content_types=allowed,
         )
+
+
+def _split(value: str) -> tuple[str, ...]:
+    """The non-blank items of a comma-separated setting, stripped."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.support.lambda_events",
     "tests.support.filesystem_blobs",
     "tests.support.local_server",
+    "tests.support.app_user",
 ]

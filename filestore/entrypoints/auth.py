@@ -81,36 +81,41 @@ class Identity:
 
 
 class TokenVerifier:
-    """Verifies ID tokens of one issuer for one audience (the app client id)."""
+    """Verifies ID tokens of one issuer for its audience: one app client id, or several (a
+    token of any of them passes)."""
 
     def __init__(
         self,
         *,
         issuer: str,
-        audience: str,
+        audience: str | Sequence[str],
         keys: KeySource,
         token_use: str | None = "id",  # noqa: S107 - a claim value, not a secret
         algorithms: Sequence[str] = ("RS256",),
         leeway_seconds: int = 0,
     ) -> None:
         self.issuer = issuer
-        self.audience = audience
+        self.audience: tuple[str, ...] = (
+            (audience,) if isinstance(audience, str) else tuple(audience)
+        )
+        if not self.audience or not all(self.audience):
+            raise ValueError("a token verifier needs at least one audience, and no blank one")
         self.keys = keys
         self.token_use = token_use
         self.algorithms = list(algorithms)
         self.leeway_seconds = leeway_seconds
 
     @classmethod
-    def for_issuer(cls, issuer: str, audience: str) -> TokenVerifier:
+    def for_issuer(cls, issuer: str, audience: str | Sequence[str]) -> TokenVerifier:
         """A verifier fetching the issuer's keys from its JWKS URL."""
         return cls(issuer=issuer, audience=audience, keys=JwksUrl(jwks_url(issuer)))
 
     @classmethod
     def for_cognito(cls, settings: Settings) -> TokenVerifier:
-        """The verifier of the user pool and app client the settings name."""
-        if not settings.cognito_issuer or not settings.cognito_client_id:
+        """The verifier of the user pool and app clients the settings name."""
+        if not settings.cognito_issuer or not settings.cognito_client_ids:
             raise RuntimeError("FILESTORE_COGNITO_ISSUER and FILESTORE_COGNITO_CLIENT_ID are unset")
-        return cls.for_issuer(settings.cognito_issuer, settings.cognito_client_id)
+        return cls.for_issuer(settings.cognito_issuer, settings.cognito_client_ids)
 
     def _access_instead_of_id(self, used: object) -> bool:
         return (used, self.token_use) == ("access", "id")
@@ -138,7 +143,8 @@ class TokenVerifier:
                 token,
                 key=key,
                 algorithms=self.algorithms,
-                audience=self.audience,
+                # Any of them: PyJWT accepts a token whose `aud` is one of the list.
+                audience=list(self.audience),
                 issuer=self.issuer,
                 leeway=self.leeway_seconds,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},

@@ -1,6 +1,7 @@
 """The CloudFormation custom resource that migrates the database at deploy time.
 
-Create and Update run the migrations not yet applied (through the Data API in production);
+Create and Update run the migrations not yet applied (through the Data API in production), then
+make the database's application user match its secret (`database_users.provision_app_user`);
 Delete does nothing and succeeds (a stack delete must never be blocked by its database). Whatever
 happens, a response is PUT to the request's pre-signed `ResponseURL` (else CloudFormation waits
 an hour): SUCCESS, or FAILED with a reason, always with the same PhysicalResourceId (a new one
@@ -42,10 +43,14 @@ _startup_log = logging.getLogger(__name__)
 
 
 async def migrate_database(settings: Settings) -> list[int]:
-    """Apply the migrations the configured database lacks (the composition root knows how)."""
+    """Apply the migrations the configured database lacks (the composition root knows how),
+    then set up the application user the other functions sign in as."""
     from filestore.bootstrap import upgrade_database
+    from filestore.entrypoints.database_users import provision_app_user
 
-    return await upgrade_database(settings)
+    applied = await upgrade_database(settings)
+    await provision_app_user(settings)
+    return applied
 
 
 def put_response(url: str, response: dict[str, Any]) -> None:

@@ -2,8 +2,9 @@
 
 The JSON under `tests/events/` was made with `sam local generate-event` (HTTP API v2, S3, SQS,
 SNS, CloudFormation, scheduled) or written by hand from the AWS documentation (WebSocket,
-the WebSocket REQUEST authorizer, the Cognito post-confirmation trigger, and the bounce and
-complaint records SES publishes to SNS for a configuration set: `ses_bounce`, `ses_complaint`).
+the WebSocket REQUEST authorizer, the Cognito pre-sign-up and post-confirmation triggers, which
+`sam local generate-event` has no template for, and the bounce and complaint records SES
+publishes to SNS for a configuration set: `ses_bounce`, `ses_complaint`).
 """
 
 from __future__ import annotations

@@ -34,6 +34,13 @@ ASYNC_EVENT_TYPES = {
 }
 # ...and those whose source waits for the answer.
 SYNC_EVENT_TYPES = {"Api", "HttpApi", "Cognito"}
+# Services that wait for the answer of a function they may invoke (AWS::Lambda::Permission):
+# API Gateway, Cognito's triggers, Secrets Manager's rotation.
+SYNC_PRINCIPALS = {
+    "apigateway.amazonaws.com",
+    "cognito-idp.amazonaws.com",
+    "secretsmanager.amazonaws.com",
+}
 
 
 def of_type(resource_type: str) -> dict[str, dict[str, Any]]:
@@ -84,16 +91,16 @@ def invoked_asynchronously(name: str) -> bool:
     )
     if event_types & ASYNC_EVENT_TYPES or custom_resource:
         return True
-    api_gateway = any(
+    synchronous_caller = any(
         ref_of(p["Properties"]["FunctionName"]) == name
-        and p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        and p["Properties"]["Principal"] in SYNC_PRINCIPALS
         for p in of_type("AWS::Lambda::Permission").values()
     )
     queue_poller = any(
         ref_of(m["Properties"]["FunctionName"]) == name
         for m in of_type("AWS::Lambda::EventSourceMapping").values()
     )
-    if event_types & SYNC_EVENT_TYPES or api_gateway or queue_poller:
+    if event_types & SYNC_EVENT_TYPES or synchronous_caller or queue_poller:
         return False
     raise AssertionError(f"{name}: no known caller; is it invoked synchronously or not?")
 

@@ -231,7 +231,8 @@ class DataApiDatabase:
     @classmethod
     def from_settings(cls, settings: Any, retry: RetryBudget | None = None) -> DataApiDatabase:
         """From `Settings`: `dataapi_resource_arn`, `dataapi_secret_arn`, `dataapi_database`,
-        `aws_endpoint_url`, `aws_region` and `dataapi_retry_seconds`."""
+        `dataapi_endpoint_url` (else `aws_endpoint_url`), `aws_region` and
+        `dataapi_retry_seconds`."""
         if not settings.dataapi_resource_arn or not settings.dataapi_secret_arn:
             raise ValueError(
                 "FILESTORE_DATAAPI_RESOURCE_ARN and FILESTORE_DATAAPI_SECRET_ARN are required "
@@ -239,7 +240,9 @@ class DataApiDatabase:
             )
         budget = retry or RetryBudget(seconds=settings.dataapi_retry_seconds)
         return cls(
-            data_api_client(settings.aws_endpoint_url, settings.aws_region),
+            data_api_client(
+                settings.dataapi_endpoint_url or settings.aws_endpoint_url, settings.aws_region
+            ),
             resource_arn=settings.dataapi_resource_arn,
             secret_arn=settings.dataapi_secret_arn,
             database=settings.dataapi_database,

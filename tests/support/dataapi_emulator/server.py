@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -46,15 +46,21 @@ DEFAULT_TRANSACTION_TIMEOUT = 180.0
 #: The service refuses to return more than 1 MiB of response data.
 MAX_RESPONSE_BYTES = 1024 * 1024
 
+#: A database user name and password.
+Login = tuple[str, str]
+#: How the service reads a secret: its ARN in, the user name and password it holds out.
+SecretReader = Callable[[str], Login]
+
 
 # --- connections and transactions -----------------------------------------------------------------
 
 
 @dataclass(eq=False)
 class _Connection:
-    """A PyMySQL connection."""
+    """A PyMySQL connection, signed in as `login`."""
 
     raw: Any
+    login: Login
 
     def prepare(self, schema: str | None) -> None:
         """Point the connection at ``schema``, which also proves that it is still alive."""
@@ -101,6 +107,10 @@ class DataApiEmulator:
     is rolled back, as the service does after three minutes. Responses larger than
     ``max_response_bytes`` are refused as the service refuses them (``None``: no limit).
 
+    ``secrets`` reads a call's ``secretArn`` as the service does (e.g. from Secrets Manager on
+    moto): each call then signs in as the user of its secret, so a user's privileges and a wrong
+    password show as they would on Aurora. Without it, every call signs in as ``user``.
+
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
@@ -115,7 +125,10 @@ class DataApiEmulator:
         listen: tuple[str, int] = ("127.0.0.1", 0),
         transaction_timeout: float = DEFAULT_TRANSACTION_TIMEOUT,
         max_response_bytes: int | None = MAX_RESPONSE_BYTES,
+        secrets: SecretReader | None = None,
     ) -> None:
+        self._login: Login = (user, password)
+        self._secrets = secrets
         self._connect_kwargs: dict[str, Any] = {
             "host": host,
             "port": port,
@@ -177,7 +190,7 @@ class DataApiEmulator:
         if self._closed:
             raise RuntimeError("a stopped emulator cannot start again")
         # Fail here, with the driver's own error, rather than on the first call.
-        self._release(self._connect(self._database))
+        self._release(self._connect(self._database, self._login))
         self._server = _HttpServer(self._listen, self)
         self._threads = [
             threading.Thread(
@@ -298,7 +311,7 @@ class DataApiEmulator:
         if operation == "BatchExecuteStatement":
             return self._batch_execute_statement(request)
         if operation == "BeginTransaction":
-            return self._begin_transaction(request)
+            return self._begin_transaction(request, self._read_secret(request))
         if operation == "CommitTransaction":
             return self._end_transaction(request, commit=True)
         if operation == "RollbackTransaction":
@@ -341,8 +354,18 @@ class DataApiEmulator:
                 cursor.close()
         return {"updateResults": results}
 
-    def _begin_transaction(self, request: JsonObject) -> JsonObject:
-        connection = self._acquire(optional_string(request, "database") or self._database)
+    def _read_secret(self, request: JsonObject) -> Login:
+        """Who the call signs in as: the user of its secret, or the emulator's own."""
+        if self._secrets is None:
+            return self._login
+        secret_arn = required_string(request, "secretArn")
+        try:
+            return self._secrets(secret_arn)
+        except Exception as error:
+            raise bad_request(f"Error fetching secret {secret_arn} : {error}") from error
+
+    def _begin_transaction(self, request: JsonObject, login: Login) -> JsonObject:
+        connection = self._acquire(optional_string(request, "database") or self._database, login)
         try:
             with database_errors():
                 connection.raw.begin()
@@ -389,7 +412,8 @@ class DataApiEmulator:
             with self._transaction(transaction_id) as transaction:
                 yield transaction.connection
         else:
-            with self._autocommit(optional_string(request, "database") or self._database) as c:
+            schema = optional_string(request, "database") or self._database
+            with self._autocommit(schema, self._read_secret(request)) as c:
                 yield c
 
     @contextmanager
@@ -409,8 +433,8 @@ class DataApiEmulator:
                 transaction.last_used = time.monotonic()
 
     @contextmanager
-    def _autocommit(self, schema: str | None) -> Iterator[_Connection]:
-        connection = self._acquire(schema)
+    def _autocommit(self, schema: str | None, login: Login) -> Iterator[_Connection]:
+        connection = self._acquire(schema, login)
         try:
             yield connection
         except BaseException:
@@ -421,12 +445,14 @@ class DataApiEmulator:
         else:
             self._release(connection)
 
-    def _acquire(self, schema: str | None) -> _Connection:
-        """An idle connection, or a new one, pointed at ``schema``."""
+    def _acquire(self, schema: str | None, login: Login) -> _Connection:
+        """An idle connection signed in as ``login``, or a new one, pointed at ``schema``."""
         with self._lock:
             if self._closed:
                 raise DataApiError("ServiceUnavailableError", "", HTTPStatus.SERVICE_UNAVAILABLE)
-            pooled = self._idle.pop() if self._idle else None
+            pooled = next((c for c in reversed(self._idle) if c.login == login), None)
+            if pooled is not None:
+                self._idle.remove(pooled)
         if pooled is not None:
             try:
                 pooled.prepare(schema)
@@ -436,10 +462,12 @@ class DataApiEmulator:
                 # connection either works or fails with the error worth answering.
                 pooled.close()
         with database_errors():
-            return self._connect(schema)
+            return self._connect(schema, login)
 
-    def _connect(self, schema: str | None) -> _Connection:
-        connection = _Connection(pymysql.connect(**self._connect_kwargs))
+    def _connect(self, schema: str | None, login: Login) -> _Connection:
+        user, password = login
+        raw = pymysql.connect(**{**self._connect_kwargs, "user": user, "password": password})
+        connection = _Connection(raw, login)
         try:
             connection.prepare(schema)
         except BaseException:

@@ -174,7 +174,7 @@ def test_the_authorizer_verifies_for_the_user_pool_the_settings_name() -> None:
     runtime.set_settings(Settings(cognito_issuer=ISSUER, cognito_client_id=CLIENT_ID))
     try:
         verifier = runtime.token_verifier()
-        assert (verifier.issuer, verifier.audience) == (ISSUER, CLIENT_ID)
+        assert (verifier.issuer, verifier.audience) == (ISSUER, (CLIENT_ID,))
         assert isinstance(verifier.keys, JwksUrl)
         assert verifier.keys.uri == jwks_url(ISSUER)
         assert runtime.token_verifier() is verifier  # one per environment: keys cached with it
@@ -230,3 +230,51 @@ def test_a_token_of_another_audience_is_not_called_an_access_token(
     with pytest.raises(InvalidToken) as refused:
         verifier.verify(id_token(signing_key, aud="another-client"))
     assert "ID token" not in str(refused.value)
+
+
+# --- two app clients: the web app's and the CLI's -----------------------------------------------
+
+WEB_CLIENT, CLI_CLIENT = "4webclientid", "5cliclientid"
+
+
+def test_the_verifier_takes_every_client_the_settings_list(
+    signing_key: rsa.RSAPrivateKey,
+) -> None:
+    runtime.set_settings(
+        Settings(cognito_issuer=ISSUER, cognito_client_id=f" {WEB_CLIENT}, {CLI_CLIENT},")
+    )
+    try:
+        assert runtime.token_verifier().audience == (WEB_CLIENT, CLI_CLIENT)
+    finally:
+        runtime.set_settings(None)
+
+
+@pytest.mark.parametrize("client", [WEB_CLIENT, CLI_CLIENT])
+def test_an_id_token_of_either_client_is_allowed(
+    signing_key: rsa.RSAPrivateKey, client: str
+) -> None:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
+    keys = StaticKeys({"keys": [{**jwk, "kid": "key-1", "alg": "RS256", "use": "sig"}]})
+    verifier = TokenVerifier(issuer=ISSUER, audience=[WEB_CLIENT, CLI_CLIENT], keys=keys)
+    runtime.set_token_verifier(verifier)
+    try:
+        assert authorize(id_token(signing_key, aud=client))["principalId"]
+        denied = authorize(id_token(signing_key, aud="a-third-client"))
+        assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    finally:
+        runtime.set_token_verifier(None)
+
+
+@pytest.mark.parametrize("audience", [[], [""], ""])
+def test_a_verifier_without_an_audience_is_refused(verifier: TokenVerifier, audience: Any) -> None:
+    with pytest.raises(ValueError, match="audience"):
+        TokenVerifier(issuer=ISSUER, audience=audience, keys=verifier.keys)
+
+
+def test_no_client_id_in_the_settings_is_named() -> None:
+    runtime.set_settings(Settings(cognito_issuer=ISSUER, cognito_client_id=" , "))
+    try:
+        with pytest.raises(RuntimeError, match="FILESTORE_COGNITO_CLIENT_ID"):
+            TokenVerifier.for_cognito(runtime.settings())
+    finally:
+        runtime.set_settings(None)
