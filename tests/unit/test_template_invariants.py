@@ -462,3 +462,11 @@ def test_the_engine_version_is_a_parameter_that_can_pause_and_serve_the_data_api
         "5.7.mysql_aurora.2.12.0",
     ):
         assert not re.fullmatch(pattern, version), version
+
+
+def test_a_new_email_address_is_used_only_once_verified() -> None:
+    """An unverified address in a token would get mail at once and lift a bounce recorded
+    against the old one (email_status resets when the token's address changes)."""
+    (pool,) = of_type("AWS::Cognito::UserPool")
+    settings = properties(pool)["UserAttributeUpdateSettings"]
+    assert settings["AttributesRequireVerificationBeforeUpdate"] == ["email"]
