@@ -6,6 +6,11 @@ events committed while it ran are then:
 - handed to in-process event handlers (each isolated: a failure is logged, not raised), and
 - published through the publisher, if there is one, and marked published in the outbox
   (if that fails, the outbox keeps them and the relay publishes them later).
+
+Marking them is one statement of its own after the command's transaction (one Data API call):
+it must follow the publish, which must follow the commit. Nothing is left to run after `handle`
+returns: a Lambda environment is frozen between invocations, and work left on its loop would
+run, late, inside the next one.
 """
 
 from __future__ import annotations

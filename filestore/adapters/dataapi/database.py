@@ -311,6 +311,14 @@ class DataApiDatabase:
         """An executor outside any transaction: each statement commits on its own."""
         return DataApiExecutor(self)
 
+    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
+        """One query outside any transaction: one call."""
+        return await DataApiExecutor(self).fetch(sql, params)
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        """One statement that commits on its own: one call."""
+        return await DataApiExecutor(self).execute(sql, params)
+
     def uow_factory(self) -> SqlUnitOfWorkFactory:
         return SqlUnitOfWorkFactory(self)
 
