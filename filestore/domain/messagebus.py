@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from filestore.domain import commands, events
+from filestore.domain.deadlines import command_clock
 from filestore.domain.errors import ConcurrencyConflict
 from filestore.domain.handlers import COMMAND_HANDLERS, Handler
 from filestore.domain.handlers.services import Services
@@ -64,13 +65,16 @@ class MessageBus:
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
         committed: list[events.Event] = []
-        try:
-            with self.services.collecting_committed() as committed:
-                return await self._run(handler, command)
-        finally:
-            # Even when the command failed after a commit, what was committed goes on.
-            if committed:
-                await self._after_commit(committed)
+        # One clock for the whole command, its retries and its after-commit work included: the
+        # budget of adapters that wait for a dependency is counted from here (`deadlines`).
+        with command_clock():
+            try:
+                with self.services.collecting_committed() as committed:
+                    return await self._run(handler, command)
+            finally:
+                # Even when the command failed after a commit, what was committed goes on.
+                if committed:
+                    await self._after_commit(committed)
 
     async def _run(self, handler: Handler, command: commands.Command) -> Any:
         """Run the handler, again after a lost concurrency race, up to `attempts` times."""
