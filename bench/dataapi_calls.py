@@ -43,6 +43,7 @@ from host import describe  # bench/ is the script's directory
 
 from filestore.adapters.dataapi.database import data_api_client
 from filestore.bootstrap import build, upgrade_database
+from filestore.domain.commands import Actor, RequestUpload
 from filestore.domain.events import UploadStored
 from filestore.domain.ids import uuid7
 from filestore.entrypoints import (
@@ -230,6 +231,20 @@ class Pass:
             )
             if result["batchItemFailures"]:
                 raise RuntimeError(f"{name}: {result}")
+
+        keys = []
+        actor = Actor(sub=self.claims["sub"], email=self.claims["email"])
+        for n in range(10):
+            ticket = await self.bus.handle(RequestUpload(actor, f"{n}.txt", 10, "text/plain"))
+            blobs.put_object(ticket.upload.object_key, b"0123456789", "text/plain")
+            keys.append(ticket.upload.object_key)
+        ten_objects = sqs_event(*(s3_body(key, size=10) for key in keys))
+        result = await self.measure(
+            "S3 consumer, a batch of 10 objects stored",
+            lambda: s3_events.handle(ten_objects, self.context, bus=self.bus),
+        )
+        if result["batchItemFailures"]:
+            raise RuntimeError(f"S3 batch: {result}")
 
         stored = self.stored_event(upload_id)
         notice = sqs_event(sns_body(json.dumps(stored)))
