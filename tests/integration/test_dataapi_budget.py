@@ -63,9 +63,7 @@ class Counted:
 
 
 @pytest.fixture
-def counted(
-    dataapi_database: DataApiDatabase, dataapi_emulator: DataApiEmulator
-) -> Counted:
+def counted(dataapi_database: DataApiDatabase, dataapi_emulator: DataApiEmulator) -> Counted:
     return Counted(dataapi_database, dataapi_emulator)
 
 
