@@ -1,4 +1,4 @@
-"""The repositories, written once as SQL text over an `Executor` (MySQL and SQLite alike).
+"""The repositories, written once as SQL text over a `UnitExecutor` (MySQL and SQLite alike).
 
 Public ids (UUIDv7 text) are what the domain sees; the auto-increment `id` columns join the
 tables and never leave the database. Datetimes are stored as naive UTC with microseconds.
@@ -29,13 +29,13 @@ from filestore.adapters.sql.executor import (
     Dialect,
     Params,
     Row,
+    UnitExecutor,
     in_list,
     to_datetime,
     to_datetime_or_none,
     to_db_time,
     to_db_time_or_none,
 )
-from filestore.adapters.sql.executor import UnitExecutor as Executor
 from filestore.domain.errors import ConcurrencyConflict, NotFound
 from filestore.domain.events import Event, parse_event
 from filestore.domain.model import Aggregate, Connection, Share, Upload, UploadStatus, User
@@ -50,7 +50,7 @@ def _changed_one(count: int, what: str) -> None:
 
 
 # Consumers check that they have not handled an event yet in the query that reads what they
-# need for it: `… AND NOT EXISTS (…)` with the parameters of `_unprocessed_params`.
+# need for it: `… AND NOT EXISTS (…)`, from `_unprocessed`.
 _UNPROCESSED = (
     " AND NOT EXISTS (SELECT 1 FROM processed_events p"
     " WHERE p.consumer = :consumer AND p.event_id = :event_id)"
@@ -102,7 +102,7 @@ class UserIds:
 class SqlUserRepository:
     def __init__(
         self,
-        executor: Executor,
+        executor: UnitExecutor,
         seen: list[Aggregate],
         ids: UserIds,
         learned: dict[str, str],
@@ -144,8 +144,9 @@ class SqlUserRepository:
         rows = await self._db.fetch("SELECT public_id FROM users WHERE sub = :sub", {"sub": sub})
         if not rows:
             return None
-        self._learn(sub, rows[0][0], committed=committed)
-        return str(rows[0][0])
+        user_id = str(rows[0][0])
+        self._learn(sub, user_id, committed=committed)
+        return user_id
 
     async def add(self, user: User) -> None:
         await self._db.execute(
@@ -334,7 +335,7 @@ def list_pending_query(
 
 
 class SqlUploadRepository:
-    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+    def __init__(self, executor: UnitExecutor, seen: list[Aggregate]) -> None:
         self._db, self._seen = executor, seen
 
     async def _one(self, where: str, params: Params) -> Upload | None:
@@ -434,7 +435,7 @@ def _share(row: Row) -> Share:
 
 
 class SqlShareRepository:
-    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+    def __init__(self, executor: UnitExecutor, seen: list[Aggregate]) -> None:
         self._db, self._seen = executor, seen
 
     async def get(self, token: str) -> Share | None:
@@ -517,7 +518,7 @@ class SqlShareRepository:
 
 
 class SqlConnectionRepository:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: UnitExecutor) -> None:
         self._db = executor
 
     async def add(self, connection: Connection) -> None:
@@ -558,7 +559,7 @@ class SqlConnectionRepository:
 
 
 class SqlOutbox:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: UnitExecutor) -> None:
         self._db = executor
 
     async def add(self, events: Sequence[Event]) -> None:
@@ -603,7 +604,7 @@ class SqlOutbox:
 
 
 class SqlProcessedEvents:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: UnitExecutor) -> None:
         self._db = executor
 
     async def add(self, consumer: str, event_id: str, now: datetime) -> None:
