@@ -154,16 +154,25 @@ class MemoryUserRepository:
     ) -> None:
         self._table, self._seen, self._db, self._processed = table, seen, db, processed
 
-    async def get(
-        self, user_id: str, *, unless_processed: ProcessedBy | None = None
-    ) -> User | None:
-        if unless_processed is not None and self._processed.has(unless_processed):
-            return None
+    async def get(self, user_id: str) -> User | None:
         return self._table.get(user_id)
 
     async def get_by_sub(self, sub: str) -> User | None:
-        user_id = self.id_of(sub)
+        for user in self._table.changes.values():
+            if user.sub == sub:
+                return _clone(user)
+        user_id = self._db.user_ids_by_sub.get(sub)
         return self._table.get(user_id) if user_id is not None else None
+
+    async def add(self, user: User) -> None:
+        if await self.get_by_sub(user.sub) is not None:
+            raise AlreadyExists("A user with this sub exists.")
+        self._table.insert(user.id, user)
+        self._seen.append(user)
+
+    async def update(self, user: User) -> None:
+        self._table.update(user.id, user)
+        self._seen.append(user)
 
     async def id_for_sub(self, sub: str) -> str | None:
         return self.id_of(sub)
@@ -175,15 +184,11 @@ class MemoryUserRepository:
                 return user.id
         return self._db.user_ids_by_sub.get(sub)
 
-    async def add(self, user: User) -> None:
-        if await self.get_by_sub(user.sub) is not None:
-            raise AlreadyExists("A user with this sub exists.")
-        self._table.insert(user.id, user)
-        self._seen.append(user)
-
-    async def update(self, user: User) -> None:
-        self._table.update(user.id, user)
-        self._seen.append(user)
+    async def get_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[User | None, bool]:
+        user = self._table.get(user_id)
+        return user, user is not None and self._processed.has(processed)
 
     async def reserve(self, user_id: str, size: int) -> bool:
         user = self._table.get(user_id)
@@ -343,13 +348,15 @@ class MemoryConnectionRepository:
         self.added.pop(connection_id, None)
         self.removed.add(connection_id)
 
-    async def list_for_user(
-        self, user_id: str, *, unless_processed: ProcessedBy | None = None
-    ) -> list[Connection]:
-        if unless_processed is not None and self._processed.has(unless_processed):
-            return []
+    async def list_for_user(self, user_id: str) -> list[Connection]:
         rows = [c for c in self._view().values() if c.user_id == user_id]
         return sorted((copy.copy(c) for c in rows), key=lambda c: (c.connected_at, c.id))
+
+    async def list_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[list[Connection], bool]:
+        connections = await self.list_for_user(user_id)
+        return connections, bool(connections) and self._processed.has(processed)
 
     async def remove_connected_before(self, cutoff: datetime) -> int:
         stale = [c.id for c in self._view().values() if c.connected_at < cutoff]

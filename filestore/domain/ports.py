@@ -44,17 +44,8 @@ class ProcessedBy:
 
 
 class UserRepository(Protocol):
-    async def get(
-        self, user_id: str, *, unless_processed: ProcessedBy | None = None
-    ) -> User | None:
-        """The user; with `unless_processed`, None also if that consumer already handled that
-        event (a consumer's idempotency check and its read, in one query)."""
-
+    async def get(self, user_id: str) -> User | None: ...
     async def get_by_sub(self, sub: str) -> User | None: ...
-    async def id_for_sub(self, sub: str) -> str | None:
-        """The id of the user with this sub, or None. A sub's user never changes: an adapter may
-        answer from what it learned before (of committed users only), without a query."""
-
     async def add(self, user: User) -> None:
         """Insert; raises `AlreadyExists` if the sub (or id) is taken."""
 
@@ -65,6 +56,16 @@ class UserRepository(Protocol):
         """Count `size` more bytes against the user's quota if they fit (`used_bytes + size <=
         quota_bytes`), as one step no concurrent change can come between, and bump the
         version; False (nothing changed) if they do not fit or there is no such user."""
+
+    async def id_for_sub(self, sub: str) -> str | None:
+        """The id of the user with this sub, or None. A sub's user never changes: an adapter may
+        answer from what it learned before (of committed users only), without a query."""
+
+    async def get_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[User | None, bool]:
+        """The user, and whether that consumer already handled that event: a consumer's read
+        and its idempotency check in one query. `(None, False)` if there is no such user."""
 
 
 class UploadRepository(Protocol):
@@ -124,14 +125,16 @@ class ConnectionRepository(Protocol):
     async def remove(self, connection_id: str) -> None:
         """Forget a connection; absent is fine."""
 
-    async def list_for_user(
-        self, user_id: str, *, unless_processed: ProcessedBy | None = None
-    ) -> list[Connection]:
-        """The user's connections, oldest first; with `unless_processed`, none if that
-        consumer already handled that event (its idempotency check and read in one query)."""
-
+    async def list_for_user(self, user_id: str) -> list[Connection]: ...
     async def remove_connected_before(self, cutoff: datetime) -> int:
         """Forget connections older than `cutoff`; returns how many."""
+
+    async def list_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[list[Connection], bool]:
+        """The user's connections, oldest first, and whether that consumer already handled
+        that event: its read and its idempotency check in one query. `([], False)` if the
+        user has none (nothing to deliver either way)."""
 
 
 @dataclass(frozen=True)

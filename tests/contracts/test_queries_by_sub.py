@@ -140,25 +140,30 @@ async def test_a_registration_rolled_back_leaves_no_id_behind(
         assert await uow.users.id_for_sub(user.sub) == again.id
 
 
-async def test_a_consumer_reads_nothing_for_an_event_it_handled(
+async def test_a_consumer_reads_with_its_check_whether_it_handled_the_event(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    alice = make_user()
+    alice, bob = make_user(), make_user()
     email = ProcessedBy("email", "event-1")
     realtime = ProcessedBy("realtime", "event-1")
     async with uow_factory() as uow:
         await uow.users.add(alice)
+        await uow.users.add(bob)
         await uow.connections.add(Connection("c1", alice.id, T0))
         await uow.processed.add("email", "event-1", T0)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.users.get(alice.id, unless_processed=email) is None
-        unhandled = await uow.users.get(alice.id, unless_processed=ProcessedBy("email", "event-2"))
-        assert unhandled is not None and unhandled.email == alice.email
-        connections = await uow.connections.list_for_user(alice.id, unless_processed=realtime)
-        assert [c.id for c in connections] == ["c1"]
+        user, handled = await uow.users.get_for_consumer(alice.id, email)
+        assert user is not None and (user.email, handled) == (alice.email, True)
+        user, handled = await uow.users.get_for_consumer(alice.id, ProcessedBy("email", "2"))
+        assert user is not None and (user.id, handled) == (alice.id, False)
+        nobody = await uow.users.get_for_consumer("01890000-0000-7000-8000-000000000000", email)
+        assert nobody == (None, False)
+        connections, handled = await uow.connections.list_for_consumer(alice.id, realtime)
+        assert ([c.id for c in connections], handled) == (["c1"], False)
+        assert await uow.connections.list_for_consumer(bob.id, realtime) == ([], False)
         await uow.processed.add("realtime", "event-1", T0)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.connections.list_for_user(alice.id, unless_processed=realtime) == []
-        assert [c.id for c in await uow.connections.list_for_user(alice.id)] == ["c1"]
+        connections, handled = await uow.connections.list_for_consumer(alice.id, realtime)
+        assert ([c.id for c in connections], handled) == (["c1"], True)

@@ -329,9 +329,9 @@ def test_every_call_is_counted_and_slowed_by_the_latency_asked_for(
         user=mysql_database.user,
         password=mysql_database.password,
         database=mysql_database.database,
-        latency_ms=100,
-        sleep=slept.append,  # Record the waits: a test asserts no wall-clock time.
     ) as emulator:
+        emulator.latency_ms = 100
+        emulator.sleep = slept.append  # Record the waits: a test asserts no wall-clock time.
         client = client_for(emulator.endpoint_url)
         transaction_id = client.begin_transaction(**ARNS)["transactionId"]
         insert_name(client, table, "slow.txt", transactionId=transaction_id)

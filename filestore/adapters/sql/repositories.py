@@ -49,18 +49,16 @@ def _changed_one(count: int, what: str) -> None:
         raise ConcurrencyConflict(f"The {what} was changed by someone else; try again.")
 
 
-# Consumers check that they have not handled an event yet in the query that reads what they
-# need for it: `… AND NOT EXISTS (…)`, from `_unprocessed`.
-_UNPROCESSED = (
-    " AND NOT EXISTS (SELECT 1 FROM processed_events p"
+# A consumer reads what it needs for an event and whether it handled the event already in one
+# query: this column last in its select list, with the parameters of `_processed`.
+_PROCESSED = (
+    "EXISTS (SELECT 1 FROM processed_events p"
     " WHERE p.consumer = :consumer AND p.event_id = :event_id)"
 )
 
 
-def _unprocessed(processed: ProcessedBy | None) -> tuple[str, dict[str, Any]]:
-    if processed is None:
-        return "", {}
-    return _UNPROCESSED, {"consumer": processed.consumer, "event_id": processed.event_id}
+def _processed(processed: ProcessedBy) -> dict[str, Any]:
+    return {"consumer": processed.consumer, "event_id": processed.event_id}
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -127,26 +125,11 @@ class SqlUserRepository:
         self._learn(user.sub, user.id, committed=committed)
         return user
 
-    async def get(
-        self, user_id: str, *, unless_processed: ProcessedBy | None = None
-    ) -> User | None:
-        unprocessed, params = _unprocessed(unless_processed)
-        return await self._one(f"public_id = :id{unprocessed}", {"id": user_id, **params})
+    async def get(self, user_id: str) -> User | None:
+        return await self._one("public_id = :id", {"id": user_id})
 
     async def get_by_sub(self, sub: str) -> User | None:
         return await self._one("sub = :sub", {"sub": sub})
-
-    async def id_for_sub(self, sub: str) -> str | None:
-        known = self._learned.get(sub) or self._ids.get(sub)
-        if known is not None:
-            return known
-        committed = not self._db.in_transaction
-        rows = await self._db.fetch("SELECT public_id FROM users WHERE sub = :sub", {"sub": sub})
-        if not rows:
-            return None
-        user_id = str(rows[0][0])
-        self._learn(sub, user_id, committed=committed)
-        return user_id
 
     async def add(self, user: User) -> None:
         await self._db.execute(
@@ -193,6 +176,29 @@ class SqlUserRepository:
             {"id": user_id, "size": size},
         )
         return count == 1
+
+    async def id_for_sub(self, sub: str) -> str | None:
+        known = self._learned.get(sub) or self._ids.get(sub)
+        if known is not None:
+            return known
+        committed = not self._db.in_transaction
+        rows = await self._db.fetch("SELECT public_id FROM users WHERE sub = :sub", {"sub": sub})
+        if not rows:
+            return None
+        user_id = str(rows[0][0])
+        self._learn(sub, user_id, committed=committed)
+        return user_id
+
+    async def get_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[User | None, bool]:
+        rows = await self._db.fetch(
+            f"SELECT {_USER_COLUMNS}, {_PROCESSED} FROM users WHERE public_id = :id",  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            {"id": user_id, **_processed(processed)},
+        )
+        if not rows:
+            return None, False
+        return _user(rows[0]), bool(rows[0][-1])
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -536,17 +542,26 @@ class SqlConnectionRepository:
     async def remove(self, connection_id: str) -> None:
         self._db.defer("DELETE FROM connections WHERE id = :id", {"id": connection_id})
 
-    async def list_for_user(
-        self, user_id: str, *, unless_processed: ProcessedBy | None = None
-    ) -> list[Connection]:
-        unprocessed, params = _unprocessed(unless_processed)
+    async def list_for_user(self, user_id: str) -> list[Connection]:
         rows = await self._db.fetch(
-            "SELECT c.id, o.public_id, c.connected_at FROM connections c"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-            f" JOIN users o ON o.id = c.user_id WHERE o.public_id = :user_id{unprocessed}"
+            "SELECT c.id, o.public_id, c.connected_at FROM connections c"
+            " JOIN users o ON o.id = c.user_id WHERE o.public_id = :user_id"
             " ORDER BY c.connected_at, c.id",
-            {"user_id": user_id, **params},
+            {"user_id": user_id},
         )
         return [Connection(row[0], row[1], to_datetime(row[2])) for row in rows]
+
+    async def list_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[list[Connection], bool]:
+        rows = await self._db.fetch(
+            f"SELECT c.id, o.public_id, c.connected_at, {_PROCESSED} FROM connections c"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " JOIN users o ON o.id = c.user_id WHERE o.public_id = :user_id"
+            " ORDER BY c.connected_at, c.id",
+            {"user_id": user_id, **_processed(processed)},
+        )
+        connections = [Connection(row[0], row[1], to_datetime(row[2])) for row in rows]
+        return connections, bool(rows) and bool(rows[0][-1])
 
     async def remove_connected_before(self, cutoff: datetime) -> int:
         return await self._db.execute(

@@ -10,8 +10,11 @@ from filestore.domain.model import Upload, UploadStatus, User
 from filestore.domain.ports import UnitOfWork
 
 
-async def register(uow: UnitOfWork, actor: Actor, services: Services) -> User:
-    """Register the actor as a new user, in `uow` (not committed)."""
+async def user_for(uow: UnitOfWork, actor: Actor, services: Services) -> User:
+    """The actor's user, registered on first sight."""
+    user = await uow.users.get_by_sub(actor.sub)
+    if user is not None:
+        return user
     user = User.register(
         id=services.ids.new_id(),
         sub=actor.sub,
@@ -27,17 +30,11 @@ async def register(uow: UnitOfWork, actor: Actor, services: Services) -> User:
     return user
 
 
-async def user_for(uow: UnitOfWork, actor: Actor, services: Services) -> User:
-    """The actor's user, registered on first sight."""
-    user = await uow.users.get_by_sub(actor.sub)
-    return user if user is not None else await register(uow, actor, services)
-
-
 async def user_id_for(uow: UnitOfWork, actor: Actor, services: Services) -> str:
     """The actor's user id, registered on first sight: for a write that needs the id and not
     the user (the repository may know it without a query)."""
     user_id = await uow.users.id_for_sub(actor.sub)
-    return user_id if user_id is not None else (await register(uow, actor, services)).id
+    return user_id if user_id is not None else (await user_for(uow, actor, services)).id
 
 
 async def owned_upload(uow: UnitOfWork, actor: Actor, upload_id: str) -> Upload:

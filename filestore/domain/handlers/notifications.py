@@ -33,40 +33,39 @@ async def disconnect(cmd: commands.Disconnect, services: Services) -> None:
 async def notify_by_email(cmd: commands.NotifyByEmail, services: Services) -> bool:
     """E-mail the event's user if they opted in; each event at most once. True if sent.
 
-    One query finds the user unless the event was handled already; only a sent e-mail is
-    recorded (nothing sent, nothing to remember): two statements at most, one for a repeat.
+    One query reads the user and whether the event was handled already; one statement
+    records it handled: two in all, one for a repeat.
     """
     event = cmd.event
     if event.type not in EMAIL_EVENT_TYPES or services.email is None:
         return False
     async with services.uow() as uow:
-        user = await uow.users.get(
-            event.user_id, unless_processed=ProcessedBy(EMAIL_CONSUMER, event.id)
-        )
+        processed = ProcessedBy(EMAIL_CONSUMER, event.id)
+        user, handled = await uow.users.get_for_consumer(event.user_id, processed)
+        if handled:
+            return False
     message = email_for(event, user) if user and user.notify_email else None
-    if message is None:
-        return False
-    await services.email.send(message)
+    if message is not None:
+        await services.email.send(message)
     await _mark_processed(services, EMAIL_CONSUMER, event.id)
-    return True
+    return message is not None
 
 
 async def notify_realtime(cmd: commands.NotifyRealtime, services: Services) -> int:
     """Push the event to each open connection of its user; forget the gone ones.
 
-    One query finds the connections unless the event was handled already; a delivery is then
-    recorded in one statement (two at most, one for a repeat or a user with no connection),
-    and connections found gone are forgotten in another.
+    One query reads the connections and whether the event was handled already; a delivery is
+    recorded in one statement: two in all, one for a repeat or for a user with no connection
+    (nothing delivered, nothing to remember). Connections found gone are forgotten in another.
     """
     event = cmd.event
     message = realtime_message(event)
     if message is None or services.realtime is None:
         return 0
     async with services.uow() as uow:
-        connections = await uow.connections.list_for_user(
-            event.user_id, unless_processed=ProcessedBy(REALTIME_CONSUMER, event.id)
-        )
-    if not connections:
+        processed = ProcessedBy(REALTIME_CONSUMER, event.id)
+        connections, handled = await uow.connections.list_for_consumer(event.user_id, processed)
+    if handled or not connections:
         return 0
     delivered, gone = 0, []
     for connection in connections:

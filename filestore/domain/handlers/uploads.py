@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filestore.domain import commands
 from filestore.domain.errors import InvalidInput, NotFound
-from filestore.domain.handlers.common import owned_upload, register, user_id_for
+from filestore.domain.handlers.common import owned_upload, user_for, user_id_for
 from filestore.domain.handlers.cursors import decode_cursor, encode_cursor
 from filestore.domain.handlers.results import DownloadLink, MultipartPlan, UploadPage, UploadTicket
 from filestore.domain.handlers.services import Services
@@ -33,9 +33,7 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
         if not await uow.users.reserve(owner_id, cmd.size):
             # It does not fit (or the quota changed meanwhile): decide on the whole user, whose
             # refusal says how many bytes are free.
-            user = await uow.users.get_by_sub(cmd.actor.sub) or await register(
-                uow, cmd.actor, services
-            )
+            user = await user_for(uow, cmd.actor, services)
             user.reserve(cmd.size)
             await uow.users.update(user)
             owner_id = user.id

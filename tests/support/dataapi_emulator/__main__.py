@@ -46,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.mysql_url,
         listen=(args.host, args.port),
         transaction_timeout=args.transaction_timeout,
-        latency_ms=args.latency_ms,
     )
+    emulator.latency_ms = args.latency_ms
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

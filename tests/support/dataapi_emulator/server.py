@@ -11,7 +11,6 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -102,11 +101,6 @@ class DataApiEmulator:
     is rolled back, as the service does after three minutes. Responses larger than
     ``max_response_bytes`` are refused as the service refuses them (``None``: no limit).
 
-    ``latency_ms`` makes every call take that much longer (``sleep`` waits it out), as the
-    round trip to the service does: on Aurora Serverless v2 a call costs about 100 ms at the
-    median, so a benchmark at that latency shows what the number of calls costs. ``calls``
-    counts the calls answered, by operation.
-
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
@@ -121,12 +115,7 @@ class DataApiEmulator:
         listen: tuple[str, int] = ("127.0.0.1", 0),
         transaction_timeout: float = DEFAULT_TRANSACTION_TIMEOUT,
         max_response_bytes: int | None = MAX_RESPONSE_BYTES,
-        latency_ms: float = 0.0,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.latency_ms = latency_ms
-        self.calls: Counter[str] = Counter()
-        self._sleep = sleep
         self._connect_kwargs: dict[str, Any] = {
             "host": host,
             "port": port,
@@ -146,6 +135,13 @@ class DataApiEmulator:
         self._idle: list[_Connection] = []
         self._transactions: dict[str, _Transaction] = {}
         self._faults = {"DatabaseResumingException": 0, "StatementTimeoutException": 0}
+        # Milliseconds added to every call (`sleep` waits them out), as the round trip to the
+        # service costs them: about 100 at the median on Aurora Serverless v2, so a benchmark at
+        # that latency shows what a number of calls costs.
+        self.latency_ms = 0.0
+        self.sleep: Callable[[float], None] = time.sleep
+        # The calls answered, by operation.
+        self.calls: dict[str, int] = {}
         self._server: _HttpServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -159,7 +155,6 @@ class DataApiEmulator:
         listen: tuple[str, int] = ("127.0.0.1", 0),
         transaction_timeout: float = DEFAULT_TRANSACTION_TIMEOUT,
         max_response_bytes: int | None = MAX_RESPONSE_BYTES,
-        latency_ms: float = 0.0,
     ) -> DataApiEmulator:
         """An emulator on the server of a SQLAlchemy-style URL.
 
@@ -175,7 +170,6 @@ class DataApiEmulator:
             listen=listen,
             transaction_timeout=transaction_timeout,
             max_response_bytes=max_response_bytes,
-            latency_ms=latency_ms,
         )
 
     # --- life cycle -----------------------------------------------------------------------------
@@ -303,10 +297,10 @@ class DataApiEmulator:
     def handle(self, operation: str, request: JsonObject) -> JsonObject:
         """Answer one call of the Data API; raises :class:`DataApiError` as the service would."""
         with self._lock:
-            self.calls[operation] += 1
+            self.calls[operation] = self.calls.get(operation, 0) + 1
         if self.latency_ms > 0:
             # Before the work, so a slow call does not hold its transaction's locks any longer.
-            self._sleep(self.latency_ms / 1000)
+            self.sleep(self.latency_ms / 1000)
         for member in ("resourceArn", "secretArn"):
             required_string(request, member)
         if fault := self._take_fault(operation):
