@@ -401,20 +401,27 @@ class MemoryProcessedEvents:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
         self.added: set[tuple[str, str]] = set()
+        # Recorded without an answer: a concurrent record of the same is no conflict.
+        self.recorded: set[tuple[str, str]] = set()
 
-    async def add(self, consumer: str, event_id: str, now: datetime) -> None:
-        if not await self.contains(consumer, event_id):
-            self.added.add((consumer, event_id))
+    async def add(self, consumer: str, event_id: str, now: datetime) -> bool:
+        if await self.contains(consumer, event_id):
+            return False
+        self.added.add((consumer, event_id))
+        return True
 
     async def contains(self, consumer: str, event_id: str) -> bool:
         return self.has(ProcessedBy(consumer, event_id))
 
+    async def record(self, consumer: str, event_id: str, now: datetime) -> None:
+        self.recorded.add((consumer, event_id))
+
     def has(self, processed: ProcessedBy) -> bool:
         key = (processed.consumer, processed.event_id)
-        return key in self.added or key in self._db.processed
+        return key in self.added or key in self.recorded or key in self._db.processed
 
     def apply(self) -> None:
-        self._db.processed |= self.added
+        self._db.processed |= self.added | self.recorded
 
 
 class MemoryUnitOfWork:
@@ -455,6 +462,9 @@ class MemoryUnitOfWork:
         with self._db.lock:
             for table in (self._users, self._uploads, self._shares):
                 table.check()
+            for processed in self.processed.added:
+                if processed in self._db.processed:
+                    raise ConcurrencyConflict("event processed concurrently")
             new_users = [u for k, u in self._users.changes.items() if not self._users.expected[k]]
             for user in new_users:
                 if self._db.user_ids_by_sub.get(user.sub, user.id) != user.id:
@@ -485,6 +495,7 @@ class MemoryUnitOfWork:
             or self.outbox.added
             or self.outbox.published
             or self.processed.added
+            or self.processed.recorded
         )
 
 

@@ -156,10 +156,14 @@ class Outbox(Protocol):
 
 
 class ProcessedEvents(Protocol):
-    async def add(self, consumer: str, event_id: str, now: datetime) -> None:
-        """Record that `consumer` handled `event_id` (again is fine: it stays recorded once)."""
+    async def add(self, consumer: str, event_id: str, now: datetime) -> bool:
+        """Record that `consumer` handled `event_id`; False if it already had."""
 
     async def contains(self, consumer: str, event_id: str) -> bool: ...
+    async def record(self, consumer: str, event_id: str, now: datetime) -> None:
+        """Record that `consumer` handled `event_id`, answering nothing (again is fine, and so
+        is the same record made concurrently): for a consumer that records after its side
+        effect, whose write may then wait for the commit and go alone."""
 
 
 class UnitOfWork(Protocol):
@@ -173,9 +177,9 @@ class UnitOfWork(Protocol):
     (`ConcurrencyConflict`). Reads after the first write run inside the transaction and see
     its writes.
 
-    Writes that answer nothing (adding or removing a connection, recording a processed event,
-    marking events published) may be held back until the next statement or the commit; a unit
-    of work whose only statement is one of them commits it on its own, with no transaction.
+    Writes that answer nothing (adding or removing a connection, `processed.record`, marking
+    events published) may be held back until the next statement or the commit; a unit of work
+    whose only statement is one of them commits it on its own, with no transaction.
 
     On commit, the events recorded by every aggregate added or updated through it are written
     to the outbox in the same transaction, and kept in `committed_events` for the caller.

@@ -162,7 +162,7 @@ async def test_a_consumer_reads_with_its_check_whether_it_handled_the_event(
         connections, handled = await uow.connections.list_for_consumer(alice.id, realtime)
         assert ([c.id for c in connections], handled) == (["c1"], False)
         assert await uow.connections.list_for_consumer(bob.id, realtime) == ([], False)
-        await uow.processed.add("realtime", "event-1", T0)
+        await uow.processed.record("realtime", "event-1", T0)
         await uow.commit()
     async with uow_factory() as uow:
         connections, handled = await uow.connections.list_for_consumer(alice.id, realtime)

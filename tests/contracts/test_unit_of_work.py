@@ -407,17 +407,31 @@ async def test_connections_add_list_remove_and_expire(uow_factory: UnitOfWorkFac
 
 async def test_processed_events_are_recorded_once(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        await uow.processed.add("email", "event-1", T0)
+        assert await uow.processed.add("email", "event-1", T0) is True
         assert await uow.processed.contains("email", "event-1")
         await uow.commit()
     async with uow_factory() as uow:
-        await uow.processed.add("email", "event-1", T0)  # again: no error, still once
-        await uow.processed.add("realtime", "event-1", T0)
-        await uow.commit()
-    async with uow_factory() as uow:
-        assert await uow.processed.contains("email", "event-1")
-        assert await uow.processed.contains("realtime", "event-1")
+        assert await uow.processed.add("email", "event-1", T0) is False
+        assert await uow.processed.add("realtime", "event-1", T0) is True
         assert not await uow.processed.contains("email", "event-2")
+
+
+async def test_a_record_without_an_answer_is_kept_once_even_when_made_twice_at_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """What a consumer writes after its side effect: a second record, even a concurrent one,
+    must not fail (the consumer would be run again, and send again)."""
+    async with uow_factory() as first, uow_factory() as second:
+        await first.processed.record("email", "event-1", T0)
+        await second.processed.record("email", "event-1", T0)
+        await first.commit()
+        await second.commit()
+    async with uow_factory() as uow:
+        await uow.processed.record("email", "event-1", T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.processed.contains("email", "event-1")
+        assert await uow.processed.add("email", "event-1", T0) is False
 
 
 async def test_reads_are_copies_so_changing_one_saves_nothing(
@@ -481,7 +495,7 @@ async def test_a_unit_reads_its_own_writes_even_those_held_back(
         await uow.commit()
     async with uow_factory() as uow:
         await uow.connections.add(Connection("c1", user.id, T0))
-        await uow.processed.add("email", "event-1", T0)
+        await uow.processed.record("email", "event-1", T0)
         assert [c.id for c in await uow.connections.list_for_user(user.id)] == ["c1"]
         assert await uow.processed.contains("email", "event-1")
         await uow.connections.remove("c1")
@@ -506,7 +520,7 @@ async def test_a_lone_write_held_back_is_committed_or_rolled_back(
     async with uow_factory() as uow:
         assert [c.id for c in await uow.connections.list_for_user(user.id)] == ["kept"]
         await uow.connections.remove("kept")
-        await uow.processed.add("realtime", "event-1", T0)
+        await uow.processed.record("realtime", "event-1", T0)
         await uow.commit()  # two writes held back: both, in one transaction
     async with uow_factory() as uow:
         assert await uow.connections.list_for_user(user.id) == []

@@ -622,13 +622,14 @@ class SqlProcessedEvents:
     def __init__(self, executor: UnitExecutor) -> None:
         self._db = executor
 
-    async def add(self, consumer: str, event_id: str, now: datetime) -> None:
+    async def add(self, consumer: str, event_id: str, now: datetime) -> bool:
         # A concurrent insert of the same key waits for the other transaction, then is ignored.
-        self._db.defer(
+        count = await self._db.execute(
             f"{_INSERT_IGNORE[self._db.dialect]} INTO processed_events"
             " (consumer, event_id, processed_at) VALUES (:consumer, :event_id, :now)",
             {"consumer": consumer, "event_id": event_id, "now": to_db_time(now)},
         )
+        return count == 1
 
     async def contains(self, consumer: str, event_id: str) -> bool:
         rows = await self._db.fetch(
@@ -636,3 +637,11 @@ class SqlProcessedEvents:
             {"consumer": consumer, "event_id": event_id},
         )
         return bool(rows)
+
+    async def record(self, consumer: str, event_id: str, now: datetime) -> None:
+        # As `add`, answering nothing: the unit of work may hold it back to its commit.
+        self._db.defer(
+            f"{_INSERT_IGNORE[self._db.dialect]} INTO processed_events"
+            " (consumer, event_id, processed_at) VALUES (:consumer, :event_id, :now)",
+            {"consumer": consumer, "event_id": event_id, "now": to_db_time(now)},
+        )

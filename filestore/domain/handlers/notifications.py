@@ -90,5 +90,5 @@ async def _mark_processed(services: Services, consumer: str, event_id: str) -> N
     meanwhile could fail this write (SQLite refuses to upgrade a stale read snapshot), and the
     bus's retry would send the e-mail or the message a second time."""
     async with services.uow() as uow:
-        await uow.processed.add(consumer, event_id, services.clock.now())
+        await uow.processed.record(consumer, event_id, services.clock.now())
         await uow.commit()
