@@ -7,7 +7,9 @@ INSERTs, reporting rows/s) into a throw-away database, then times through the re
 - keyset page 1 and page 1,000 of the heavy user at 100 per page (page 1,000 is the end of
   their 100,000 uploads);
 - the same page 1,000 with `LIMIT 100 OFFSET 99900`, for comparison;
-- a lookup by object key.
+- a lookup by object key;
+- the listing use case (`list_uploads`, what GET /uploads runs) at page 1 and the last page, in
+  a unit of work of its own each time: its statements, connection checkout included.
 
 It prints median and p99 latencies, the plan of the keyset query, and the machine. Not a test:
 it asserts nothing.
@@ -37,9 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from host import cpu_model, ram_gib  # bench/ is the script's directory
 
+from filestore.adapters.memory import MemoryBlobStore
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.executor import to_datetime
 from filestore.adapters.sql.repositories import _UPLOAD_SELECT, _upload, list_stored_query
+from filestore.adapters.system import RandomIds, SystemClock
+from filestore.domain.commands import Actor, ListUploads
+from filestore.domain.handlers import Services, encode_cursor, list_uploads
 from filestore.domain.ports import ListPosition
 from tests.support.mysql_url import mysql_server
 
@@ -81,7 +87,7 @@ def machine(connection: pymysql.connections.Connection) -> dict[str, str]:
 
 
 def load(connection: pymysql.connections.Connection) -> tuple[str, str]:
-    """Insert the users and uploads; returns the heavy user's public id and one object key."""
+    """Insert the users and uploads; returns the heavy user's sub and one object key."""
     cursor = connection.cursor()
     started = time.perf_counter()
     users = []
@@ -164,7 +170,7 @@ def load(connection: pymysql.connections.Connection) -> tuple[str, str]:
     )
     cursor.execute("ANALYZE TABLE users, uploads")
     cursor.fetchall()
-    return heavy, sample_key
+    return users[-1][1], sample_key
 
 
 async def timed(rounds: int, call: Callable[[], Awaitable[object]]) -> tuple[float, float]:
@@ -191,7 +197,7 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
             """The cursor of the previous page's last row, found once (not timed)."""
             rows = await executor.fetch(
                 "SELECT u.created_at, u.public_id FROM uploads u JOIN users o ON o.id = u.user_id"
-                " WHERE o.public_id = :owner AND u.status = 'stored'"
+                " WHERE o.sub = :owner AND u.status = 'stored'"
                 " ORDER BY u.created_at DESC, u.public_id DESC LIMIT 1 OFFSET :skip",
                 {"owner": heavy, "skip": (page_number - 1) * PAGE_SIZE - 1},
             )
@@ -210,11 +216,11 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
             print("  ", row)
 
         async def page(after: ListPosition | None) -> None:
-            got = await uow.uploads.list_stored(heavy, PAGE_SIZE, after)
+            got = await uow.uploads.list_stored_for_sub(heavy, PAGE_SIZE, after)
             assert len(got) == PAGE_SIZE, len(got)
 
         offset_sql = (
-            f"{_UPLOAD_SELECT} WHERE o.public_id = :owner_id AND u.status = :status"
+            f"{_UPLOAD_SELECT} WHERE o.sub = :owner_sub AND u.status = :status"
             " ORDER BY u.created_at DESC, u.public_id DESC LIMIT :limit OFFSET :skip"
         )
 
@@ -222,7 +228,7 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
             got = await executor.fetch(
                 offset_sql,
                 {
-                    "owner_id": heavy,
+                    "owner_sub": heavy,
                     "status": "stored",
                     "limit": PAGE_SIZE,
                     "skip": (number - 1) * PAGE_SIZE,
@@ -234,6 +240,18 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
         async def lookup() -> None:
             assert await uow.uploads.get_by_object_key(object_key) is not None
 
+        # The whole use case, as GET /uploads runs it: its own unit of work, its statements.
+        services = Services(
+            uow_factory=database.uow_factory(), blobs=MemoryBlobStore(), clock=SystemClock(),
+            ids=RandomIds(),
+        )  # fmt: skip
+        caller = Actor(sub=heavy, email="heavy@example.com")
+
+        async def use_case(after: ListPosition | None) -> None:
+            cursor = encode_cursor(after) if after is not None else None
+            got = await list_uploads(ListUploads(caller, PAGE_SIZE, cursor), services)
+            assert len(got.items) == PAGE_SIZE, len(got.items)
+
         results = {
             "keyset page 1": await timed(ROUNDS, lambda: page(None)),
             f"keyset page {middle_page:,}": await timed(ROUNDS, lambda: page(middle)),
@@ -241,6 +259,8 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
             "OFFSET page 1": await timed(ROUNDS, lambda: offset_page(1)),
             f"OFFSET page {LAST_PAGE:,}": await timed(ROUNDS, lambda: offset_page(LAST_PAGE)),
             "lookup by object key": await timed(ROUNDS, lookup),
+            "use case, page 1": await timed(ROUNDS, lambda: use_case(None)),
+            f"use case, page {LAST_PAGE:,}": await timed(ROUNDS, lambda: use_case(last)),
         }
     await database.dispose()
     print(f"\n{PAGE_SIZE} per page, {ROUNDS} timed calls each, through aiomysql:")

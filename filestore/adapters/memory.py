@@ -25,6 +25,8 @@ from filestore.domain.errors import (
     ConcurrencyConflict,
     ConnectionGone,
     InvalidInput,
+    NotFound,
+    QuotaExceeded,
 )
 from filestore.domain.events import Event
 from filestore.domain.model import (
@@ -43,6 +45,7 @@ from filestore.domain.ports import (
     ObjectInfo,
     OutboxEntry,
     PresignedPost,
+    ProcessedBy,
     StoredPart,
 )
 
@@ -142,8 +145,14 @@ def _clone(row: V) -> V:
 
 
 class MemoryUserRepository:
-    def __init__(self, table: _Staged[User], seen: list[Aggregate], db: MemoryDatabase) -> None:
-        self._table, self._seen, self._db = table, seen, db
+    def __init__(
+        self,
+        table: _Staged[User],
+        seen: list[Aggregate],
+        db: MemoryDatabase,
+        processed: MemoryProcessedEvents,
+    ) -> None:
+        self._table, self._seen, self._db, self._processed = table, seen, db, processed
 
     async def get(self, user_id: str) -> User | None:
         return self._table.get(user_id)
@@ -170,13 +179,59 @@ class MemoryUserRepository:
         self._table.update(user.id, user)
         self._seen.append(user)
 
+    async def id_for_sub(self, sub: str) -> str | None:
+        return self.id_of(sub)
+
+    def id_of(self, sub: str) -> str | None:
+        """The id of the user with this sub, as this unit of work sees it."""
+        for user in self._table.changes.values():
+            if user.sub == sub:
+                return user.id
+        return self._db.user_ids_by_sub.get(sub)
+
+    async def get_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[User | None, bool]:
+        user = self._table.get(user_id)
+        return user, user is not None and self._processed.has(processed)
+
+    async def reserve(self, user_id: str, size: int) -> bool:
+        user = self._table.get(user_id)
+        if user is None:
+            return False
+        try:
+            user.reserve(size)
+        except QuotaExceeded:
+            return False
+        # Staged against the version read: a concurrent change fails the commit (retried).
+        self._table.update(user_id, user)
+        return True
+
+    def release(self, user_id: str, size: int) -> None:
+        """Give `size` bytes back to the user's quota (staged like an update)."""
+        user = self._table.get(user_id)
+        if user is not None:
+            user.release(size)
+            self._table.update(user_id, user)
+
 
 class MemoryUploadRepository:
-    def __init__(self, table: _Staged[Upload], seen: list[Aggregate], db: MemoryDatabase) -> None:
-        self._table, self._seen, self._db = table, seen, db
+    def __init__(
+        self,
+        table: _Staged[Upload],
+        seen: list[Aggregate],
+        db: MemoryDatabase,
+        users: MemoryUserRepository,
+    ) -> None:
+        self._table, self._seen, self._db, self._users = table, seen, db, users
 
     async def get(self, upload_id: str) -> Upload | None:
         return self._table.get(upload_id)
+
+    async def get_for_sub(self, upload_id: str, sub: str) -> Upload | None:
+        upload = self._table.get(upload_id)
+        owner_id = self._users.id_of(sub)
+        return upload if upload is not None and upload.owner_id == owner_id else None
 
     async def get_by_object_key(self, object_key: str) -> Upload | None:
         for upload in self._table.changes.values():
@@ -194,16 +249,23 @@ class MemoryUploadRepository:
     async def add(self, upload: Upload) -> None:
         if await self.get_by_object_key(upload.object_key) is not None:
             raise AlreadyExists("An upload with this object key exists.")
+        if await self._users.get(upload.owner_id) is None:
+            raise NotFound("The owner of this upload does not exist.")
         self._table.insert(upload.id, upload)
         self._seen.append(upload)
 
-    async def update(self, upload: Upload) -> None:
+    async def update(self, upload: Upload, *, release_bytes: int = 0) -> None:
         self._table.update(upload.id, upload)
+        if release_bytes:
+            self._users.release(upload.owner_id, release_bytes)
         self._seen.append(upload)
 
-    async def list_stored(
-        self, owner_id: str, limit: int, after: ListPosition | None = None
+    async def list_stored_for_sub(
+        self, sub: str, limit: int, after: ListPosition | None = None
     ) -> list[Upload]:
+        owner_id = self._users.id_of(sub)
+        if owner_id is None:
+            return []
         rows = [
             u
             for u in self._owned(owner_id)
@@ -228,13 +290,31 @@ class MemoryUploadRepository:
 
 
 class MemoryShareRepository:
-    def __init__(self, table: _Staged[Share], seen: list[Aggregate]) -> None:
-        self._table, self._seen = table, seen
+    def __init__(
+        self,
+        table: _Staged[Share],
+        seen: list[Aggregate],
+        uploads: MemoryUploadRepository,
+        users: MemoryUserRepository,
+    ) -> None:
+        self._table, self._seen, self._uploads, self._users = table, seen, uploads, users
 
     async def get(self, token: str) -> Share | None:
         return self._table.get(token)
 
+    async def get_for_sub(self, token: str, sub: str) -> Share | None:
+        share = self._table.get(token)
+        owner_id = self._users.id_of(sub)
+        return share if share is not None and share.owner_id == owner_id else None
+
+    async def get_with_upload(self, token: str) -> tuple[Share, Upload] | None:
+        share = self._table.get(token)
+        upload = await self._uploads.get(share.upload_id) if share is not None else None
+        return (share, upload) if share is not None and upload is not None else None
+
     async def add(self, share: Share) -> None:
+        if await self._uploads.get(share.upload_id) is None:
+            raise NotFound("The upload of this share does not exist.")
         self._table.insert(share.token, share)
         self._seen.append(share)
 
@@ -242,15 +322,21 @@ class MemoryShareRepository:
         self._table.update(share.token, share)
         self._seen.append(share)
 
-    async def list_live(self, upload_id: str, now: datetime) -> list[Share]:
+    async def list_live_for_sub(
+        self, upload_id: str, sub: str, now: datetime
+    ) -> list[Share] | None:
+        upload = await self._uploads.get_for_sub(upload_id, sub)
+        if upload is None or upload.status is UploadStatus.DELETED:
+            return None
         rows = [s for s in self._table.values() if s.upload_id == upload_id and s.is_live(now)]
         rows.sort(key=lambda s: (s.expires_at, s.token))
         return [_clone(s) for s in rows]
 
 
 class MemoryConnectionRepository:
-    def __init__(self, db: MemoryDatabase) -> None:
+    def __init__(self, db: MemoryDatabase, processed: MemoryProcessedEvents) -> None:
         self._db = db
+        self._processed = processed
         self.added: dict[str, Connection] = {}
         self.removed: set[str] = set()
 
@@ -270,6 +356,12 @@ class MemoryConnectionRepository:
     async def list_for_user(self, user_id: str) -> list[Connection]:
         rows = [c for c in self._view().values() if c.user_id == user_id]
         return sorted((copy.copy(c) for c in rows), key=lambda c: (c.connected_at, c.id))
+
+    async def list_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[list[Connection], bool]:
+        connections = await self.list_for_user(user_id)
+        return connections, bool(connections) and self._processed.has(processed)
 
     async def remove_connected_before(self, cutoff: datetime) -> int:
         stale = [c.id for c in self._view().values() if c.connected_at < cutoff]
@@ -314,6 +406,8 @@ class MemoryProcessedEvents:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
         self.added: set[tuple[str, str]] = set()
+        # Recorded without an answer: a concurrent record of the same is no conflict.
+        self.recorded: set[tuple[str, str]] = set()
 
     async def add(self, consumer: str, event_id: str, now: datetime) -> bool:
         if await self.contains(consumer, event_id):
@@ -322,11 +416,17 @@ class MemoryProcessedEvents:
         return True
 
     async def contains(self, consumer: str, event_id: str) -> bool:
-        key = (consumer, event_id)
-        return key in self.added or key in self._db.processed
+        return self.has(ProcessedBy(consumer, event_id))
+
+    async def record(self, consumer: str, event_id: str, now: datetime) -> None:
+        self.recorded.add((consumer, event_id))
+
+    def has(self, processed: ProcessedBy) -> bool:
+        key = (processed.consumer, processed.event_id)
+        return key in self.added or key in self.recorded or key in self._db.processed
 
     def apply(self) -> None:
-        self._db.processed |= self.added
+        self._db.processed |= self.added | self.recorded
 
 
 class MemoryUnitOfWork:
@@ -342,12 +442,12 @@ class MemoryUnitOfWork:
         self._users = _Staged(self._db.users)
         self._uploads = _Staged(self._db.uploads)
         self._shares = _Staged(self._db.shares)
-        self.users = MemoryUserRepository(self._users, self._seen, self._db)
-        self.uploads = MemoryUploadRepository(self._uploads, self._seen, self._db)
-        self.shares = MemoryShareRepository(self._shares, self._seen)
-        self.connections = MemoryConnectionRepository(self._db)
-        self.outbox = MemoryOutbox(self._db)
         self.processed = MemoryProcessedEvents(self._db)
+        self.users = MemoryUserRepository(self._users, self._seen, self._db, self.processed)
+        self.uploads = MemoryUploadRepository(self._uploads, self._seen, self._db, self.users)
+        self.shares = MemoryShareRepository(self._shares, self._seen, self.uploads, self.users)
+        self.connections = MemoryConnectionRepository(self._db, self.processed)
+        self.outbox = MemoryOutbox(self._db)
 
     async def __aenter__(self) -> Self:
         await self.rollback()  # a unit of work may be entered again: start clean
@@ -400,6 +500,7 @@ class MemoryUnitOfWork:
             or self.outbox.added
             or self.outbox.published
             or self.processed.added
+            or self.processed.recorded
         )
 
 

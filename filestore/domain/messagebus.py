@@ -6,6 +6,11 @@ events committed while it ran are then:
 - handed to in-process event handlers (each isolated: a failure is logged, not raised), and
 - published through the publisher, if there is one, and marked published in the outbox
   (if that fails, the outbox keeps them and the relay publishes them later).
+
+Marking them is one statement of its own after the command's transaction (one Data API call):
+it must follow the publish, which must follow the commit. Nothing is left to run after `handle`
+returns: a Lambda environment is frozen between invocations, and work left on its loop would
+run, late, inside the next one.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from filestore.domain import commands, events
+from filestore.domain.deadlines import command_clock
 from filestore.domain.errors import ConcurrencyConflict
 from filestore.domain.handlers import COMMAND_HANDLERS, Handler
 from filestore.domain.handlers.services import Services
@@ -59,13 +65,16 @@ class MessageBus:
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
         committed: list[events.Event] = []
-        try:
-            with self.services.collecting_committed() as committed:
-                return await self._run(handler, command)
-        finally:
-            # Even when the command failed after a commit, what was committed goes on.
-            if committed:
-                await self._after_commit(committed)
+        # One clock for the whole command, its retries and its after-commit work included: the
+        # budget of adapters that wait for a dependency is counted from here (`deadlines`).
+        with command_clock():
+            try:
+                with self.services.collecting_committed() as committed:
+                    return await self._run(handler, command)
+            finally:
+                # Even when the command failed after a commit, what was committed goes on.
+                if committed:
+                    await self._after_commit(committed)
 
     async def _run(self, handler: Handler, command: commands.Command) -> Any:
         """Run the handler, again after a lost concurrency race, up to `attempts` times."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from filestore.domain import events
-from filestore.domain.errors import Conflict, NotFound, QuotaExceeded
+from filestore.domain.errors import Conflict, QuotaExceeded
 from filestore.domain.rules import part_count_for
 
 
@@ -193,11 +193,6 @@ class Upload(Aggregate):
             created_at=self.created_at,
             stored_at=self.stored_at,
         )
-
-    def check_owner(self, user_id: str) -> None:
-        """Another user's upload, or a deleted one, does not exist for this caller."""
-        if self.owner_id != user_id or self.status is UploadStatus.DELETED:
-            raise NotFound("No such upload.")
 
     def requested(self, now: datetime) -> None:
         self.events.append(

@@ -26,9 +26,21 @@ class ListPosition:
     id: str
 
 
+@dataclass(frozen=True)
+class ProcessedBy:
+    """One consumer's handling of one event: what `ProcessedEvents` remembers."""
+
+    consumer: str
+    event_id: str
+
+
 # Optimistic concurrency, the same for every aggregate: `add` saves version 1 and sets it on the
 # entity; `update` saves only if the stored version is still the entity's, then increments both,
 # else raises `ConcurrencyConflict`. Reads return copies: changing one saves nothing.
+#
+# Queries keyed by `sub` (the identity provider's id of the caller) join the users table
+# themselves, so that a use case needs no lookup of its caller first: one statement each. A
+# user who is not registered yet owns nothing, so those queries find nothing for them.
 
 
 class UserRepository(Protocol):
@@ -46,20 +58,43 @@ class UserRepository(Protocol):
     async def update(self, user: User) -> None:
         """Save if nobody saved it since it was read, else `ConcurrencyConflict`."""
 
+    async def reserve(self, user_id: str, size: int) -> bool:
+        """Count `size` more bytes against the user's quota if they fit (`used_bytes + size <=
+        quota_bytes`), as one step no concurrent change can come between, and bump the
+        version; False (nothing changed) if they do not fit or there is no such user."""
+
+    async def id_for_sub(self, sub: str) -> str | None:
+        """The id of the user with this sub, or None. A sub's user never changes: an adapter may
+        answer from what it learned before (of committed users only), without a query."""
+
+    async def get_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[User | None, bool]:
+        """The user, and whether that consumer already handled that event: a consumer's read
+        and its idempotency check in one query. `(None, False)` if there is no such user."""
+
 
 class UploadRepository(Protocol):
     async def get(self, upload_id: str) -> Upload | None: ...
+    async def get_for_sub(self, upload_id: str, sub: str) -> Upload | None:
+        """The upload if the user with this sub owns it (in whatever state), else None."""
+
     async def get_by_object_key(self, object_key: str) -> Upload | None: ...
     async def add(self, upload: Upload) -> None:
-        """Insert; raises `AlreadyExists` if the id or object key is taken."""
+        """Insert; raises `AlreadyExists` if the id or object key is taken, `NotFound` if the
+        owner does not exist."""
 
-    async def update(self, upload: Upload) -> None:
-        """Save if nobody saved it since it was read, else `ConcurrencyConflict`."""
+    async def update(self, upload: Upload, *, release_bytes: int = 0) -> None:
+        """Save if nobody saved it since it was read, else `ConcurrencyConflict`. With
+        `release_bytes`, also give that many bytes back to the owner's quota (never below
+        zero) in the same step: for an upload that stopped counting (failed, expired,
+        deleted). The owner's version changes then, as by `UserRepository.update`."""
 
-    async def list_stored(
-        self, owner_id: str, limit: int, after: ListPosition | None = None
+    async def list_stored_for_sub(
+        self, sub: str, limit: int, after: ListPosition | None = None
     ) -> list[Upload]:
-        """The owner's stored uploads, newest first by `(created_at, id)`, after `after`."""
+        """The stored uploads of the user with this sub, newest first by `(created_at, id)`,
+        after `after`."""
 
     async def list_pending(
         self, created_before: datetime, limit: int, after: ListPosition | None = None
@@ -70,14 +105,23 @@ class UploadRepository(Protocol):
 
 class ShareRepository(Protocol):
     async def get(self, token: str) -> Share | None: ...
+    async def get_for_sub(self, token: str, sub: str) -> Share | None:
+        """The share if the user with this sub owns it (revoked or not), else None."""
+
+    async def get_with_upload(self, token: str) -> tuple[Share, Upload] | None:
+        """The share and its upload, in one query (what a share link resolves to)."""
+
     async def add(self, share: Share) -> None:
         """Insert; raises `AlreadyExists` if the token is taken."""
 
     async def update(self, share: Share) -> None:
         """Save if nobody saved it since it was read, else `ConcurrencyConflict`."""
 
-    async def list_live(self, upload_id: str, now: datetime) -> list[Share]:
-        """Unrevoked, unexpired shares of one upload, soonest to expire first."""
+    async def list_live_for_sub(
+        self, upload_id: str, sub: str, now: datetime
+    ) -> list[Share] | None:
+        """Unrevoked, unexpired shares of one upload, soonest to expire first; None if the user
+        with this sub has no such upload (or it is deleted)."""
 
 
 class ConnectionRepository(Protocol):
@@ -90,6 +134,13 @@ class ConnectionRepository(Protocol):
     async def list_for_user(self, user_id: str) -> list[Connection]: ...
     async def remove_connected_before(self, cutoff: datetime) -> int:
         """Forget connections older than `cutoff`; returns how many."""
+
+    async def list_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[list[Connection], bool]:
+        """The user's connections, oldest first, and whether that consumer already handled
+        that event: its read and its idempotency check in one query. `([], False)` if the
+        user has none (nothing to deliver either way)."""
 
 
 @dataclass(frozen=True)
@@ -115,10 +166,26 @@ class ProcessedEvents(Protocol):
         """Record that `consumer` handled `event_id`; False if it already had."""
 
     async def contains(self, consumer: str, event_id: str) -> bool: ...
+    async def record(self, consumer: str, event_id: str, now: datetime) -> None:
+        """Record that `consumer` handled `event_id`, answering nothing (again is fine, and so
+        is the same record made concurrently): for a consumer that records after its side
+        effect, whose write may then wait for the commit and go alone."""
 
 
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without `commit()` rolls back.
+
+    The transaction begins with the first write. Reads before it run on their own, each
+    seeing what is committed when it runs, with no transaction to begin or end (on the Data
+    API, one call each): a use case that only reads makes one statement per read and no more.
+    Every write that depends on such a read is conditional on it (versions, or the condition
+    of `UserRepository.reserve`), so a change made in between is still detected
+    (`ConcurrencyConflict`). Reads after the first write run inside the transaction and see
+    its writes.
+
+    Writes that answer nothing (adding or removing a connection, `processed.record`, marking
+    events published) may be held back until the next statement or the commit; a unit of work
+    whose only statement is one of them commits it on its own, with no transaction.
 
     On commit, the events recorded by every aggregate added or updated through it are written
     to the outbox in the same transaction, and kept in `committed_events` for the caller.

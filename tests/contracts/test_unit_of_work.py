@@ -376,7 +376,7 @@ async def test_listing_is_newest_first_stored_only_own_only_with_keyset(
         await uow.commit()
     expected = sorted(stored, key=lambda u: (u.created_at, u.id), reverse=True)
     async with uow_factory() as uow:
-        pages = await pages_of(lambda after: uow.uploads.list_stored(alice.id, 3, after))
+        pages = await pages_of(lambda after: uow.uploads.list_stored_for_sub(alice.sub, 3, after))
     ids = [u.id for u in expected]
     # Exactly `limit` per page until the last: each upload once, in order, none left out.
     assert pages == [ids[0:3], ids[3:6], ids[6:7]]
@@ -436,17 +436,17 @@ async def test_shares_live_listing_and_revocation(uow_factory: UnitOfWorkFactory
             await uow.shares.add(share)
         await uow.commit()
     async with uow_factory() as uow:
-        live = await uow.shares.list_live(upload.id, T0)
-        assert [s.token for s in live] == [soon.token, later.token]
+        live = await uow.shares.list_live_for_sub(upload.id, user.sub, T0)
+        assert live is not None and [s.token for s in live] == [soon.token, later.token]
         loaded = await uow.shares.get(later.token)
         assert loaded is not None and loaded.expires_at == later.expires_at
         loaded.revoke(T0)
         await uow.shares.update(loaded)
         await uow.commit()
     async with uow_factory() as uow:
-        live = await uow.shares.list_live(upload.id, T0)
+        live = await uow.shares.list_live_for_sub(upload.id, user.sub, T0)
         revoked = await uow.shares.get(later.token)
-    assert [s.token for s in live] == [soon.token]
+    assert live is not None and [s.token for s in live] == [soon.token]
     assert revoked is not None and revoked.revoked_at == T0
 
 
@@ -482,6 +482,24 @@ async def test_processed_events_are_recorded_once(uow_factory: UnitOfWorkFactory
         assert not await uow.processed.contains("email", "event-2")
 
 
+async def test_a_record_without_an_answer_is_kept_once_even_when_made_twice_at_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """What a consumer writes after its side effect: a second record, even a concurrent one,
+    must not fail (the consumer would be run again, and send again)."""
+    async with uow_factory() as first, uow_factory() as second:
+        await first.processed.record("email", "event-1", T0)
+        await second.processed.record("email", "event-1", T0)
+        await first.commit()
+        await second.commit()
+    async with uow_factory() as uow:
+        await uow.processed.record("email", "event-1", T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.processed.contains("email", "event-1")
+        assert await uow.processed.add("email", "event-1", T0) is False
+
+
 async def test_reads_are_copies_so_changing_one_saves_nothing(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
@@ -507,3 +525,69 @@ async def test_reads_are_copies_so_changing_one_saves_nothing(
         assert await uow.outbox.pending(10) == []
     assert final is not None and final.status is UploadStatus.PENDING
     assert stored_user is not None and stored_user.used_bytes == 0
+
+
+async def test_reads_before_the_first_write_see_what_is_committed_meanwhile(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """Until it writes, a unit's reads run on their own; its writes still catch the change."""
+    user = make_user()
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with uow_factory() as reader:
+        first = await reader.users.get(user.id)
+        async with uow_factory() as writer:
+            changed = await writer.users.get(user.id)
+            assert changed is not None
+            changed.used_bytes = 5
+            await writer.users.update(changed)
+            await writer.commit()
+        second = await reader.users.get(user.id)
+        assert first is not None and second is not None
+        assert (first.used_bytes, second.used_bytes) == (0, 5)
+        first.notify_email = True
+        with pytest.raises(ConcurrencyConflict):
+            await reader.users.update(first)
+            await reader.commit()
+
+
+async def test_a_unit_reads_its_own_writes_even_those_held_back(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.connections.add(Connection("c1", user.id, T0))
+        await uow.processed.record("email", "event-1", T0)
+        assert [c.id for c in await uow.connections.list_for_user(user.id)] == ["c1"]
+        assert await uow.processed.contains("email", "event-1")
+        await uow.connections.remove("c1")
+        assert await uow.connections.list_for_user(user.id) == []
+    async with uow_factory() as uow:  # the first left without committing: nothing stayed
+        assert await uow.connections.list_for_user(user.id) == []
+        assert not await uow.processed.contains("email", "event-1")
+
+
+async def test_a_lone_write_held_back_is_committed_or_rolled_back(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.connections.add(Connection("kept", user.id, T0))
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.connections.add(Connection("dropped", user.id, T0))
+    async with uow_factory() as uow:
+        assert [c.id for c in await uow.connections.list_for_user(user.id)] == ["kept"]
+        await uow.connections.remove("kept")
+        await uow.processed.record("realtime", "event-1", T0)
+        await uow.commit()  # two writes held back: both, in one transaction
+    async with uow_factory() as uow:
+        assert await uow.connections.list_for_user(user.id) == []
+        assert await uow.processed.contains("realtime", "event-1")

@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from filestore.adapters.dataapi.database import DataApiDatabase, RetryBudget
+from filestore.domain.deadlines import command_clock
 from filestore.domain.errors import ServiceUnavailable
 from tests.factories import make_user
 from tests.support.dataapi_emulator import DataApiEmulator
@@ -93,3 +94,32 @@ async def test_migrations_over_the_data_api_are_a_no_op_on_a_migrated_database(
 ) -> None:
     """The deploy's custom resource runs the same runner over the Data API."""
     assert await dataapi_database.migrate() == []
+
+
+class SteadyBudget(RetryBudget):
+    """Waits without jitter, so that the test knows how long each retry takes."""
+
+    def delay(self, attempt: int) -> float:
+        return self.first_delay
+
+
+async def test_the_calls_of_one_command_share_one_budget(
+    dataapi_database: DataApiDatabase, dataapi_emulator: DataApiEmulator
+) -> None:
+    """Three waits of 0.2 s fit a 1 s budget, twice over when each call has its own; within one
+    command the second call finds the first one's waits already spent, and gives up."""
+    database = dataapi_database.with_retry(SteadyBudget(seconds=1.0, first_delay=0.2))
+    unknown = "01890000-0000-7000-8000-000000000000"
+    for _ in range(2):  # outside any command: each call has the whole budget
+        dataapi_emulator.inject_resuming(3)
+        async with database.uow_factory()() as uow:
+            assert await uow.users.get(unknown) is None
+    with command_clock():
+        dataapi_emulator.inject_resuming(3)
+        async with database.uow_factory()() as uow:
+            assert await uow.users.get(unknown) is None
+        dataapi_emulator.inject_resuming(3)
+        with pytest.raises(ServiceUnavailable):
+            async with database.uow_factory()() as uow:
+                await uow.users.get(unknown)
+    dataapi_emulator.reset_faults()

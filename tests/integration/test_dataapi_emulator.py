@@ -319,6 +319,34 @@ def test_an_idle_transaction_is_rolled_back_after_its_timeout(
         assert names(client, table) == []
 
 
+def test_every_call_is_counted_and_slowed_by_the_latency_asked_for(
+    mysql_database: MySQLDatabase, table: str
+) -> None:
+    slept: list[float] = []
+    with DataApiEmulator(
+        host=mysql_database.host,
+        port=mysql_database.port,
+        user=mysql_database.user,
+        password=mysql_database.password,
+        database=mysql_database.database,
+    ) as emulator:
+        emulator.latency_ms = 100
+        emulator.sleep = slept.append  # Record the waits: a test asserts no wall-clock time.
+        client = client_for(emulator.endpoint_url)
+        transaction_id = client.begin_transaction(**ARNS)["transactionId"]
+        insert_name(client, table, "slow.txt", transactionId=transaction_id)
+        client.commit_transaction(**ARNS, transactionId=transaction_id)
+        emulator.latency_ms = 0
+        assert names(client, table) == ["slow.txt"]
+
+    assert slept == [0.1, 0.1, 0.1]
+    assert emulator.calls == {
+        "BeginTransaction": 1,
+        "ExecuteStatement": 2,
+        "CommitTransaction": 1,
+    }
+
+
 def test_a_sql_error_is_a_bad_request_with_the_database_message(
     client: RDSDataServiceClient, table: str
 ) -> None:

@@ -121,7 +121,7 @@ async def test_microseconds_survive_and_order_the_listing(
         await uow.uploads.add(first)
         await uow.commit()
     async with sql_uow_factory() as uow:
-        listed = await uow.uploads.list_stored(user.id, 10)
+        listed = await uow.uploads.list_stored_for_sub(user.sub, 10)
     assert [u.id for u in listed] == [second.id, first.id]
     assert listed[0].created_at == T0 + timedelta(microseconds=1)
     assert listed[0].created_at.tzinfo is not None
@@ -158,7 +158,8 @@ async def test_two_relays_never_hold_the_same_outbox_rows(
 
 @pytest.fixture
 def listing_data(empty_mysql: MySQLDatabase) -> tuple[MySQLDatabase, str]:
-    """One owner with 2,000 stored uploads among 50 owners of 20 each, statistics analysed."""
+    """One owner (their sub) with 2,000 stored uploads among 50 owners of 20 each, statistics
+    analysed."""
     with (
         pymysql.connect(**empty_mysql.pymysql_kwargs()) as connection,
         connection.cursor() as cursor,
@@ -188,11 +189,14 @@ def listing_data(empty_mysql: MySQLDatabase) -> tuple[MySQLDatabase, str]:
         )
         cursor.execute("ANALYZE TABLE users, uploads")
         cursor.fetchall()
-    return empty_mysql, owners[0].id
+    return empty_mysql, owners[0].sub
 
 
-def _plan(database: MySQLDatabase, sql: str, params: dict[str, object]) -> dict[str, object]:
-    """EXPLAIN's row for the `uploads` table of a query written with `:name` parameters."""
+def _plan(
+    database: MySQLDatabase, sql: str, params: dict[str, object], table: str = "u"
+) -> dict[str, object]:
+    """EXPLAIN's row for one table (by alias; `uploads` by default) of a query written with
+    `:name` parameters."""
     from tests.support.dataapi_emulator import translate_named_parameters
 
     statement, names = translate_named_parameters("EXPLAIN " + sql)
@@ -208,8 +212,8 @@ def _plan(database: MySQLDatabase, sql: str, params: dict[str, object]) -> dict[
     ):
         cursor.execute(statement, values)
         rows = cursor.fetchall()
-    [uploads] = [row for row in rows if row["table"] == "u"]
-    return dict(uploads)
+    [found] = [row for row in rows if row["table"] == table]
+    return dict(found)
 
 
 @pytest.mark.parametrize("cursor_at", [1990, 1000, 100])
@@ -225,6 +229,8 @@ def test_the_keyset_page_is_a_range_scan_of_the_listing_index(
     assert plan["type"] == "range", plan
     assert int(str(plan["key_len"])) > 22, plan  # the range bounds created_at too
     assert "filesort" not in str(plan["Extra"]), plan
+    # The owner, found by the caller's sub in the same query, is one row read once.
+    assert _plan(database, *list_stored_query(owner, 20, after), table="o")["type"] == "const"
 
 
 def test_the_first_page_reads_the_listing_index_in_order(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from filestore.app import FileStore
 from filestore.bootstrap import build, upgrade_database
 from filestore.domain import commands
 from filestore.domain.commands import Actor
+from filestore.domain.deadlines import command_started
 from filestore.domain.errors import ConcurrencyConflict, NotFound
 from filestore.domain.events import UserRegistered
 from filestore.domain.handlers import Services, register_user
@@ -55,6 +57,28 @@ class TestMessageBus:
         with pytest.raises(ConcurrencyConflict):
             await bus.handle(Flaky(3))
         assert len(calls) == 3
+
+    async def test_each_command_has_one_clock_for_its_retries_and_its_own_commands(
+        self, store: FileStore
+    ) -> None:
+        """Adapters count a request's budget from `command_started()`: once per command, not
+        again for a retry, and separately for commands handled at the same time."""
+        seen: list[float | None] = []
+
+        async def flaky(command: Flaky, services: Services) -> None:
+            seen.append(command_started())
+            await asyncio.sleep(0.01)
+            if len(seen) <= command.failures:
+                raise ConcurrencyConflict("lost a race")
+
+        bus = MessageBus(store.services, command_handlers={Flaky: flaky})
+        assert command_started() is None
+        await bus.handle(Flaky(2))
+        assert len(seen) == 3 and len(set(seen)) == 1 and seen[0] is not None
+        seen.clear()
+        await asyncio.gather(bus.handle(Flaky(0)), bus.handle(Flaky(0)))
+        assert len(set(seen)) == 2
+        assert command_started() is None
 
     async def test_what_was_committed_goes_on_even_when_the_command_then_fails(
         self, store: FileStore, alice: Actor

@@ -58,6 +58,28 @@ class TestRequest:
         types = [e.type for e in store.memory_publisher.published]
         assert types == ["user.registered", "upload.requested"]
 
+    async def test_someone_not_registered_reads_nothing_and_is_not_registered_by_reading(
+        self, store: FileStore, alice: Actor, bob: Actor
+    ) -> None:
+        upload = await stored_upload(store, alice)
+        assert (await store.list_uploads(bob)).items == []
+        for read in (store.get_upload, store.download, store.shares):
+            with pytest.raises(NotFound):
+                await read(bob, upload.id)
+        assert [e.type for e in store.memory_publisher.published].count("user.registered") == 1
+        me = await store.me(bob)  # their first request that needs them: registered now
+        assert (me.sub, me.used_bytes) == ("bob-sub", 0)
+        assert me == await store.me(bob)  # the same user, id and all, from now on
+
+    async def test_an_upload_that_does_not_fit_says_how_much_is_free(
+        self, store: FileStore, alice: Actor
+    ) -> None:
+        await store.request_upload(alice, "a.bin", size=60 * MiB, content_type="a/b")
+        with pytest.raises(QuotaExceeded, match=f"only {40 * MiB} of your {100 * MiB} bytes"):
+            await store.request_upload(alice, "b.bin", size=41 * MiB, content_type="a/b")
+        await store.request_upload(alice, "c.bin", size=40 * MiB, content_type="a/b")
+        assert (await store.me(alice)).used_bytes == 100 * MiB
+
     async def test_bad_names_are_refused_before_anything_is_stored(
         self, store: FileStore, alice: Actor
     ) -> None:

@@ -9,8 +9,15 @@ with bounded exponential back-off and jitter within a budget chosen by the calle
 on the HTTP path, which API Gateway cuts at 30 s; less for the Cognito trigger, which has 5 s);
 then `ServiceUnavailable` is raised, which the HTTP API answers with 503 and Retry-After.
 
-boto3 blocks: every call runs on a small thread pool of this module, off the event loop. The
-client is made once per process and shared (botocore clients are thread-safe).
+The budget is per request, not per call: it is counted from the start of the command being
+handled (`filestore.domain.deadlines`, started by the message bus), and every call of that
+command draws on what is left. A call whose next wait would end past the command's deadline
+gives up at once; a request that made three slow calls does not wait another whole budget for
+a fourth. Outside any command (the migrations), each call has the budget to itself.
+
+boto3 blocks: every call runs on a small thread pool of this module, off the event loop (large
+enough for a batch's records handled at once). The client is made once per process and shared
+(botocore clients are thread-safe).
 """
 
 from __future__ import annotations
@@ -42,12 +49,15 @@ from filestore.adapters.sql.executor import (
 )
 from filestore.adapters.sql.migrations import run_migrations
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from filestore.domain.deadlines import command_started
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-# Enough threads for a server's concurrent requests; a Lambda environment uses one at a time.
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="filestore-dataapi")
+# Enough threads for a server's concurrent requests, and for a queue consumer's batch (its
+# records are handled at once: `filestore.entrypoints.batch`).
+_POOL_SIZE = 16
+_POOL = ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="filestore-dataapi")
 
 _RESUMING = "DatabaseResumingException"
 # The statement stops running when the call times out (unless continueAfterTimeout), so it
@@ -58,11 +68,13 @@ _ERROR_CODE = re.compile(r"error code:? (\d+)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class RetryBudget:
-    """How long one call may keep retrying while the database resumes, and how it backs off.
+    """How long one request may keep retrying while the database resumes, and how it backs off.
 
-    The n-th wait is drawn from [d/2, d] with d = min(max_delay, first_delay * 2**n) (jitter
-    spreads the callers that all woke the same cluster). A wait that would end past the budget
-    is not taken: the call gives up with `ServiceUnavailable` instead.
+    `seconds` counts from the start of the command being handled (of the call, outside any
+    command); every call of the command shares it. The n-th wait of a call is drawn from
+    [d/2, d] with d = min(max_delay, first_delay * 2**n) (jitter spreads the callers that all
+    woke the same cluster). A wait that would end past the deadline is not taken: the call
+    gives up with `ServiceUnavailable` instead.
     """
 
     seconds: float = 20.0
@@ -84,6 +96,7 @@ def data_api_client(endpoint_url: str | None = None, region: str | None = None) 
         # botocore retries throttling and dropped connections; resumes are ours to retry.
         config=Config(
             retries={"mode": "standard", "max_attempts": 3},
+            max_pool_connections=_POOL_SIZE,
             connect_timeout=5,
             read_timeout=60,  # a statement may run up to 45 s
         ),
@@ -274,10 +287,12 @@ class DataApiDatabase:
         return target
 
     async def call(self, operation: str, **request: Any) -> dict[str, Any]:
-        """One Data API call off the event loop, retried while the database resumes."""
+        """One Data API call off the event loop, retried while the database resumes, within
+        what is left of the command's budget (see the module doc)."""
         loop = asyncio.get_running_loop()
         method = getattr(self.client, operation)
-        deadline = time.monotonic() + self.retry.seconds
+        started = command_started()
+        deadline = (time.monotonic() if started is None else started) + self.retry.seconds
         attempt = 0
         while True:
             try:
@@ -313,6 +328,14 @@ class DataApiDatabase:
     def autocommit(self) -> DataApiExecutor:
         """An executor outside any transaction: each statement commits on its own."""
         return DataApiExecutor(self)
+
+    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
+        """One query outside any transaction: one call."""
+        return await DataApiExecutor(self).fetch(sql, params)
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        """One statement that commits on its own: one call."""
+        return await DataApiExecutor(self).execute(sql, params)
 
     def uow_factory(self) -> SqlUnitOfWorkFactory:
         return SqlUnitOfWorkFactory(self)

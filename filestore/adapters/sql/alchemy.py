@@ -141,10 +141,17 @@ def _text(sql: str) -> TextClause:
 
 
 class SqlDatabase:
-    """One engine (and its connection pool) for a process, and the units of work on it."""
+    """One engine (and its connection pool) for a process, and the units of work on it.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    On MySQL a second engine runs the statements that stand on their own (`fetch`, `execute`:
+    a unit of work's reads before it writes, and its lone writes) on connections in autocommit
+    mode, which need no COMMIT or ROLLBACK round trip after them. SQLite has no round trips to
+    save: those run in a short transaction of their own.
+    """
+
+    def __init__(self, engine: AsyncEngine, autocommit_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.autocommit_engine = autocommit_engine
         self._dialect = _dialect_of(engine.url)
 
     @classmethod
@@ -174,7 +181,14 @@ class SqlDatabase:
         engine = create_async_engine(parsed, **options)
         if dialect == "sqlite":
             _configure_sqlite(engine)
-        return cls(engine)
+            return cls(engine)
+        autocommit = options | {
+            "isolation_level": "AUTOCOMMIT",
+            # Nothing to roll back on a connection in autocommit mode: no ROLLBACK sent when a
+            # statement is done or the connection goes back to the pool.
+            "skip_autocommit_rollback": True,
+        }
+        return cls(engine, create_async_engine(parsed, **autocommit))
 
     @property
     def dialect(self) -> Dialect:
@@ -188,6 +202,31 @@ class SqlDatabase:
             await connection.close()
             raise
         return AlchemyTransaction(connection, self._dialect)
+
+    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
+        """One query outside any transaction (see the class doc)."""
+        if self.autocommit_engine is None:
+            transaction = await self.begin()
+            try:
+                return await transaction.fetch(sql, params)
+            finally:
+                await transaction.rollback()
+        async with self.autocommit_engine.connect() as connection:
+            return await AlchemyExecutor(connection, self._dialect).fetch(sql, params)
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        """One statement that commits on its own (see the class doc)."""
+        if self.autocommit_engine is None:
+            transaction = await self.begin()
+            try:
+                count = await transaction.execute(sql, params)
+            except BaseException:
+                await transaction.rollback()
+                raise
+            await transaction.commit()
+            return count
+        async with self.autocommit_engine.connect() as connection:
+            return await AlchemyExecutor(connection, self._dialect).execute(sql, params)
 
     def uow_factory(self) -> SqlUnitOfWorkFactory:
         return SqlUnitOfWorkFactory(self)
@@ -211,6 +250,8 @@ class SqlDatabase:
     async def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or at the end of a test)."""
         await self.engine.dispose()
+        if self.autocommit_engine is not None:
+            await self.autocommit_engine.dispose()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -58,14 +58,42 @@ class Transaction(Executor, Protocol):
     async def rollback(self) -> None: ...
 
 
+class UnitExecutor(Executor, Protocol):
+    """What the repositories run on: the statements of one unit of work.
+
+    `fetch` outside the transaction while the unit has written nothing (it has none yet), inside
+    it afterwards; `execute` and `execute_many` begin it. See `unit_of_work`.
+    """
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the next `fetch` runs inside the unit's transaction (it sees uncommitted
+        writes of this unit), rather than on its own (it sees only committed rows)."""
+
+    async def fetch_locking(self, sql: str, params: Params | None = None) -> list[Row]:
+        """A query whose rows stay locked until the transaction ends (`… FOR UPDATE`): it
+        begins the transaction if need be, and runs inside it."""
+
+    def defer(self, sql: str, params: Params | None = None) -> None:
+        """A write whose outcome nobody waits for: sent before the next statement, or at commit
+        (on its own, outside any transaction, if it is the unit's only statement)."""
+
+
 class Database(Protocol):
-    """Where units of work get their transactions from."""
+    """Where units of work get their transactions from, and run statements on their own."""
 
     @property
     def dialect(self) -> Dialect: ...
 
     async def begin(self) -> Transaction:
         """A new transaction on a connection of its own."""
+
+    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
+        """One query outside any transaction: it sees what is committed when it runs."""
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        """One statement outside any transaction: it commits on its own; returns the number of
+        rows it changed."""
 
     async def dispose(self) -> None:
         """Close pooled connections (those lent out close when they come back)."""

@@ -1,12 +1,18 @@
-"""The repositories, written once as SQL text over an `Executor` (MySQL and SQLite alike).
+"""The repositories, written once as SQL text over a `UnitExecutor` (MySQL and SQLite alike).
 
 Public ids (UUIDv7 text) are what the domain sees; the auto-increment `id` columns join the
 tables and never leave the database. Datetimes are stored as naive UTC with microseconds.
 Optimistic concurrency: `UPDATE … WHERE public_id = :id AND version = :version`; no row changed
 means someone saved first (`ConcurrencyConflict`).
 
+Queries keyed by a caller's `sub` join `users` on its unique key instead of looking the user
+up first, so each is one statement (one Data API call). Writes that answer nothing are handed
+to the unit of work to send when it suits (`UnitExecutor.defer`).
+
 The few differences between dialects are spelled out where they occur: `FOR UPDATE SKIP
-LOCKED` for the outbox relay and `INSERT IGNORE` / `INSERT OR IGNORE` (MySQL, SQLite).
+LOCKED` for the outbox relay, `INSERT IGNORE` / `INSERT OR IGNORE`, and an upload's update
+that gives bytes back to its owner's quota (one multi-table `UPDATE` on MySQL; SQLite has
+none, and no round trips to save).
 
 Every value is a bound parameter. The f-strings only join fixed fragments of this module
 (column lists, placeholder names, a locking clause), never data: hence the `noqa: S608`.
@@ -21,9 +27,9 @@ from typing import Any
 
 from filestore.adapters.sql.executor import (
     Dialect,
-    Executor,
     Params,
     Row,
+    UnitExecutor,
     in_list,
     to_datetime,
     to_datetime_or_none,
@@ -41,7 +47,7 @@ from filestore.domain.model import (
     UploadStatus,
     User,
 )
-from filestore.domain.ports import ListPosition, OutboxEntry
+from filestore.domain.ports import ListPosition, OutboxEntry, ProcessedBy
 
 _INSERT_IGNORE: dict[Dialect, str] = {"mysql": "INSERT IGNORE", "sqlite": "INSERT OR IGNORE"}
 
@@ -49,6 +55,18 @@ _INSERT_IGNORE: dict[Dialect, str] = {"mysql": "INSERT IGNORE", "sqlite": "INSER
 def _changed_one(count: int, what: str) -> None:
     if count != 1:
         raise ConcurrencyConflict(f"The {what} was changed by someone else; try again.")
+
+
+# A consumer reads what it needs for an event and whether it handled the event already in one
+# query: this column last in its select list, with the parameters of `_processed`.
+_PROCESSED = (
+    "EXISTS (SELECT 1 FROM processed_events p"
+    " WHERE p.consumer = :consumer AND p.event_id = :event_id)"
+)
+
+
+def _processed(processed: ProcessedBy) -> dict[str, Any]:
+    return {"consumer": processed.consumer, "event_id": processed.event_id}
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -73,13 +91,51 @@ def _user(row: Row) -> User:
     )
 
 
+class UserIds:
+    """sub → user id, learned from committed rows, for the life of a process (a sub's user
+    never changes). Bounded: past `limit` entries the oldest learned is forgotten."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._ids: dict[str, str] = {}
+        self._limit = limit
+
+    def get(self, sub: str) -> str | None:
+        return self._ids.get(sub)
+
+    def learn(self, sub: str, user_id: str) -> None:
+        self._ids.pop(sub, None)
+        self._ids[sub] = user_id
+        if len(self._ids) > self._limit:
+            del self._ids[next(iter(self._ids))]
+
+
 class SqlUserRepository:
-    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+    def __init__(
+        self,
+        executor: UnitExecutor,
+        seen: list[Aggregate],
+        ids: UserIds,
+        learned: dict[str, str],
+    ) -> None:
         self._db, self._seen = executor, seen
+        # `ids`: what the process knows; `learned`: what this unit of work read or wrote inside
+        # its transaction, which the process may know once it commits.
+        self._ids, self._learned = ids, learned
+
+    def _learn(self, sub: str, user_id: str, *, committed: bool) -> None:
+        if committed:
+            self._ids.learn(sub, user_id)
+        else:
+            self._learned[sub] = user_id
 
     async def _one(self, where: str, params: Params) -> User | None:
+        committed = not self._db.in_transaction  # read outside the transaction: committed rows
         rows = await self._db.fetch(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", params)  # noqa: S608 - constant columns; `where` is ours, values are bound  # nosec B608
-        return _user(rows[0]) if rows else None
+        if not rows:
+            return None
+        user = _user(rows[0])
+        self._learn(user.sub, user.id, committed=committed)
+        return user
 
     async def get(self, user_id: str) -> User | None:
         return await self._one("public_id = :id", {"id": user_id})
@@ -112,6 +168,7 @@ class SqlUserRepository:
             },
         )
         user.version = 1
+        self._learn(user.sub, user.id, committed=False)
         self._seen.append(user)
 
     async def update(self, user: User) -> None:
@@ -134,14 +191,48 @@ class SqlUserRepository:
         user.version += 1
         self._seen.append(user)
 
+    async def reserve(self, user_id: str, size: int) -> bool:
+        # The row is locked from here to the end of the transaction: a concurrent reservation
+        # waits, then sees this one's bytes in `used_bytes` (an UPDATE reads the latest row).
+        count = await self._db.execute(
+            "UPDATE users SET used_bytes = used_bytes + :size, version = version + 1"
+            " WHERE public_id = :id AND used_bytes + :size <= quota_bytes",
+            {"id": user_id, "size": size},
+        )
+        return count == 1
+
+    async def id_for_sub(self, sub: str) -> str | None:
+        known = self._learned.get(sub) or self._ids.get(sub)
+        if known is not None:
+            return known
+        committed = not self._db.in_transaction
+        rows = await self._db.fetch("SELECT public_id FROM users WHERE sub = :sub", {"sub": sub})
+        if not rows:
+            return None
+        user_id = str(rows[0][0])
+        self._learn(sub, user_id, committed=committed)
+        return user_id
+
+    async def get_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[User | None, bool]:
+        rows = await self._db.fetch(
+            f"SELECT {_USER_COLUMNS}, {_PROCESSED} FROM users WHERE public_id = :id",  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            {"id": user_id, **_processed(processed)},
+        )
+        if not rows:
+            return None, False
+        return _user(rows[0]), bool(rows[0][-1])
+
 
 # --- uploads -----------------------------------------------------------------------------------
 
-_UPLOAD_SELECT = (
-    "SELECT u.public_id, o.public_id, u.name, u.size, u.content_type, u.object_key,"
+_UPLOAD_COLUMNS = (
+    "u.public_id, o.public_id, u.name, u.size, u.content_type, u.object_key,"
     " u.created_at, u.expires_at, u.sha256, u.status, u.stored_at, u.multipart_id,"
-    " u.part_size, u.version FROM uploads u JOIN users o ON o.id = u.user_id"
+    " u.part_size, u.version"
 )
+_UPLOAD_SELECT = f"SELECT {_UPLOAD_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant  # nosec B608
 
 
 def _upload(row: Row) -> Upload:
@@ -160,6 +251,29 @@ def _upload(row: Row) -> Upload:
         multipart_id=row[11],
         part_size=None if row[12] is None else int(row[12]),
         version=int(row[13]),
+    )
+
+
+# The columns an upload's update sets (each from the parameter of its name).
+_UPLOAD_UPDATED = (
+    "name", "size", "content_type", "expires_at", "sha256", "status", "stored_at",
+    "multipart_id", "part_size",
+)  # fmt: skip
+
+
+def _upload_set(table: str = "") -> str:
+    """`name = :name, …, version = version + 1`, each column prefixed with `table`."""
+    columns = [f"{table}{column} = :{column}" for column in _UPLOAD_UPDATED]
+    return ", ".join([*columns, f"{table}version = {table}version + 1"])
+
+
+def _release_set(table: str = "") -> str:
+    """The owner's quota given back: `:release` bytes, never below zero (the column is unsigned
+    on MySQL, so the subtraction must not even be tried past zero); the version bumped."""
+    used = f"{table}used_bytes"
+    return (
+        f"{used} = CASE WHEN {used} > :release THEN {used} - :release ELSE 0 END,"
+        f" {table}version = {table}version + 1"
     )
 
 
@@ -185,17 +299,18 @@ _LISTING_HINT: dict[Dialect, str] = {"mysql": " FORCE INDEX (uploads_owner_listi
 
 
 def list_stored_query(
-    owner_id: str, limit: int, after: ListPosition | None = None, dialect: Dialect = "mysql"
+    owner_sub: str, limit: int, after: ListPosition | None = None, dialect: Dialect = "mysql"
 ) -> tuple[str, dict[str, Any]]:
-    """The owner's newest-first listing as SQL and parameters (also EXPLAINed by the tests).
+    """The newest-first listing of the user with this sub as SQL and parameters (also
+    EXPLAINed by the tests).
 
     Keyset pagination on the index (user_id, status, created_at, public_id): the owner's row
-    in `users` is a constant (unique key), then one range of the index read backwards. The
-    redundant `u.created_at <= :at` is what makes it a range on the index; the OR decides
-    ties on created_at by id.
+    in `users` is a constant (unique key on `sub`), then one range of the index read
+    backwards. The redundant `u.created_at <= :at` is what makes it a range on the index; the
+    OR decides ties on created_at by id.
     """
     params: dict[str, Any] = {
-        "owner_id": owner_id,
+        "owner_sub": owner_sub,
         "status": UploadStatus.STORED.value,
         "limit": limit,
     }
@@ -205,7 +320,7 @@ def list_stored_query(
         params |= {"at": to_db_time(after.created_at), "after_id": after.id}
     select = _UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{_LISTING_HINT[dialect]} ")
     sql = (
-        f"{select} WHERE o.public_id = :owner_id AND u.status = :status{keyset}"
+        f"{select} WHERE o.sub = :owner_sub AND u.status = :status{keyset}"
         " ORDER BY u.created_at DESC, u.public_id DESC LIMIT :limit"
     )
     return sql, params
@@ -250,7 +365,7 @@ def list_pending_query(
 
 
 class SqlUploadRepository:
-    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+    def __init__(self, executor: UnitExecutor, seen: list[Aggregate]) -> None:
         self._db, self._seen = executor, seen
 
     async def _one(self, where: str, params: Params) -> Upload | None:
@@ -259,6 +374,9 @@ class SqlUploadRepository:
 
     async def get(self, upload_id: str) -> Upload | None:
         return await self._one("u.public_id = :id", {"id": upload_id})
+
+    async def get_for_sub(self, upload_id: str, sub: str) -> Upload | None:
+        return await self._one("u.public_id = :id AND o.sub = :sub", {"id": upload_id, "sub": sub})
 
     async def get_by_object_key(self, object_key: str) -> Upload | None:
         return await self._one("u.object_key = :object_key", {"object_key": object_key})
@@ -283,22 +401,38 @@ class SqlUploadRepository:
         upload.version = 1
         self._seen.append(upload)
 
-    async def update(self, upload: Upload) -> None:
-        count = await self._db.execute(
-            "UPDATE uploads SET name = :name, size = :size, content_type = :content_type,"
-            " expires_at = :expires_at, sha256 = :sha256, status = :status,"
-            " stored_at = :stored_at, multipart_id = :multipart_id, part_size = :part_size,"
-            " version = version + 1 WHERE public_id = :id AND version = :version",
-            {"id": upload.id, "version": upload.version, **_upload_values(upload)},
-        )
-        _changed_one(count, "upload")
+    async def update(self, upload: Upload, *, release_bytes: int = 0) -> None:
+        params = {"id": upload.id, "version": upload.version, **_upload_values(upload)}
+        if release_bytes and self._db.dialect == "mysql":
+            # One statement for both rows: the upload (if nobody saved it meanwhile) and its
+            # owner's quota. It changes both rows, or neither (a stale version matches none).
+            count = await self._db.execute(
+                "UPDATE uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                f" SET {_upload_set('u.')}, {_release_set('o.')}"
+                " WHERE u.public_id = :id AND u.version = :version",
+                params | {"release": release_bytes},
+            )
+            _changed_one(min(count, 1), "upload")
+        else:
+            count = await self._db.execute(
+                f"UPDATE uploads SET {_upload_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " WHERE public_id = :id AND version = :version",
+                params,
+            )
+            _changed_one(count, "upload")
+            if release_bytes:
+                await self._db.execute(
+                    f"UPDATE users SET {_release_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                    " WHERE id = (SELECT user_id FROM uploads WHERE public_id = :id)",
+                    {"id": upload.id, "release": release_bytes},
+                )
         upload.version += 1
         self._seen.append(upload)
 
-    async def list_stored(
-        self, owner_id: str, limit: int, after: ListPosition | None = None
+    async def list_stored_for_sub(
+        self, sub: str, limit: int, after: ListPosition | None = None
     ) -> list[Upload]:
-        sql, params = list_stored_query(owner_id, limit, after, self._db.dialect)
+        sql, params = list_stored_query(sub, limit, after, self._db.dialect)
         return [_upload(row) for row in await self._db.fetch(sql, params)]
 
     async def list_pending(
@@ -310,11 +444,12 @@ class SqlUploadRepository:
 
 # --- shares ------------------------------------------------------------------------------------
 
-_SHARE_SELECT = (
-    "SELECT s.token, u.public_id, o.public_id, s.created_at, s.expires_at, s.revoked_at,"
-    " s.version FROM shares s JOIN uploads u ON u.id = s.upload_id"
-    " JOIN users o ON o.id = u.user_id"
+_SHARE_COLUMNS = (
+    "s.token, u.public_id, o.public_id, s.created_at, s.expires_at, s.revoked_at, s.version"
 )
+_SHARE_FROM = "shares s JOIN uploads u ON u.id = s.upload_id JOIN users o ON o.id = u.user_id"
+_SHARE_SELECT = f"SELECT {_SHARE_COLUMNS} FROM {_SHARE_FROM}"  # noqa: S608 - constant  # nosec B608
+_SHARE_WIDTH = 7  # columns of a share in a row; an upload's follow in `get_with_upload`
 
 
 def _share(row: Row) -> Share:
@@ -330,12 +465,28 @@ def _share(row: Row) -> Share:
 
 
 class SqlShareRepository:
-    def __init__(self, executor: Executor, seen: list[Aggregate]) -> None:
+    def __init__(self, executor: UnitExecutor, seen: list[Aggregate]) -> None:
         self._db, self._seen = executor, seen
 
     async def get(self, token: str) -> Share | None:
         rows = await self._db.fetch(f"{_SHARE_SELECT} WHERE s.token = :token", {"token": token})
         return _share(rows[0]) if rows else None
+
+    async def get_for_sub(self, token: str, sub: str) -> Share | None:
+        rows = await self._db.fetch(
+            f"{_SHARE_SELECT} WHERE s.token = :token AND o.sub = :sub", {"token": token, "sub": sub}
+        )
+        return _share(rows[0]) if rows else None
+
+    async def get_with_upload(self, token: str) -> tuple[Share, Upload] | None:
+        rows = await self._db.fetch(
+            f"SELECT {_SHARE_COLUMNS}, {_UPLOAD_COLUMNS} FROM {_SHARE_FROM}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " WHERE s.token = :token",
+            {"token": token},
+        )
+        if not rows:
+            return None
+        return _share(rows[0][:_SHARE_WIDTH]), _upload(rows[0][_SHARE_WIDTH:])
 
     async def add(self, share: Share) -> None:
         count = await self._db.execute(
@@ -370,25 +521,39 @@ class SqlShareRepository:
         share.version += 1
         self._seen.append(share)
 
-    async def list_live(self, upload_id: str, now: datetime) -> list[Share]:
+    async def list_live_for_sub(
+        self, upload_id: str, sub: str, now: datetime
+    ) -> list[Share] | None:
+        # From the upload, so that "no such upload" (no row) and "no live share" (one row of
+        # NULL shares) are told apart in one query.
         rows = await self._db.fetch(
-            f"{_SHARE_SELECT} WHERE u.public_id = :upload_id AND s.revoked_at IS NULL"
-            " AND s.expires_at > :now ORDER BY s.expires_at, s.token",
-            {"upload_id": upload_id, "now": to_db_time(now)},
+            f"SELECT {_SHARE_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " LEFT JOIN shares s ON s.upload_id = u.id AND s.revoked_at IS NULL"
+            " AND s.expires_at > :now"
+            " WHERE u.public_id = :upload_id AND o.sub = :sub AND u.status <> :deleted"
+            " ORDER BY s.expires_at, s.token",
+            {
+                "upload_id": upload_id,
+                "sub": sub,
+                "now": to_db_time(now),
+                "deleted": UploadStatus.DELETED.value,
+            },
         )
-        return [_share(row) for row in rows]
+        if not rows:
+            return None
+        return [_share(row) for row in rows if row[0] is not None]
 
 
 # --- connections -------------------------------------------------------------------------------
 
 
 class SqlConnectionRepository:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: UnitExecutor) -> None:
         self._db = executor
 
     async def add(self, connection: Connection) -> None:
         # REPLACE: a reconnect may reuse an id (MySQL and SQLite both know it).
-        await self._db.execute(
+        self._db.defer(
             "REPLACE INTO connections (id, user_id, connected_at)"
             " SELECT :id, o.id, :connected_at FROM users o WHERE o.public_id = :user_id",
             {
@@ -399,7 +564,7 @@ class SqlConnectionRepository:
         )
 
     async def remove(self, connection_id: str) -> None:
-        await self._db.execute("DELETE FROM connections WHERE id = :id", {"id": connection_id})
+        self._db.defer("DELETE FROM connections WHERE id = :id", {"id": connection_id})
 
     async def list_for_user(self, user_id: str) -> list[Connection]:
         rows = await self._db.fetch(
@@ -409,6 +574,18 @@ class SqlConnectionRepository:
             {"user_id": user_id},
         )
         return [Connection(row[0], row[1], to_datetime(row[2])) for row in rows]
+
+    async def list_for_consumer(
+        self, user_id: str, processed: ProcessedBy
+    ) -> tuple[list[Connection], bool]:
+        rows = await self._db.fetch(
+            f"SELECT c.id, o.public_id, c.connected_at, {_PROCESSED} FROM connections c"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " JOIN users o ON o.id = c.user_id WHERE o.public_id = :user_id"
+            " ORDER BY c.connected_at, c.id",
+            {"user_id": user_id, **_processed(processed)},
+        )
+        connections = [Connection(row[0], row[1], to_datetime(row[2])) for row in rows]
+        return connections, bool(rows) and bool(rows[0][-1])
 
     async def remove_connected_before(self, cutoff: datetime) -> int:
         return await self._db.execute(
@@ -421,7 +598,7 @@ class SqlConnectionRepository:
 
 
 class SqlOutbox:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: UnitExecutor) -> None:
         self._db = executor
 
     async def add(self, events: Sequence[Event]) -> None:
@@ -447,7 +624,7 @@ class SqlOutbox:
         # never publish the same rows at once. SQLite has one writer at a time: a second relay
         # that read the same rows fails to mark them (ConcurrencyConflict) and rolls back.
         lock = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "mysql" else ""
-        rows = await self._db.fetch(
+        rows = await self._db.fetch_locking(
             "SELECT position, envelope FROM outbox WHERE published_at IS NULL"  # noqa: S608 - constant fragments; the limit is bound  # nosec B608
             f" ORDER BY position LIMIT :limit{lock}",
             {"limit": limit},
@@ -458,7 +635,7 @@ class SqlOutbox:
         if not event_ids:
             return
         placeholders, params = in_list("event", list(event_ids))
-        await self._db.execute(
+        self._db.defer(
             f"UPDATE outbox SET published_at = :now WHERE event_id IN ({placeholders})"  # noqa: S608 - generated placeholders; values are bound  # nosec B608
             " AND published_at IS NULL",
             {"now": to_db_time(now), **params},
@@ -466,7 +643,7 @@ class SqlOutbox:
 
 
 class SqlProcessedEvents:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: UnitExecutor) -> None:
         self._db = executor
 
     async def add(self, consumer: str, event_id: str, now: datetime) -> bool:
@@ -484,3 +661,11 @@ class SqlProcessedEvents:
             {"consumer": consumer, "event_id": event_id},
         )
         return bool(rows)
+
+    async def record(self, consumer: str, event_id: str, now: datetime) -> None:
+        # As `add`, answering nothing: the unit of work may hold it back to its commit.
+        self._db.defer(
+            f"{_INSERT_IGNORE[self._db.dialect]} INTO processed_events"
+            " (consumer, event_id, processed_at) VALUES (:consumer, :event_id, :now)",
+            {"consumer": consumer, "event_id": event_id, "now": to_db_time(now)},
+        )

@@ -1,4 +1,4 @@
-"""Steps several use cases share: finding the caller, their upload, giving quota back."""
+"""Steps several use cases share: finding or registering the caller, finding their upload."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from filestore.domain.commands import Actor
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from filestore.domain.handlers.services import Services
 from filestore.domain.ids import is_public_id
-from filestore.domain.model import Upload, User
+from filestore.domain.model import Upload, UploadStatus, User
 from filestore.domain.ports import UnitOfWork
 
 
@@ -37,26 +37,19 @@ async def user_for(uow: UnitOfWork, actor: Actor, services: Services) -> User:
     return user
 
 
-async def owned_upload(uow: UnitOfWork, user: User, upload_id: str) -> Upload:
-    """The user's upload `upload_id`; anyone else's, or none, is 'not found'."""
+async def user_id_for(uow: UnitOfWork, actor: Actor, services: Services) -> str:
+    """The actor's user id, registered on first sight: for a write that needs the id and not
+    the user (the repository may know it without a query)."""
+    user_id = await uow.users.id_for_sub(actor.sub)
+    return user_id if user_id is not None else (await user_for(uow, actor, services)).id
+
+
+async def owned_upload(uow: UnitOfWork, actor: Actor, upload_id: str) -> Upload:
+    """The actor's upload `upload_id`, in one query; anyone else's, a deleted one, or none is
+    'not found' (so is any upload of someone not registered yet: they own nothing)."""
     if not is_public_id(upload_id):
         raise NotFound("No such upload.")
-    upload = await uow.uploads.get(upload_id)
-    if upload is None:
+    upload = await uow.uploads.get_for_sub(upload_id, actor.sub)
+    if upload is None or upload.status is UploadStatus.DELETED:
         raise NotFound("No such upload.")
-    upload.check_owner(user.id)
     return upload
-
-
-async def release_quota(uow: UnitOfWork, upload: Upload, owner: User | None = None) -> None:
-    """Give the upload's bytes back to its owner's quota, in `uow` (not committed).
-
-    For an upload that stopped counting: it failed, expired or was deleted while pending or
-    stored. Pass `owner` if it is already loaded, to save a read.
-    """
-    if owner is None:
-        owner = await uow.users.get(upload.owner_id)
-        if owner is None:
-            return
-    owner.release(upload.size)
-    await uow.users.update(owner)

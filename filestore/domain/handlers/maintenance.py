@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from filestore.domain import commands
 from filestore.domain.errors import ConcurrencyConflict
-from filestore.domain.handlers.common import release_quota
 from filestore.domain.handlers.results import ReconcileReport, StoredOutcome
 from filestore.domain.handlers.services import Services
 from filestore.domain.handlers.stored_objects import settle
@@ -85,8 +84,7 @@ async def _reconcile_one(upload_id: str, now: datetime, services: Services) -> s
         if now < upload.expires_at:
             return None
         upload.expire(now)
-        await uow.uploads.update(upload)
-        await release_quota(uow, upload)
+        await uow.uploads.update(upload, release_bytes=upload.size)
         await uow.commit()
     if upload.multipart_id is not None:
         await services.blobs.abort_multipart(upload.object_key, upload.multipart_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filestore.domain import commands
 from filestore.domain.errors import ConcurrencyConflict, Conflict, InvalidInput
-from filestore.domain.handlers.common import owned_upload, user_for
+from filestore.domain.handlers.common import owned_upload
 from filestore.domain.handlers.results import StoredOutcome
 from filestore.domain.handlers.services import Services
 from filestore.domain.handlers.stored_objects import settle
@@ -14,11 +14,8 @@ from filestore.domain.ports import PartUrl, StoredPart, UnitOfWork
 MAX_PARTS_PER_REQUEST = 1000
 
 
-async def _pending_multipart(
-    uow: UnitOfWork, actor: commands.Actor, upload_id: str, services: Services
-) -> Upload:
-    user = await user_for(uow, actor, services)
-    upload = await owned_upload(uow, user, upload_id)
+async def _pending_multipart(uow: UnitOfWork, actor: commands.Actor, upload_id: str) -> Upload:
+    upload = await owned_upload(uow, actor, upload_id)
     if not upload.is_multipart:
         raise InvalidInput("This upload is not a multipart upload; POST the file to upload_url.")
     if upload.status is not UploadStatus.PENDING:
@@ -36,8 +33,7 @@ async def sign_parts(cmd: commands.SignParts, services: Services) -> list[PartUr
     if len(set(numbers)) != len(numbers):
         raise InvalidInput("part_numbers must not repeat a number.")
     async with services.uow() as uow:
-        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id, services)
-        await uow.commit()
+        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id)
     bad = [n for n in numbers if not 1 <= n <= upload.part_count]
     if bad:
         raise InvalidInput(
@@ -62,8 +58,7 @@ async def sign_parts(cmd: commands.SignParts, services: Services) -> list[PartUr
 async def list_parts(cmd: commands.ListParts, services: Services) -> list[StoredPart]:
     """The parts that have arrived, so an interrupted upload can send only the rest."""
     async with services.uow() as uow:
-        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id, services)
-        await uow.commit()
+        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id)
     assert upload.multipart_id is not None  # _pending_multipart returns multipart uploads only  # nosec B101
     return await services.blobs.list_parts(upload.object_key, upload.multipart_id)
 
@@ -72,7 +67,7 @@ async def complete_multipart(cmd: commands.CompleteMultipart, services: Services
     """Assemble the parts, check the result and mark the upload stored (or failed)."""
     numbers = [p.part_number for p in cmd.parts]
     async with services.uow() as uow:
-        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id, services)
+        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id)
         if numbers != list(range(1, upload.part_count + 1)):
             raise InvalidInput(
                 f"parts must list every part from 1 to {upload.part_count} in order, "

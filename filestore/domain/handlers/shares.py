@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from filestore.domain import commands
 from filestore.domain.errors import NotFound
-from filestore.domain.handlers.common import owned_upload, user_for
+from filestore.domain.handlers.common import owned_upload
 from filestore.domain.handlers.results import SharedFile
 from filestore.domain.handlers.services import Services
-from filestore.domain.ids import is_token
+from filestore.domain.ids import is_public_id, is_token
 from filestore.domain.model import Share, UploadStatus
 from filestore.domain.rules import check_share_lifetime
 
@@ -16,8 +16,7 @@ async def create_share(cmd: commands.CreateShare, services: Services) -> Share:
     """A link to one of the caller's stored files, live for the lifetime asked."""
     lifetime = check_share_lifetime(cmd.expires_in)
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        upload = await owned_upload(uow, user, cmd.upload_id)
+        upload = await owned_upload(uow, cmd.actor, cmd.upload_id)
         upload.check_downloadable()
         share = Share.create(
             token=services.ids.new_token(),
@@ -31,12 +30,15 @@ async def create_share(cmd: commands.CreateShare, services: Services) -> Share:
 
 
 async def list_shares(cmd: commands.ListShares, services: Services) -> list[Share]:
-    """The live share links of one of the caller's uploads."""
+    """The live share links of one of the caller's uploads (one query)."""
+    if not is_public_id(cmd.upload_id):
+        raise NotFound("No such upload.")
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        upload = await owned_upload(uow, user, cmd.upload_id)
-        shares = await uow.shares.list_live(upload.id, services.clock.now())
-        await uow.commit()
+        shares = await uow.shares.list_live_for_sub(
+            cmd.upload_id, cmd.actor.sub, services.clock.now()
+        )
+    if shares is None:
+        raise NotFound("No such upload.")
     return shares
 
 
@@ -45,9 +47,8 @@ async def revoke_share(cmd: commands.RevokeShare, services: Services) -> None:
     if not is_token(cmd.token):
         raise NotFound("No such share.")
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        share = await uow.shares.get(cmd.token)
-        if share is None or share.owner_id != user.id:
+        share = await uow.shares.get_for_sub(cmd.token, cmd.actor.sub)
+        if share is None:
             raise NotFound("No such share.")
         if share.revoked_at is None:
             share.revoke(services.clock.now())
@@ -61,10 +62,10 @@ async def resolve_share(cmd: commands.ResolveShare, services: Services) -> Share
         raise NotFound("No such share.")
     now = services.clock.now()
     async with services.uow() as uow:
-        share = await uow.shares.get(cmd.token)
-        upload = await uow.uploads.get(share.upload_id) if share is not None else None
-    if share is None or upload is None or not share.is_live(now):
+        found = await uow.shares.get_with_upload(cmd.token)
+    if found is None or not found[0].is_live(now):
         raise NotFound("No such share, or it has expired.")
+    share, upload = found
     if upload.status is not UploadStatus.STORED:
         raise NotFound("No such share, or it has expired.")
     ttl = min(services.policy.share_url_ttl, share.expires_at - now)

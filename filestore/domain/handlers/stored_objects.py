@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from filestore.domain import commands
-from filestore.domain.handlers.common import release_quota
 from filestore.domain.handlers.results import StoredOutcome
 from filestore.domain.handlers.services import Services
 from filestore.domain.model import Upload, UploadStatus
@@ -37,8 +36,7 @@ async def settle(
         await uow.uploads.update(upload)
         return StoredOutcome.STORED
     upload.mark_failed(problem, now)
-    await uow.uploads.update(upload)
-    await release_quota(uow, upload)
+    await uow.uploads.update(upload, release_bytes=upload.size)
     return StoredOutcome.FAILED
 
 

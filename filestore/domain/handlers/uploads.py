@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filestore.domain import commands
 from filestore.domain.errors import InvalidInput, NotFound
-from filestore.domain.handlers.common import owned_upload, release_quota, user_for
+from filestore.domain.handlers.common import owned_upload, user_for, user_id_for
 from filestore.domain.handlers.cursors import decode_cursor, encode_cursor
 from filestore.domain.handlers.results import DownloadLink, MultipartPlan, UploadPage, UploadTicket
 from filestore.domain.handlers.services import Services
@@ -27,17 +27,25 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
     multipart = policy.is_multipart(cmd.size)
 
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        user.reserve(cmd.size)
+        owner_id = await user_id_for(uow, cmd.actor, services)
+        # The quota check and the reservation in one conditional step: concurrent uploads can
+        # never reserve more than the quota between them.
+        if not await uow.users.reserve(owner_id, cmd.size):
+            # It does not fit (or the quota changed meanwhile): decide on the whole user, whose
+            # refusal says how many bytes are free.
+            user = await user_for(uow, cmd.actor, services)
+            user.reserve(cmd.size)
+            await uow.users.update(user)
+            owner_id = user.id
         upload_id = services.ids.new_id()
         upload = Upload(
             id=upload_id,
-            owner_id=user.id,
+            owner_id=owner_id,
             name=name,
             size=cmd.size,
             content_type=content_type,
             sha256=sha256,
-            object_key=Upload.key_for(user.id, upload_id),
+            object_key=Upload.key_for(owner_id, upload_id),
             created_at=now,
             expires_at=now + (policy.multipart_ttl if multipart else policy.upload_url_ttl),
         )
@@ -48,7 +56,6 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
             )
         upload.requested(now)
         await uow.uploads.add(upload)
-        await uow.users.update(user)
         await uow.commit()
 
     if multipart:
@@ -70,9 +77,7 @@ async def list_uploads(cmd: commands.ListUploads, services: Services) -> UploadP
         raise InvalidInput(f"limit must be between 1 and {LIST_LIMIT_MAX}.")
     after = decode_cursor(cmd.cursor) if cmd.cursor else None
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        rows = await uow.uploads.list_stored(user.id, cmd.limit + 1, after)
-        await uow.commit()
+        rows = await uow.uploads.list_stored_for_sub(cmd.actor.sub, cmd.limit + 1, after)
     items = rows[: cmd.limit]
     next_cursor = None
     if len(rows) > cmd.limit:
@@ -84,10 +89,7 @@ async def list_uploads(cmd: commands.ListUploads, services: Services) -> UploadP
 async def get_upload(cmd: commands.GetUpload, services: Services) -> Upload:
     """One of the caller's uploads, in whatever state it is."""
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        upload = await owned_upload(uow, user, cmd.upload_id)
-        await uow.commit()
-    return upload
+        return await owned_upload(uow, cmd.actor, cmd.upload_id)
 
 
 async def get_download(cmd: commands.GetDownload, services: Services) -> DownloadLink:
@@ -103,8 +105,7 @@ async def rename_upload(cmd: commands.RenameUpload, services: Services) -> Uploa
     """Rename: metadata only, the object is not touched."""
     name = normalize_name(cmd.name)
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        upload = await owned_upload(uow, user, cmd.upload_id)
+        upload = await owned_upload(uow, cmd.actor, cmd.upload_id)
         upload.rename(name, services.clock.now())
         await uow.uploads.update(upload)
         await uow.commit()
@@ -113,20 +114,17 @@ async def rename_upload(cmd: commands.RenameUpload, services: Services) -> Uploa
 
 async def delete_upload(cmd: commands.DeleteUpload, services: Services) -> None:
     """Delete an upload (twice is fine for its owner); its bytes no longer count."""
+    if not is_public_id(cmd.upload_id):
+        raise NotFound("No such upload.")
     async with services.uow() as uow:
-        user = await user_for(uow, cmd.actor, services)
-        if not is_public_id(cmd.upload_id):
-            raise NotFound("No such upload.")
-        upload = await uow.uploads.get(cmd.upload_id)
-        if upload is None or upload.owner_id != user.id:
+        upload = await uow.uploads.get_for_sub(cmd.upload_id, cmd.actor.sub)
+        if upload is None:
             raise NotFound("No such upload.")
         held = upload.holds_quota
         was_pending = upload.status is UploadStatus.PENDING
         if not upload.delete(services.clock.now()):
             return
-        await uow.uploads.update(upload)
-        if held:
-            await release_quota(uow, upload, owner=user)
+        await uow.uploads.update(upload, release_bytes=upload.size if held else 0)
         await uow.commit()
     # After the commit: if this fails the object is an orphan, which the S3 path deletes later.
     if was_pending and upload.multipart_id is not None:

@@ -28,7 +28,8 @@ async def register_user(cmd: commands.RegisterUser, services: Services) -> User:
 
 
 async def get_me(cmd: commands.GetMe, services: Services) -> User:
-    """The caller, registered on first sight."""
+    """The caller (one query), registered on first sight: a user's first request registers
+    them, so that the answer has the id and creation time they keep."""
     return await register_user(commands.RegisterUser(cmd.actor), services)
 
 

@@ -33,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_TRANSACTION_TIMEOUT,
         help="seconds after which an idle transaction is rolled back",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="milliseconds added to every call (the service's round trip; ~100 at p50)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
@@ -41,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         listen=(args.host, args.port),
         transaction_timeout=args.transaction_timeout,
     )
+    emulator.latency_ms = args.latency_ms
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

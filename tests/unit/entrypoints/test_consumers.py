@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from filestore.app import FileStore
 from filestore.domain.commands import Actor
 from filestore.domain.events import UploadStored
 from filestore.entrypoints import notifications, s3_events
+from filestore.entrypoints.batch import Ignore, process_batch
 from filestore.entrypoints.runtime import runtime
 from tests.support.lambda_events import LambdaContext, s3_body, sns_body, sqs_event
 from tests.unit.entrypoints.conftest import ALICE
@@ -130,3 +134,40 @@ def test_malformed_messages_fail_and_unknown_types_are_acknowledged(store: FileS
         "batchItemFailures": [{"itemIdentifier": i} for i in (ids[1], ids[3], ids[4])]
     }
     assert len(store.memory_email.sent) == 1
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+
+def test_the_records_of_a_batch_are_handled_together_and_failures_reported_exactly() -> None:
+    """Ten records waiting on I/O take as long as one: each record here waits until all ten
+    have started, which only concurrent handling lets happen. The failures are still the
+    records that failed, in the batch's order."""
+    batch = sqs_event(*(f"record {n}" for n in range(10)))
+    all_started = asyncio.Barrier(10)
+
+    async def handle(record: SQSRecord) -> None:
+        await asyncio.wait_for(all_started.wait(), timeout=5)
+        if record.body in ("record 7", "record 2"):
+            raise ValueError("this one fails")
+        if record.body == "record 4":
+            raise Ignore("nothing to do")
+
+    result = runtime.run(process_batch(batch, handle))
+    ids = [r["messageId"] for r in batch["Records"]]
+    assert result == {"batchItemFailures": [{"itemIdentifier": ids[2]}, {"itemIdentifier": ids[7]}]}
+
+
+def test_a_batch_has_at_most_so_many_records_in_hand_at_once() -> None:
+    batch = sqs_event(*(f"record {n}" for n in range(7)))
+    in_hand, most = 0, 0
+
+    async def handle(record: SQSRecord) -> None:
+        nonlocal in_hand, most
+        in_hand += 1
+        most = max(most, in_hand)
+        await asyncio.sleep(0.01)
+        in_hand -= 1
+
+    assert runtime.run(process_batch(batch, handle, concurrency=3)) == {"batchItemFailures": []}
+    assert most == 3
