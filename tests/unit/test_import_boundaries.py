@@ -47,39 +47,29 @@ def test_the_sqlalchemy_adapter_loads_no_boto3() -> None:
 PACKAGE = Path(__file__).resolve().parents[2] / "filestore"
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def _runtime_imports(node: ast.AST) -> Iterator[tuple[int, str]]:
-    """(line, module) of every import that runs: anywhere but in an `if TYPE_CHECKING:` block."""
-    if isinstance(node, ast.If) and _is_type_checking(node.test):
-        children: list[ast.AST] = list(node.orelse)
-    else:
+def _imports(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, module) of every import, wherever it stands (type-checking blocks included)."""
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from ((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node.lineno, node.module
             yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
-        children = list(ast.iter_child_nodes(node))
-    for child in children:
-        yield from _runtime_imports(child)
 
 
 def _adapter_imports(source: str) -> list[tuple[int, str]]:
     return sorted(
         {
             (line, module)
-            for line, module in _runtime_imports(ast.parse(source))
+            for line, module in _imports(ast.parse(source))
             if module == "filestore.adapters" or module.startswith("filestore.adapters.")
         }
     )
 
 
-def test_entrypoints_import_no_adapter_at_run_time() -> None:
-    """Only the composition root chooses adapters; entrypoints may name them for type checking."""
+def test_entrypoints_import_no_adapter() -> None:
+    """Only the composition root chooses adapters; entrypoints name ports and protocols, even
+    for type checking."""
     found = {
         str(path.relative_to(PACKAGE.parent)): imports
         for path in sorted((PACKAGE / "entrypoints").rglob("*.py"))
@@ -105,6 +95,8 @@ def test_the_entrypoint_scan_sees_imports_wherever_they_run() -> None:
     )
     assert _adapter_imports(source) == [
         (2, "filestore.adapters.s3"),
+        (4, "filestore.adapters.memory"),
+        (4, "filestore.adapters.memory.FakeClock"),
         (6, "filestore.adapters"),
         (6, "filestore.adapters.memory"),
         (8, "filestore.adapters.sql.alchemy"),

@@ -1,6 +1,6 @@
 """S3's HTTP front for the filesystem blob store: what `filestore serve` answers at `/_blobs`.
 
-A client holding a presigned URL of `FilesystemBlobStore` talks to this app as it would to S3:
+A client holding a presigned URL of the filesystem blob store talks to this app as it would to S3:
 `POST /` with the presigned form (the file last), `PUT /<key>?uploadId=…&partNumber=…` for one
 part of a multipart upload, `GET /<key>?…` for a download. The app parses the requests and streams
 the bytes; the store checks the signatures and policies and stores or reads the objects. A refused
@@ -10,9 +10,9 @@ request gets S3's XML error body and status.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from filestore.adapters.filesystem import FilesystemBlobStore
+    from filestore.domain.ports import ObjectInfo
 
 CHUNK = 256 * 1024
 # Form fields before the file are small; more than this is not an upload form.
@@ -41,6 +41,39 @@ class Refusal(Protocol):
     message: str
 
 
+class CheckedPost(Protocol):
+    """A presigned POST's policy once its signature was checked: at least the key it allows."""
+
+    @property
+    def key(self) -> str: ...
+
+
+Policy = TypeVar("Policy", bound=CheckedPost)
+
+
+class SignedObjects(Protocol[Policy]):
+    """What the front needs of a store whose presigned URLs it serves (the filesystem blob
+    store has this shape; the composition root hands it over)."""
+
+    base_url: str
+
+    def check_post(self, fields: Mapping[str, str]) -> Policy: ...
+
+    async def receive_post(self, policy: Policy, chunks: AsyncIterator[bytes]) -> ObjectInfo: ...
+
+    def check_url(self, method: str, key: str, params: Mapping[str, str]) -> None: ...
+
+    async def receive_part(
+        self,
+        key: str,
+        params: Mapping[str, str],
+        chunks: AsyncIterator[bytes],
+        content_length: str | None = None,
+    ) -> str: ...
+
+    def open_object(self, key: str) -> tuple[Path, int, str, str]: ...
+
+
 class FormRefused(Exception):
     """A POST body that is not an upload form S3 would take."""
 
@@ -51,7 +84,7 @@ class FormRefused(Exception):
         self.message = message
 
 
-def blob_app(store: FilesystemBlobStore) -> Starlette:
+def blob_app(store: SignedObjects[Policy]) -> Starlette:
     """The ASGI app that serves `store`'s presigned URLs (mount it where `base_url` points)."""
     from starlette.applications import Starlette
     from starlette.responses import Response, StreamingResponse
