@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
+    from python_multipart.multipart import MultipartCallbacks, MultipartParser
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -24,8 +24,12 @@ if TYPE_CHECKING:
     from filestore.domain.ports import ObjectInfo
 
 CHUNK = 256 * 1024
-# Form fields before the file are small; more than this is not an upload form.
+# What comes before the file (every field, with its part's headers) is small in an upload
+# form: S3 refuses more than 20 kB. Past these bounds the form is refused as it arrives, before
+# the signature is checked, so a hostile form costs no more memory than this.
 MAX_FORM_FIELDS_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 50
+_NOT_MULTIPART = "The body of your POST request is not well-formed multipart/form-data."
 
 
 @runtime_checkable
@@ -201,8 +205,17 @@ class _FormReader:
         from python_multipart.multipart import parse_options_header
 
         _, disposition = parse_options_header(self._headers.get("content-disposition", b""))
-        self._name = disposition.get(b"name", b"").decode()
+        try:
+            self._name = disposition.get(b"name", b"").decode()
+        except UnicodeDecodeError as error:
+            raise FormRefused(
+                "MalformedPOSTRequest", "A form field's name is not UTF-8."
+            ) from error
         self.in_file = self._name == "file"
+        if not self.in_file and len(self.fields) >= MAX_FORM_FIELDS:
+            raise FormRefused(
+                "MalformedPOSTRequest", f"The form has more than {MAX_FORM_FIELDS} fields."
+            )
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.in_file:
@@ -219,6 +232,16 @@ class _FormReader:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
 
 
+def _write(parser: MultipartParser, chunk: bytes) -> None:
+    """Feed the parser; a body it cannot parse is S3's 400, not a crash."""
+    from python_multipart.exceptions import MultipartParseError
+
+    try:
+        parser.write(chunk)
+    except MultipartParseError as error:
+        raise FormRefused("MalformedPOSTRequest", _NOT_MULTIPART) from error
+
+
 async def _parse_form(request: Request) -> tuple[dict[str, str], AsyncIterator[bytes]]:
     """Read the form's fields up to the file, then hand back the file's bytes as a stream.
 
@@ -230,13 +253,20 @@ async def _parse_form(request: Request) -> tuple[dict[str, str], AsyncIterator[b
     _, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if not boundary:
-        raise FormRefused("MalformedPOSTRequest", "The body of your POST request is not multipart.")
+        raise FormRefused("MalformedPOSTRequest", _NOT_MULTIPART)
     reader = _FormReader()
     parser = MultipartParser(boundary, reader.callbacks())
     stream = request.stream()
+    before_file = 0
     # Read until the file starts (its first bytes may come with the last field).
     async for chunk in stream:
-        parser.write(chunk)
+        if before_file > MAX_FORM_FIELDS_BYTES:
+            raise FormRefused(
+                "MaxPostPreDataLengthExceeded",
+                "Your POST request fields preceding the upload file were too large.",
+            )
+        before_file += len(chunk)
+        _write(parser, chunk)
         if reader.in_file:
             break
     if not reader.in_file:
@@ -248,7 +278,7 @@ async def _parse_form(request: Request) -> tuple[dict[str, str], AsyncIterator[b
         if reader.file_done:
             return
         async for chunk in stream:
-            parser.write(chunk)
+            _write(parser, chunk)
             while reader.file_chunks:
                 yield reader.file_chunks.pop(0)
             if reader.file_done:
