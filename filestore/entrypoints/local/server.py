@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.gateway import LambdaContext
+from filestore.entrypoints.local.limits import MAX_PAYLOAD, BoundedBodies, header_deadline
 from filestore.entrypoints.local.queues import QueuePoller
+from filestore.entrypoints.local.redaction import redact_uvicorn_logs
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -45,8 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("filestore.serve")
 
 Function = Callable[[dict[str, Any], LambdaContext], Awaitable[Mapping[str, Any]]]
-# API Gateway refuses larger request payloads (10 MB) before any handler runs.
-MAX_PAYLOAD = 10 * 1024 * 1024
 # How often the scheduled functions run locally (the template's schedules, sped up).
 RELAY_EVERY = 30.0
 SWEEP_EVERY = 60.0
@@ -318,10 +318,14 @@ class LocalServer:
             routes.append(Mount("/_blobs", app=blob_app(self.system.blobs)))
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
         routes.append(Route("/{path:path}", self._http, methods=methods))
+        from starlette.middleware import Middleware
+
         return Starlette(
             routes=routes,
             lifespan=lifespan,
             exception_handlers={HTTPException: self._gateway_error},
+            # Bodies bounded as they arrive (`limits`), before any route reads them.
+            middleware=[Middleware(BoundedBodies)],
         )
 
     async def _gateway_error(self, request: Request, error: Exception) -> Response:
@@ -562,8 +566,13 @@ def serve(options: ServeOptions) -> None:
         server.prepare()
         asyncio.run(server.migrate())
         config = uvicorn.Config(
-            server.app(), log_level="info", lifespan="on", timeout_graceful_shutdown=30
+            server.app(),
+            log_level="info",
+            lifespan="on",
+            timeout_graceful_shutdown=30,
+            http=header_deadline(),
         )
+        redact_uvicorn_logs()  # after the Config, which sets up uvicorn's loggers
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
