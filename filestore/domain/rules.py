@@ -25,9 +25,16 @@ MIN_SHARE_LIFETIME = timedelta(seconds=1)
 MAX_SHARE_LIFETIME = timedelta(days=7)
 MAX_UPLOAD_URL_TTL = timedelta(minutes=15)
 
-# Unicode characters that change how a name is displayed without being visible: bidi overrides
-# and isolates make "txt.exe" look like "exe.txt".
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+# What a name must not contain, by Unicode general category: controls (Cc), surrogates (Cs),
+# line and paragraph separators (Zl, Zp), and format characters (Cf), which are invisible yet
+# change what a name says or how it shows: bidi overrides make "txt.exe" look like "exe.txt",
+# zero-width spaces, soft hyphens, byte-order marks and tag characters hide text inside a name.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
+# Two format characters that writing needs (Persian and Indic scripts, emoji sequences such as
+# 👩‍💻), allowed between two visible characters.
+_JOINERS = frozenset("\u200c\u200d")
+# Letters by category that show as nothing: the Hangul fillers.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _MIME_PART = r"[A-Za-z0-9!#$&^_.+-]{1,127}"
 _CONTENT_TYPE = re.compile(
     rf"^({_MIME_PART})/({_MIME_PART})((?:\s*;\s*{_MIME_PART}=(?:{_MIME_PART}|\"[^\"\\]*\"))*)$"
@@ -38,8 +45,8 @@ _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 def normalize_name(raw: str) -> str:
     """The file name as stored: NFC-normalised, surrounding white space removed.
 
-    Raises `InvalidInput` if it is empty, longer than 255 characters, contains control
-    characters or path separators, or is `.` or `..`. Any other Unicode is kept.
+    Raises `InvalidInput` if it is empty, longer than 255 characters, contains control or
+    invisible characters or path separators, or is `.` or `..`. Any other Unicode is kept.
     """
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
@@ -50,13 +57,26 @@ def normalize_name(raw: str) -> str:
         raise InvalidInput("The file name must not contain '/' or '\\'.")
     if name in {".", ".."}:
         raise InvalidInput("The file name must not be '.' or '..'.")
-    for char in name:
-        category = unicodedata.category(char)
-        if category in {"Cc", "Zl", "Zp", "Cs"} or char in _BIDI_CONTROLS:
+    for index, char in enumerate(name):
+        if _invisible(name, index):
             raise InvalidInput(
-                f"The file name contains a control character (U+{ord(char):04X}); remove it."
+                f"The file name contains an invisible or control character (U+{ord(char):04X}); "
+                "remove it."
             )
     return name
+
+
+def _invisible(name: str, index: int) -> bool:
+    """Whether `name[index]` is a character names must not contain (see _REFUSED_CATEGORIES)."""
+    char = name[index]
+    if char in _BLANK_LETTERS:
+        return True
+    if unicodedata.category(char) not in _REFUSED_CATEGORIES:
+        return False
+    if char in _JOINERS and 0 < index < len(name) - 1:
+        before, after = name[index - 1], name[index + 1]
+        return any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in (before, after))
+    return True
 
 
 def normalize_sha256(raw: str | None) -> str | None:
