@@ -144,10 +144,10 @@ def list_parts(upload_id: str) -> StoredPartsOut:
     operation_id="complete",
     security=BEARER,
     tags=["uploads"],
-    responses=answers(200, "The stored file.", 400, 404),
+    responses=answers(200, "The stored file (again, if completed before).", 400, 404),
 )
 def complete(upload_id: str, body: CompleteIn) -> UploadOut:
-    """Assemble a multipart upload from its parts."""
+    """Assemble a multipart upload from its parts; completing it again answers the same."""
     parts = tuple(CompletedPart(p.part_number, p.etag) for p in body.parts)
     return UploadOut.of(_call(commands.CompleteMultipart(_actor(), upload_id, parts)))
 

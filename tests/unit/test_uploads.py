@@ -324,8 +324,13 @@ class TestMultipart:
         assert done.status is UploadStatus.STORED
         link = await store.download(alice, upload.id)
         assert store.memory_blobs.get(link.url)[0] == data
-        with pytest.raises(Conflict, match="stored"):  # no second completion
-            await store.complete_upload(alice, upload.id, parts)
+        # A client that lost the answer completes again: the same answer, nothing happens.
+        events = len(store.memory_publisher.published)
+        again = await store.complete_upload(alice, upload.id, parts)
+        assert (again.id, again.status, again.stored_at) == (done.id, done.status, done.stored_at)
+        assert len(store.memory_publisher.published) == events
+        with pytest.raises(InvalidInput, match="every part"):  # still a well-formed request
+            await store.complete_upload(alice, upload.id, parts[:2])
 
     async def test_completion_needs_every_part_in_order(
         self, store: FileStore, alice: Actor
