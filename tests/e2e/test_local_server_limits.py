@@ -165,3 +165,52 @@ def test_requests_in_time_are_served_and_kept_alive(slow_server: str) -> None:
         for _ in range(3):
             assert client.get("/").text == "ok"
             time.sleep(0.3)  # less than the deadline between requests: still one connection
+
+
+# --- /_local/emails on a server that listens beyond loopback -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def exposed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServerProcess]:
+    """`filestore serve --host 0.0.0.0` (the tests reach it on loopback only)."""
+    server = LocalServerProcess(tmp_path_factory.mktemp("exposed") / "data", ["--host", "0.0.0.0"])
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.stop()
+
+
+def test_beyond_loopback_the_inbox_needs_a_token_and_shows_the_callers_mail(
+    exposed_server: LocalServerProcess,
+) -> None:
+    inbox = f"{exposed_server.url}/_local/emails"
+    json_only = {"accept": "application/json"}
+    assert httpx.get(inbox, headers=json_only).status_code == 401
+    forged = {**json_only, "authorization": "Bearer not-a-token"}
+    assert httpx.get(inbox, headers=forged).status_code == 401
+
+    tokens = {who: exposed_server.token(f"{who}@example.com") for who in ("ann", "ben")}
+    for who, token in tokens.items():
+        client = api(exposed_server, token)
+        assert client.patch("/me", json={"notify_email": True}).status_code == 200
+        stored(client, upload_bytes(client, f"{who}.txt", b"hello")["id"])
+
+    def mail_of(who: str) -> list[dict[str, object]]:
+        headers = {**json_only, "authorization": f"Bearer {tokens[who]}"}
+        answer = httpx.get(inbox, headers=headers)
+        assert answer.status_code == 200
+        items: list[dict[str, object]] = answer.json()["items"]
+        return items
+
+    wait_for(lambda: mail_of("ann") and mail_of("ben"), "both e-mails")
+    assert {tuple(m["to"]) for m in mail_of("ann")} == {("ann@example.com",)}  # type: ignore[arg-type]
+    assert all("ben.txt" not in str(m["text"]) for m in mail_of("ann"))
+    page = httpx.get(inbox, headers={"authorization": f"Bearer {tokens['ben']}"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "ben.txt" in page.text and "ann.txt" not in page.text
+
+
+def test_on_loopback_the_inbox_answers_without_a_token(local_server: LocalServerProcess) -> None:
+    answer = httpx.get(f"{local_server.url}/_local/emails", headers={"accept": "application/json"})
+    assert answer.status_code == 200
+    assert "items" in answer.json()

@@ -340,11 +340,26 @@ class LocalServer:
         return JSONResponse({"message": message}, error.status_code, headers=error.headers)
 
     async def _emails(self, request: Request) -> Response:
+        """The mail sent (`inbox`): all of it on a loopback address without a token; the
+        caller's only with a token, which is required on any other address."""
         from starlette.responses import JSONResponse
 
+        from filestore.entrypoints.local.inbox import inbox
+
         system, _ = self._ready()
+        recipient = None
+        authorization = request.headers.get("authorization")
+        if authorization is not None or not _loopback(self.options.host):
+            claims = _claims(system.token_verifier, authorization or "")
+            recipient = str((claims or {}).get("email") or "")
+            if not recipient:
+                return JSONResponse(
+                    {"message": "Unauthorized"},
+                    status_code=401,
+                    headers={"www-authenticate": 'Bearer error="invalid_token"'},
+                )
         messages = await asyncio.to_thread(system.aws.sent_emails)
-        return JSONResponse({"items": messages})
+        return inbox(messages, accept=request.headers.get("accept", ""), recipient=recipient)
 
     async def _email_feedback(self, request: Request) -> Response:
         """Play SES's configuration set, which no emulator does: publish a bounce or complaint of
