@@ -8,7 +8,8 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,9 @@ from tests.e2e.journeys import api, stored, upload_bytes, wait_for
 from tests.support.local_server import LocalServerProcess, free_port
 
 pytestmark = pytest.mark.e2e
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 MiB = 1024 * 1024
 
@@ -113,11 +117,17 @@ def test_no_credential_reaches_the_log(local_server: LocalServerProcess) -> None
 
 @pytest.fixture
 def slow_server() -> Iterator[str]:
-    async def app(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+    async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # an echo
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            while (message := await receive())["type"] == "websocket.receive":
+                await send({"type": "websocket.send", "text": message.get("text") or ""})
+            return
         if scope["type"] != "http":
             return
-        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
-        await send({"type": "http.response.body", "body": b"ok"})  # type: ignore[operator]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
 
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
@@ -158,6 +168,19 @@ def test_headers_sent_a_byte_at_a_time_are_cut_off(slow_server: str) -> None:
                 time.sleep(0.05)
         answer = _closed_within(sock, 10)
     assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_websocket_outlives_the_header_deadline(slow_server: str) -> None:
+    async def chat() -> list[str]:
+        async with websockets.connect(slow_server.replace("http", "ws") + "/ws") as ws:
+            answers = []
+            for word in ("one", "two", "three"):
+                await asyncio.sleep(0.4)  # 1.2 s in all, past the 0.5 s deadline
+                await ws.send(word)
+                answers.append(str(await asyncio.wait_for(ws.recv(), 5)))
+            return answers
+
+    assert asyncio.run(chat()) == ["one", "two", "three"]
 
 
 def test_requests_in_time_are_served_and_kept_alive(slow_server: str) -> None:
