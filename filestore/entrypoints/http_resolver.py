@@ -94,7 +94,8 @@ def count_values(document: object, stop_above: int) -> int:
         value = pending.pop()
         children = value.values() if isinstance(value, dict) else value
         count += len(children)
-        pending.extend(c for c in children if isinstance(c, dict | list))
+        if count <= stop_above:
+            pending.extend(c for c in children if isinstance(c, dict | list))
     return count
 
 
