@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 import websockets
 
-from filestore.entrypoints.local.limits import MAX_PAYLOAD, header_deadline
+from filestore.entrypoints.local.limits import HEADER_TIMEOUT, MAX_PAYLOAD, header_deadline
 from tests.e2e.journeys import api, stored, upload_bytes, wait_for
 from tests.support.local_server import LocalServerProcess, free_port
 
@@ -148,6 +148,16 @@ def _closed_within(sock: socket.socket, seconds: float) -> bytes:
         while chunk := sock.recv(4096):
             received += chunk
     return received
+
+
+def test_the_server_closes_a_connection_whose_headers_never_end(
+    local_server: LocalServerProcess,
+) -> None:
+    """`filestore serve` runs with the header deadline (10 s): waits that long, once."""
+    with _connect(local_server.url) as sock:
+        sock.sendall(b"GET /openapi.json HTTP/1.1\r\nhost")
+        answer = _closed_within(sock, HEADER_TIMEOUT + 20)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
 
 
 def test_a_connection_that_sends_nothing_is_closed(slow_server: str) -> None:
