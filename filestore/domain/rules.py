@@ -35,26 +35,27 @@ _CONTENT_TYPE = re.compile(
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def normalize_name(raw: str) -> str:
-    """The file name as stored: NFC-normalised, surrounding white space removed.
+def normalize_name(raw: str, what: str = "file name") -> str:
+    """A file or folder name as stored (`what` names which, for the messages):
+    NFC-normalised, surrounding white space removed.
 
     Raises `InvalidInput` if it is empty, longer than 255 characters, contains control
     characters or path separators, or is `.` or `..`. Any other Unicode is kept.
     """
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
-        raise InvalidInput("The file name is empty.")
+        raise InvalidInput(f"The {what} is empty.")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"The file name is {len(name)} characters long; the limit is 255.")
+        raise InvalidInput(f"The {what} is {len(name)} characters long; the limit is 255.")
     if "/" in name or "\\" in name:
-        raise InvalidInput("The file name must not contain '/' or '\\'.")
+        raise InvalidInput(f"The {what} must not contain '/' or '\\'.")
     if name in {".", ".."}:
-        raise InvalidInput("The file name must not be '.' or '..'.")
+        raise InvalidInput(f"The {what} must not be '.' or '..'.")
     for char in name:
         category = unicodedata.category(char)
         if category in {"Cc", "Zl", "Zp", "Cs"} or char in _BIDI_CONTROLS:
             raise InvalidInput(
-                f"The file name contains a control character (U+{ord(char):04X}); remove it."
+                f"The {what} contains a control character (U+{ord(char):04X}); remove it."
             )
     return name
 
