@@ -247,11 +247,11 @@ class FolderRepository(Protocol):
         and `trashed_with` as the folder's. Raises `ConcurrencyConflict` if the version is
         stale. As fast for 10,000 files as for one: a few set-based statements."""
 
-    async def restore(self, folder: Folder) -> bool:
+    async def restore(self, folder: Folder, *, now: datetime) -> bool:
         """Save a folder just restored (`Folder.restore`: active, its `parent_id` and `name`
         where it goes back to) and bring back, in the same step, every folder and upload
         whose `trashed_with` is its id: folders active and uploads stored, their trash marks
-        cleared, the uploads' `restored_at` = the time of the restore, everything as it was
+        cleared, the uploads' `restored_at` = `now` (the time of the restore), everything as it was
         below the folder. Conditional as `update` is (version, parent active, no clash in the
         parent); False (nothing saved) if a condition fails."""
 
@@ -271,9 +271,12 @@ class FolderRepository(Protocol):
 
     async def names_like(self, owner_id: str, parent_id: str | None, name: str) -> set[str]:
         """The `name_key`s of the active folders and stored uploads directly in `parent_id`
-        that begin with the key of `name`'s stem and end with the key of its extension
-        (`filestore.domain.names.split_extension`, as for a file): every name that
-        `free_name` must avoid when numbering copies of `name`, and maybe a few more."""
+        that begin with the key of `name`'s stem as a file's (`names.split_extension`:
+        `report` for `report.pdf`, `.bashrc` for `.bashrc`): every name `free_name` must
+        avoid when numbering copies of `name` (file or folder), and maybe more."""
+
+    async def get(self, folder_id: str) -> Folder | None:
+        """The folder, whoever owns it, in whatever state."""
 
 
 class TrashRepository(Protocol):

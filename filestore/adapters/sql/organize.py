@@ -41,6 +41,9 @@ class SqlUploadOrganizing:
 
 
 class SqlFolderRepository:
+    async def get(self, folder_id: str) -> Folder | None:
+        raise NotImplementedError(_TODO)
+
     async def get_for_sub(self, folder_id: str, sub: str) -> Folder | None:
         raise NotImplementedError(_TODO)
 
@@ -61,7 +64,7 @@ class SqlFolderRepository:
     async def trash(self, folder: Folder) -> None:
         raise NotImplementedError(_TODO)
 
-    async def restore(self, folder: Folder) -> bool:
+    async def restore(self, folder: Folder, *, now: datetime) -> bool:
         raise NotImplementedError(_TODO)
 
     async def purge(self, folder: Folder, *, release_bytes: int) -> None:
