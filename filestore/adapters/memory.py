@@ -348,9 +348,15 @@ class MemoryShareRepository:
         self, upload_id: str, sub: str, now: datetime
     ) -> list[Share] | None:
         upload = await self._uploads.get_for_sub(upload_id, sub)
-        if upload is None or upload.status is UploadStatus.DELETED:
+        if upload is None or upload.status in (UploadStatus.DELETED, UploadStatus.TRASHED):
             return None
-        rows = [s for s in self._table.values() if s.upload_id == upload_id and s.is_live(now)]
+        rows = [
+            s
+            for s in self._table.values()
+            if s.upload_id == upload_id
+            and s.is_live(now)
+            and (upload.restored_at is None or s.created_at >= upload.restored_at)
+        ]
         rows.sort(key=lambda s: (s.expires_at, s.token))
         return [_clone(s) for s in rows]
 
