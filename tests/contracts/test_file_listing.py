@@ -108,7 +108,7 @@ async def test_a_listing_of_one_folder_shows_only_its_stored_files(
 
 
 @pytest.mark.parametrize(
-    "q, found",
+    ("q", "found"),
     [
         ("resume", {"Résumé.pdf", "RESUME-final.txt"}),
         ("RÉSUMÉ", {"Résumé.pdf", "RESUME-final.txt"}),

@@ -53,7 +53,7 @@ async def test_adding_twice_the_same_id_is_refused(uow_factory: UnitOfWorkFactor
 
 
 @pytest.mark.parametrize(
-    "taken, asked",
+    ("taken", "asked"),
     [
         ("Report", "report"),
         ("REPORT.PDF", "report.pdf"),
