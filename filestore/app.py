@@ -40,7 +40,7 @@ from filestore.domain.handlers import (
     UploadTicket,
 )
 from filestore.domain.messagebus import MessageBus
-from filestore.domain.model import Folder, Share, Upload, User
+from filestore.domain.model import Folder, OnConflict, Share, Upload, User
 from filestore.domain.ports import CompletedPart, PartUrl, StoredPart
 from filestore.domain.rules import UploadPolicy
 from filestore.settings import Settings
@@ -111,9 +111,21 @@ class FileStore:
     # uploads
 
     async def request_upload(
-        self, actor: Actor, name: str, *, size: int, content_type: str, sha256: str | None = None
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        size: int,
+        content_type: str,
+        sha256: str | None = None,
+        folder_id: str | None = None,
+        on_conflict: OnConflict = OnConflict.RENAME,
     ) -> UploadTicket:
-        command = commands.RequestUpload(actor, name, size, content_type, sha256)
+        """Declare an upload into a folder (None: the root); `on_conflict` says what happens
+        when its name is taken there once it is stored."""
+        command = commands.RequestUpload(
+            actor, name, size, content_type, sha256, folder_id=folder_id, on_conflict=on_conflict
+        )
         result: UploadTicket = await self.bus.handle(command)
         return result
 

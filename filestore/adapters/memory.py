@@ -355,7 +355,7 @@ class MemoryShareRepository:
             for s in self._table.values()
             if s.upload_id == upload_id
             and s.is_live(now)
-            and (upload.restored_at is None or s.created_at >= upload.restored_at)
+            and (upload.restored_at is None or s.created_at > upload.restored_at)
         ]
         rows.sort(key=lambda s: (s.expires_at, s.token))
         return [_clone(s) for s in rows]

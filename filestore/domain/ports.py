@@ -317,8 +317,8 @@ class ShareRepository(Protocol):
     async def list_live_for_sub(
         self, upload_id: str, sub: str, now: datetime
     ) -> list[Share] | None:
-        """Unrevoked, unexpired shares of one upload that it still honours (made at or after
-        its `restored_at`, if any: `Upload.honours`), soonest to expire first; None if the
+        """Unrevoked, unexpired shares of one upload that it still honours (made after its
+        `restored_at`, if any, strictly: `Upload.honours`), soonest to expire first; None if the
         user with this sub has no such upload, or it is trashed or deleted."""
 
 

@@ -113,8 +113,12 @@ async def test_a_trashed_file_has_no_share_list_and_a_restored_one_lists_only_ne
         trashed.restore(now, folder_id=None, name=trashed.name)
         assert await uow.uploads.place(trashed)
         await uow.commit()
-    new_link = make_share(file, created_at=now, expires_at=T0 + timedelta(days=7))
+    same_instant = make_share(file, created_at=now, expires_at=T0 + timedelta(days=7))
+    new_link = make_share(
+        file, created_at=now + timedelta(microseconds=1), expires_at=T0 + timedelta(days=7)
+    )
     async with uow_factory() as uow:
+        await uow.shares.add(same_instant)
         await uow.shares.add(new_link)
         await uow.commit()
     async with uow_factory() as uow:
@@ -125,3 +129,4 @@ async def test_a_trashed_file_has_no_share_list_and_a_restored_one_lists_only_ne
     assert found is not None
     share, upload = found
     assert not upload.honours(share) and upload.honours(new_link)
+    assert not upload.honours(same_instant)
