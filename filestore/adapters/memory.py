@@ -273,6 +273,10 @@ class MemoryUploadRepository:
             raise AlreadyExists("An upload with this object key exists.")
         if await self._users.get(upload.owner_id) is None:
             raise NotFound("The owner of this upload does not exist.")
+        if upload.status is UploadStatus.STORED and self.files.clash(
+            upload.owner_id, upload.folder_id, upload.name_key, upload.id
+        ):
+            raise AlreadyExists("A stored file or a folder there has this name.")
         self._table.insert(upload.id, upload)
         self._seen.append(upload)
 

@@ -162,8 +162,9 @@ class UploadRepository(Protocol):
 
     async def get_by_object_key(self, object_key: str) -> Upload | None: ...
     async def add(self, upload: Upload) -> None:
-        """Insert; raises `AlreadyExists` if the id or object key is taken, `NotFound` if the
-        owner does not exist."""
+        """Insert; raises `AlreadyExists` if the id or object key is taken, or if the upload
+        is stored and its name is taken in its folder (uploads are added pending, so this
+        guards the rule, no more), `NotFound` if the owner does not exist."""
 
     async def update(self, upload: Upload, *, release_bytes: int = 0) -> None:
         """Save if nobody saved it since it was read, else `ConcurrencyConflict`. With

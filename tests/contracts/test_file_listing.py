@@ -29,7 +29,8 @@ from tests.contracts.organize_support import (
 )
 from tests.factories import T0, make_upload
 
-NAMES = ["b.txt", "A.txt", "é.txt", "e.txt", "Z.txt", "a.txt", "10.txt", "9.txt", "ß.txt"]
+# Distinct by their keys (a folder holds each name once), close in every order.
+NAMES = ["b.txt", "A.txt", "é.txt", "e.txt", "Z.txt", "a (2).txt", "10.txt", "9.txt", "ß.txt"]
 
 
 async def _pages(
@@ -56,8 +57,7 @@ async def test_every_sort_pages_through_every_file_once_in_order(
     alice, bob = await owner(uow_factory), await owner(uow_factory)
     files: list[Upload] = []
     for i, name in enumerate(NAMES):
-        # Ties on every key: two files share each time and each size, and two names differ
-        # only in case; the id breaks them.
+        # Ties: two files share each time and each size; the id breaks them.
         files.append(
             await stored(
                 uow_factory,
