@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
+from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from filestore.domain.model import FolderStatus, UploadStatus
 from filestore.domain.names import name_key
 from filestore.domain.ports import NameClash, SortPosition, UnitOfWorkFactory
@@ -420,3 +420,22 @@ async def test_names_like_gives_every_numbered_copy_of_a_name(
     assert {"report.pdf", "report (2).pdf", "report (3).pdf", "report (4).pdf"} <= like
     assert "other.pdf" not in like and "report (5).pdf" not in like
     assert percent == set()  # a wildcard character is just a character
+
+
+async def test_an_upload_is_added_only_into_an_active_folder_of_its_owner(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    alice, bob = await owner(uow_factory), await owner(uow_factory)
+    mine = await folder(uow_factory, alice, "mine")
+    bobs = await folder(uow_factory, bob, "bob's")
+    trashed = await folder(uow_factory, alice, "trashed")
+    await trash_folder(uow_factory, trashed)
+    for target in (bobs.id, trashed.id, "01890000-0000-7000-8000-000000000000"):
+        async with uow_factory() as uow:
+            with pytest.raises(NotFound):
+                await uow.uploads.add(make_upload(alice, folder_id=target))
+    upload = make_upload(alice, folder_id=mine.id)
+    async with uow_factory() as uow:
+        await uow.uploads.add(upload)
+        await uow.commit()
+    assert (await reload_upload(uow_factory, upload)).folder_id == mine.id
