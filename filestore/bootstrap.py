@@ -15,7 +15,6 @@ loads only the libraries its configuration uses.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -330,15 +329,14 @@ def local_token_issuer(data_dir: Path) -> LocalTokenIssuer:
 
 
 def local_aws(data_dir: Path, endpoint_url: str | None = None) -> LocalAws:
-    """SNS, SQS and SES for `filestore serve`, provisioned as template.yaml does: moto in this
-    process, or the emulator at `endpoint_url` (LocalStack), which serves S3 as well."""
+    """SNS, SQS and SES for `filestore serve`, as template.yaml provisions them: durable queues
+    and inbox in a SQLite file under `data_dir`, or the emulator at `endpoint_url` (LocalStack),
+    which serves S3 as well."""
     from filestore.adapters.local import emulator
 
     emulator.use_local_credentials()
     if endpoint_url is None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        moto, url = emulator.start_moto()
-        return emulator.provision(url, moto=moto)
+        return emulator.durable(data_dir)
     # Names of their own per data dir: a server deletes objects no upload of its database
     # claims, so two servers must never share a bucket or queues.
     return emulator.provision(endpoint_url, with_bucket=True, prefix=emulator.prefix_for(data_dir))
@@ -376,7 +374,7 @@ class LocalSystem:
         await self.container.uow_factory().aclose()
 
     def close(self) -> None:
-        """Stop the in-process emulator, if it is one."""
+        """Close the durable queues, if they are the local ones."""
         self.aws.stop()
 
 
@@ -410,12 +408,18 @@ def build_local(
         cognito_issuer=ISSUER,
         cognito_client_id=AUDIENCE,
     )
+    from filestore.adapters.ses import SesEmailSender
+    from filestore.adapters.sns import SnsEventPublisher
+
     notifier = LocalRealtimeNotifier()
     container = build(
         settings,
         realtime=notifier,
-        # Mail goes to SES on the emulator, and to the log, where a person running it looks.
-        email=LoggedEmailSender(_ses_sender(settings)),
+        # The outbox marks an event published once the topic's queues hold it (durably, locally).
+        publisher=SnsEventPublisher(aws.sns, aws.topic_arn),
+        # Mail goes to SES (the local inbox, or the emulator's), and to the log, where a person
+        # running it looks.
+        email=LoggedEmailSender(SesEmailSender(aws.ses, aws.sender)),
         object_created=aws.notify_object_created,
     )
     tokens = local_token_issuer(data_dir)

@@ -6,8 +6,8 @@ are awaited on the server's one event loop with one message bus (as in one warm 
 environment), and their answers become responses. What it runs on is wired by the composition
 root's local profile (`filestore.bootstrap.build_local`), all under the data dir: SQLite (migrated
 on start), the filesystem blob store (its presigned URLs served at `/_blobs`, by
-`filestore.entrypoints.local.blobs`), and moto in-process for SNS, SQS and SES, or an external
-emulator with `--aws-endpoint-url`.
+`filestore.entrypoints.local.blobs`), and durable SNS, SQS and SES in a SQLite file (what was
+published or queued survives a killed server), or an external emulator with `--aws-endpoint-url`.
 """
 
 from __future__ import annotations
@@ -86,9 +86,9 @@ class Functions:
     email_feedback: Function
     relay: Function
     sweep: Function
-    # The sweep once more, on start: with no grace for young uploads, whose S3 events (queued in
-    # the previous run's in-memory queues) are gone, and through every pending upload however
-    # long it takes (the server serves nothing before).
+    # The sweep once more, on start: with no grace for young uploads, whose S3 events may never
+    # have been queued (the server died between writing the bytes and queueing their event),
+    # and through every pending upload however long it takes (the server serves nothing before).
     catch_up: Function
 
 
@@ -244,7 +244,8 @@ class LocalServer:
         system, functions = self._ready()
         aws = system.aws
         # What a previous run committed but did not publish, and uploads whose S3 event was
-        # lost with the in-memory queues (however young), are caught up before the first request.
+        # never queued (however young), are caught up before the first request; what was
+        # queued is still in the durable queues, and the pollers take it from there.
         await self._scheduled(functions.relay, "relay")
         await self._scheduled(functions.catch_up, "sweep")
         consumers = {

@@ -1,0 +1,54 @@
+"""`filestore serve` killed with SIGKILL keeps what it committed: every e-mail an upload
+promised is sent after the restart, and the local inbox keeps the mail sent before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.journeys import api, stored, upload_bytes, wait_for
+from tests.support.local_server import LocalServerProcess
+
+pytestmark = pytest.mark.e2e
+
+UPLOADS = 12
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalServerProcess]:
+    process = LocalServerProcess(tmp_path / "data")
+    process.start()
+    yield process
+    if process.process is not None and process.process.poll() is None:
+        process.kill()
+
+
+def inbox(server: LocalServerProcess, address: str) -> list[str]:
+    items = httpx.get(f"{server.url}/_local/emails", timeout=30).json()["items"]
+    return [m["text"] for m in items if address in m["to"]]
+
+
+def test_every_stored_upload_is_mailed_across_a_kill_9(server: LocalServerProcess) -> None:
+    address = "kim@example.com"
+    client = api(server, server.token(address))
+    assert client.patch("/me", json={"notify_email": True}).status_code == 200
+    names = [f"file-{i:02}.txt" for i in range(UPLOADS)]
+    uploads = [upload_bytes(client, name, name.encode()) for name in names]
+    for upload in uploads:
+        stored(client, upload["id"])
+    # Killed as soon as the last one is stored: its e-mail, and maybe others, still queued.
+    mailed_before = inbox(server, address)
+    server.kill()
+
+    server.start()
+
+    def all_mailed() -> list[str] | None:
+        mail = inbox(server, address)
+        return mail if all(any(name in text for text in mail) for name in names) else None
+
+    mail = wait_for(all_mailed, f"an e-mail for each of the {UPLOADS} uploads")
+    # What was mailed before the kill is still in the inbox, once each at least.
+    assert all(text in mail for text in mailed_before)
