@@ -30,6 +30,7 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -125,6 +126,7 @@ class FilesystemBlobStore:
         self._objects = self.root / "objects"
         self._multipart = self.root / "multipart"
         self._tmp = self.root / "tmp"
+        self._publishing = threading.Lock()
         for directory in (self._objects, self._multipart, self._tmp):
             directory.mkdir(parents=True, exist_ok=True)
         # Leftovers of writes interrupted by a crash: never visible under a final name.
@@ -254,16 +256,29 @@ class FilesystemBlobStore:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def _publish(self, temp: Path, key: str, meta: dict[str, Any]) -> None:
-        """Move a complete, fsynced temp file under its key, its metadata first."""
+    def _publish(
+        self, temp: Path, key: str, meta: dict[str, Any], *, replace: bool = False
+    ) -> None:
+        """Move a complete, fsynced temp file under its key, its metadata first.
+
+        Unless `replace`, a key that holds an object already is refused (`_already_stored`) and
+        `temp` discarded: an object, once stored, is the one served (S3's `If-None-Match: *`).
+        """
         path = self._object_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta_temp = self.new_temp()
         _write_synced(meta_temp, json.dumps(meta).encode())
-        # Metadata first: a crash in between leaves metadata without an object, which reads as
-        # absent; the other order would leave an object whose metadata is another one's.
-        os.replace(meta_temp, self._meta_path(path))
-        os.replace(temp, path)
+        # One writer at a time between the check and the rename, or two POSTs of one form at
+        # once could both find the key free.
+        with self._publishing:
+            if not replace and path.exists():
+                _discard(meta_temp)
+                _discard(temp)
+                raise _already_stored()
+            # Metadata first: a crash in between leaves metadata without an object, which reads
+            # as absent; the other order would leave an object whose metadata is another one's.
+            os.replace(meta_temp, self._meta_path(path))
+            os.replace(temp, path)
         _fsync_dir(path.parent)
 
     async def _created(self, key: str, size: int, etag: str, event_name: str) -> None:
@@ -289,7 +304,7 @@ class FilesystemBlobStore:
             "sha256": hashlib.sha256(data).hexdigest(),
             "size": len(data),
         }
-        self._publish(temp, key, meta)
+        self._publish(temp, key, meta, replace=True)
         return ObjectInfo(len(data), f'"{meta["etag"]}"', meta["sha256"])
 
     # --- the port -----------------------------------------------------------------------------
@@ -332,6 +347,12 @@ class FilesystemBlobStore:
         self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
     ) -> tuple[int, str]:
         meta = self._multipart_meta(key, multipart_id)
+        existing = self._head(key)
+        if meta is not None and existing is not None:
+            # Completed before, and the parts left behind by a crash: S3 answers a repeated
+            # CompleteMultipartUpload with the object it made, and so do we.
+            shutil.rmtree(self._multipart / multipart_id, ignore_errors=True)
+            return existing.size, existing.etag.strip('"')
         if meta is None:
             raise InvalidInput("The multipart upload does not exist; start a new upload.")
         directory = self._multipart_dir(multipart_id)
@@ -437,7 +458,10 @@ class FilesystemBlobStore:
         self._check_expiry(expires)
 
     async def receive_post(self, policy: PostPolicy, chunks: AsyncIterator[bytes]) -> ObjectInfo:
-        """Write a POSTed file that must be exactly `policy.size` bytes (and its SHA-256)."""
+        """Write a POSTed file that must be exactly `policy.size` bytes (and its SHA-256), under
+        a key that holds no object yet (a form reposted within its expiry replaces nothing)."""
+        if await asyncio.to_thread(self._object_path(policy.key).exists):
+            raise _already_stored()  # before reading a byte of the file
         temp = self.new_temp()
         size, md5, sha = await self._receive(temp, chunks, policy.size)
         try:
@@ -533,13 +557,32 @@ class FilesystemBlobStore:
             raise
         return size, md5.hexdigest(), sha.hexdigest()
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str]:
-        """The object's path, size, ETag and content type, for serving a GET."""
+    def open_object(self, key: str) -> tuple[Path, int, str, str, str | None]:
+        """The object's path, size, ETag, content type and the SHA-256 recorded when it was
+        stored, for serving a GET (whose signature was checked: the key was an object's).
+
+        A signed key with no object is one whose bytes went away (deleted since the URL was
+        signed, or lost from the disk): 410, saying so, not a 404 that reads as a wrong link.
+        """
         info = self._head(key)
         if info is None:
-            raise BlobRequestRefused(404, "NoSuchKey", "The specified key does not exist.")
+            raise BlobRequestRefused(
+                410,
+                "NoSuchKey",
+                "The object's bytes are gone: it was deleted, or its file is missing from "
+                "the server's storage.",
+            )
         path = self._object_path(key)
-        return path, info.size, info.etag, self._content_type(path)
+        return path, info.size, info.etag, self._content_type(path), info.sha256
+
+
+def _already_stored() -> BlobRequestRefused:
+    # S3's answer to a conditional write (`If-None-Match: *`) on a key that exists.
+    return BlobRequestRefused(
+        412,
+        "PreconditionFailed",
+        "An object is already stored under this key, and a stored object is never replaced.",
+    )
 
 
 def _check_key(key: str) -> None:
