@@ -31,6 +31,7 @@ import os
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,10 @@ from filestore.domain.ports import (
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+# The template's lifecycle rule aborts multipart uploads a day after they began (a multipart
+# upload lives `multipart_ttl`, a day, in the domain).
+MULTIPART_MAX_AGE = timedelta(days=1, hours=1)
+MULTIPART_SWEEP_EVERY = timedelta(hours=1)
 
 ObjectCreatedSink = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -133,6 +138,8 @@ class FilesystemBlobStore:
         for leftover in self._tmp.iterdir():
             with contextlib.suppress(OSError):
                 leftover.unlink()
+        self._multipart_swept_at = 0.0
+        self.sweep_multipart()
 
     @classmethod
     def in_data_dir(
@@ -309,8 +316,29 @@ class FilesystemBlobStore:
 
     # --- the port -----------------------------------------------------------------------------
 
+    def sweep_multipart(self, now: float | None = None) -> int:
+        """Remove multipart uploads begun more than `MULTIPART_MAX_AGE` ago, as the bucket's
+        lifecycle rule (`AbortIncompleteMultipartUpload`) does on AWS; how many went. Run on
+        start and, at most once per `MULTIPART_SWEEP_EVERY`, when a multipart upload begins."""
+        now = time.time() if now is None else now
+        self._multipart_swept_at = now
+        removed = 0
+        for directory in self._multipart.iterdir():
+            try:
+                begun = (directory / "meta.json").stat().st_mtime
+            except OSError:
+                begun = directory.stat().st_mtime  # made, but its metadata never written
+            if now - begun > MULTIPART_MAX_AGE.total_seconds():
+                shutil.rmtree(directory, ignore_errors=True)
+                removed += 1
+        if removed:
+            log.info("removed %d multipart upload(s) begun over %s ago", removed, MULTIPART_MAX_AGE)
+        return removed
+
     async def create_multipart(self, key: str, *, content_type: str) -> str:
         _check_key(key)
+        if time.time() - self._multipart_swept_at > MULTIPART_SWEEP_EVERY.total_seconds():
+            await asyncio.to_thread(self.sweep_multipart)
         multipart_id = secrets.token_hex(16)
         directory = self._multipart / multipart_id
 

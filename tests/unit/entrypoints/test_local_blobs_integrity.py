@@ -140,3 +140,21 @@ async def test_an_object_whose_file_is_gone_answers_410_saying_so(
     status, code, message = _s3_error(await http.get(_get_url(store)))
     assert (status, code) == (410, "NoSuchKey")
     assert "missing from the server's storage" in message
+
+
+async def test_multipart_uploads_older_than_the_lifecycle_rule_are_removed(
+    store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    from filestore.adapters.filesystem import MULTIPART_MAX_AGE
+
+    old = await store.create_multipart("u/alice/old", content_type="text/plain")
+    young = await store.create_multipart("u/alice/young", content_type="text/plain")
+    begun = time.time() - MULTIPART_MAX_AGE.total_seconds() - 60
+    os.utime(tmp_path / "multipart" / old / "meta.json", (begun, begun))
+    # As on the next start (or the next multipart upload an hour later).
+    FilesystemBlobStore(tmp_path, base_url=BASE_URL, signing_key=b"k" * 32)
+    assert not (tmp_path / "multipart" / old).exists()
+    assert (tmp_path / "multipart" / young).exists()
