@@ -357,6 +357,8 @@ class LocalSystem:
     token_verifier: TokenVerifier
     # Served by the server at `/_blobs`; None when the emulator is S3 as well.
     blobs: FilesystemBlobStore | None
+    # Whether this run marked the SQLite database in use (`database_running`).
+    _marked: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -369,13 +371,44 @@ class LocalSystem:
         """Bring the database schema up to date (idempotent); the versions applied now."""
         return await upgrade_database(self.settings)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file, if the database is one."""
+        prefix = "sqlite+aiosqlite:///"
+        url = self.settings.database_url or ""
+        return Path(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+    def check_database_log(self) -> None:
+        """Before the database is opened: `RuntimeError` if the last run crashed and the
+        SQLite write-ahead log that held its latest commits is gone."""
+        from filestore.adapters.local import wal_guard
+
+        if self.sqlite_file is not None:
+            try:
+                wal_guard.check(self.sqlite_file)
+            except wal_guard.WriteAheadLogLost as error:
+                raise RuntimeError(str(error)) from error
+
+    def database_running(self) -> None:
+        """Once the database is open: mark it in use, so a crash that loses its log is seen."""
+        from filestore.adapters.local import wal_guard
+
+        if self.sqlite_file is not None:
+            self._marked = wal_guard.mark_running(self.sqlite_file)
+
     async def aclose(self) -> None:
         """Release the database's pooled connections (on the loop that opened them)."""
         await self.container.uow_factory().aclose()
 
     def close(self) -> None:
-        """Close the durable queues, if they are the local ones."""
+        """Close the durable queues, if they are the local ones; after a clean stop, clear the
+        database's in-use mark."""
+        from filestore.adapters.local import wal_guard
+
         self.aws.stop()
+        # Only a run that marked it clears it: one refused at start leaves the mark it found.
+        if self.sqlite_file is not None and self._marked:
+            wal_guard.mark_stopped(self.sqlite_file)
 
 
 def build_local(

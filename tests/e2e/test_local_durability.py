@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.journeys import api, stored, upload_bytes, wait_for
-from tests.support.local_server import LocalServerProcess
+from tests.support.local_server import LocalServerProcess, filestore
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +52,35 @@ def test_every_stored_upload_is_mailed_across_a_kill_9(server: LocalServerProces
     mail = wait_for(all_mailed, f"an e-mail for each of the {UPLOADS} uploads")
     # What was mailed before the kill is still in the inbox, once each at least.
     assert all(text in mail for text in mailed_before)
+
+
+def test_a_lost_write_ahead_log_after_a_kill_9_is_refused_with_a_way_out(
+    server: LocalServerProcess,
+) -> None:
+    client = api(server, server.token("lee@example.com"))
+    upload = upload_bytes(client, "only-in-the-log.txt", b"committed, not checkpointed")
+    stored(client, upload["id"])
+    server.kill()
+    database = server.data_dir / "filestore.db"
+    wal = database.with_name("filestore.db-wal")
+    assert wal.exists()  # the commits since the last checkpoint are there
+    wal.unlink()  # lost: copied without it, or deleted as clutter
+
+    answer = filestore("serve", "--port", str(server.port), "--data-dir", str(server.data_dir))
+    assert answer.returncode != 0
+    message = answer.stderr.strip()
+    assert "filestore.db-wal is missing" in message, message
+    assert "filestore.db.running" in message  # how to accept the loss and go on
+    assert "Traceback" not in answer.stderr
+
+    (server.data_dir / "filestore.db.running").unlink()
+    server.start()  # accepted: it starts, without what the log held
+    assert client.get(f"/uploads/{upload['id']}").status_code == 404
+
+
+def test_a_clean_stop_leaves_nothing_to_refuse(server: LocalServerProcess) -> None:
+    client = api(server, server.token("max@example.com"))
+    stored(client, upload_bytes(client, "a.txt", b"a")["id"])
+    assert server.stop() == 0
+    assert not (server.data_dir / "filestore.db.running").exists()
+    server.start()

@@ -218,6 +218,11 @@ class LocalServer:
             aws.stop()
             raise
         try:
+            self.system.check_database_log()
+        except RuntimeError as error:
+            aws.stop()
+            raise StartupError(str(error)) from error
+        try:
             self.functions = lambda_functions(
                 self.system.bus(),
                 public_url=self.options.public_url,
@@ -247,6 +252,7 @@ class LocalServer:
         # never queued (however young), are caught up before the first request; what was
         # queued is still in the durable queues, and the pollers take it from there.
         await self._scheduled(functions.relay, "relay")
+        system.database_running()  # the database is open now: a crash from here on is seen
         await self._scheduled(functions.catch_up, "sweep")
         consumers = {
             "s3-events": functions.s3_events,
