@@ -53,6 +53,9 @@ SWEEP_EVERY = 60.0
 # Their time limits, as template.yaml sets them: the relay and the sweep stop starting new
 # batches by the time left.
 SCHEDULED_TIMEOUT_MS = {"relay": 60_000, "sweep": 300_000}
+# A restart drops every WebSocket; realtime messages queued meanwhile (the durable queue keeps
+# them) wait this long after start, so clients that reconnect at once receive them.
+REALTIME_START_AFTER = 3.0
 
 
 class StartupError(Exception):
@@ -262,7 +265,10 @@ class LocalServer:
         }
         for name, function in consumers.items():
             queue = aws.queues[name]
-            poller = QueuePoller(name, aws.sqs, queue.url, queue.arn, function, region=aws.region)
+            poller = QueuePoller(
+                name, aws.sqs, queue.url, queue.arn, function, region=aws.region,
+                start_after=REALTIME_START_AFTER if name == "realtime" else 0.0,
+            )  # fmt: skip
             self._tasks.append(asyncio.create_task(poller.run(self._stop), name=f"poll-{name}"))
         self._tasks.append(asyncio.create_task(self._every(RELAY_EVERY, functions.relay, "relay")))
         self._tasks.append(asyncio.create_task(self._every(SWEEP_EVERY, functions.sweep, "sweep")))
