@@ -455,6 +455,9 @@ class FilesystemBlobStore:
 
         await asyncio.to_thread(remove)
 
+    async def keep_first_version(self, key: str) -> bool:
+        return False  # a stored object is never replaced here (see `_publish`)
+
     # --- serving presigned requests (for the HTTP front) ---------------------------------------
 
     def check_post(self, fields: Mapping[str, str]) -> PostPolicy:

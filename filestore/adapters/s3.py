@@ -244,3 +244,44 @@ class S3BlobStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._s3.delete_object, Bucket=self.bucket, Key=key)
+
+    async def keep_first_version(self, key: str) -> bool:
+        """Copy the key's oldest version back over it if the current one differs (the bucket
+        is versioned: a replaced object's first bytes stay as a noncurrent version).
+
+        A copy, not a delete of the later version: no function may delete a version, so the
+        replacement stays recoverable too until the lifecycle expires it. The copy's own
+        `ObjectCreated` event then finds the current bytes equal to the first: nothing to do.
+        """
+        return await asyncio.to_thread(self._keep_first_version, key)
+
+    def _keep_first_version(self, key: str) -> bool:
+        versions: list[dict[str, Any]] = []
+        pages = self._s3.get_paginator("list_object_versions")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=key):
+            versions += [v for v in page.get("Versions", []) if v["Key"] == key]
+        current = next((v for v in versions if v.get("IsLatest")), None)
+        if current is None or len(versions) < 2:
+            return False  # deleted (a delete marker is current), or never replaced
+        # S3 lists a key's versions newest first (LastModified has only seconds to go by).
+        first = versions[-1]
+        if first["ETag"] == current["ETag"]:
+            return False  # the first bytes are current (again)
+        source = {"Bucket": self.bucket, "Key": key, "VersionId": first["VersionId"]}
+        # Its metadata given again: S3 emulators refuse a copy onto its own key that changes
+        # nothing, which AWS allows for an earlier version (its documented way to restore one).
+        head = self._s3.head_object(Bucket=self.bucket, Key=key, VersionId=first["VersionId"])
+        self._s3.copy_object(
+            Bucket=self.bucket,
+            Key=key,
+            CopySource=source,
+            MetadataDirective="REPLACE",
+            ContentType=head.get("ContentType", "application/octet-stream"),
+            Metadata=head.get("Metadata", {}),
+        )
+        log.warning(
+            "s3://%s/%s was written again after it was stored; its first bytes (version %s) "
+            "are current again",
+            self.bucket, key, first["VersionId"],
+        )  # fmt: skip
+        return True

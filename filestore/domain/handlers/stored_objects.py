@@ -49,6 +49,10 @@ async def record_stored_object(
         if upload is None:
             outcome = StoredOutcome.ORPHAN
         elif upload.status is UploadStatus.STORED:
+            # A repeated event, or the object written again (its form re-sent before it
+            # expired): the bytes first stored stay the ones served.
+            if await services.blobs.keep_first_version(cmd.object_key):
+                log.warning("upload %s: its object was replaced; first bytes restored", upload.id)
             return StoredOutcome.DUPLICATE
         elif upload.status is not UploadStatus.PENDING:
             outcome = StoredOutcome.REJECTED
