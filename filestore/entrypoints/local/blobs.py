@@ -180,13 +180,19 @@ async def _verified_chunks(path: Path, size: int, sha256: str | None) -> AsyncIt
         file.close()
         raise ObjectDamaged(path)
 
+    digest = hashlib.sha256(first)
+
+    def read() -> bytes:
+        # Hashed in the worker thread that reads (hashlib lets go of the GIL), off the loop.
+        chunk = file.read(CHUNK)
+        digest.update(chunk)
+        return chunk
+
     async def chunks() -> AsyncIterator[bytes]:
-        digest = hashlib.sha256(first)
         held = first
         try:
-            while chunk := await asyncio.to_thread(file.read, CHUNK):
+            while chunk := await asyncio.to_thread(read):
                 yield held
-                digest.update(chunk)
                 held = chunk
         finally:
             file.close()
