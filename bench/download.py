@@ -36,7 +36,7 @@ def main() -> None:
         server.start()
         headers = {"authorization": f"Bearer {server.token('bench@example.com')}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=300) as api:
-            body = {"name": "big.bin", "size": len(data), "content_type": "application/octet-stream"}
+            body = {"name": "big.bin", "size": len(data), "content_type": "text/plain"}
             ticket = api.post("/uploads", json=body).json()
             form = ticket["upload_url"]
             sent = httpx.post(form["url"], data=form["fields"], files={"file": ("big.bin", data)},
