@@ -46,6 +46,10 @@ def _seconds(ttl: timedelta, cap: timedelta) -> int:
     return max(1, int(min(ttl, cap).total_seconds()))
 
 
+# Metadata of a copy that restored a replaced object's first version (its version id).
+RESTORED_FROM = "filestore-restored-from"
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -250,8 +254,10 @@ class S3BlobStore:
         is versioned: a replaced object's first bytes stay as a noncurrent version).
 
         A copy, not a delete of the later version: no function may delete a version, so the
-        replacement stays recoverable too until the lifecycle expires it. The copy's own
-        `ObjectCreated` event then finds the current bytes equal to the first: nothing to do.
+        replacement stays recoverable too until the lifecycle expires it. The copy is marked
+        (`RESTORED_FROM` metadata) and, once made, is what the key serves: its own
+        `ObjectCreated` event, or an old event replayed after the lifecycle expired the first
+        version, finds a restored copy current and changes nothing.
         """
         return await asyncio.to_thread(self._keep_first_version, key)
 
@@ -266,18 +272,20 @@ class S3BlobStore:
         # S3 lists a key's versions newest first (LastModified has only seconds to go by).
         first = versions[-1]
         if first["ETag"] == current["ETag"]:
-            return False  # the first bytes are current (again)
-        source = {"Bucket": self.bucket, "Key": key, "VersionId": first["VersionId"]}
-        # Its metadata given again: S3 emulators refuse a copy onto its own key that changes
-        # nothing, which AWS allows for an earlier version (its documented way to restore one).
+            return False  # the first bytes are current
+        now = self._s3.head_object(Bucket=self.bucket, Key=key, VersionId=current["VersionId"])
+        if RESTORED_FROM in now.get("Metadata", {}):
+            return False  # restored already: what it serves is settled
         head = self._s3.head_object(Bucket=self.bucket, Key=key, VersionId=first["VersionId"])
+        # Its metadata given (REPLACE): S3 emulators refuse a copy onto its own key that changes
+        # nothing, which AWS allows for an earlier version (its documented way to restore one).
         self._s3.copy_object(
             Bucket=self.bucket,
             Key=key,
-            CopySource=source,
+            CopySource={"Bucket": self.bucket, "Key": key, "VersionId": first["VersionId"]},
             MetadataDirective="REPLACE",
             ContentType=head.get("ContentType", "application/octet-stream"),
-            Metadata=head.get("Metadata", {}),
+            Metadata={**head.get("Metadata", {}), RESTORED_FROM: first["VersionId"]},
         )
         log.warning(
             "s3://%s/%s was written again after it was stored; its first bytes (version %s) "
