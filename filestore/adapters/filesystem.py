@@ -455,6 +455,27 @@ class FilesystemBlobStore:
 
         await asyncio.to_thread(remove)
 
+    def lost_objects(self) -> list[tuple[str, str]]:
+        """Stored objects whose file went missing or changed size on the disk behind the
+        store's back, with why: `(key, reason)`. One `stat` per object; the bytes themselves
+        are checked when they are served (see the blob front)."""
+        lost = []
+        for meta_path in self._objects.rglob("*.meta.json"):
+            path = meta_path.with_name(meta_path.name.removesuffix(".meta.json"))
+            key = path.relative_to(self._objects).as_posix()
+            try:
+                size = json.loads(meta_path.read_text())["size"]
+            except (OSError, ValueError, KeyError):
+                continue  # being written, or not ours
+            try:
+                found = path.stat().st_size
+            except FileNotFoundError:
+                lost.append((key, "its stored bytes are missing from the server's storage"))
+                continue
+            if found != size:
+                lost.append((key, "its stored bytes were changed on the server's storage"))
+        return lost
+
     async def keep_first_version(self, key: str) -> bool:
         return False  # a stored object is never replaced here (see `_publish`)
 

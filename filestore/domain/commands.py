@@ -105,6 +105,15 @@ class RecordStoredObject(Command):
 
 
 @dataclass(frozen=True)
+class RecordLostObject(Command):
+    """The blob store found a stored object's bytes gone or changed (`reason` says which); its
+    upload cannot be served any more."""
+
+    object_key: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ListUploads(Command):
     actor: Actor
     limit: int = 50

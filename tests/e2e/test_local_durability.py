@@ -84,3 +84,31 @@ def test_a_clean_stop_leaves_nothing_to_refuse(server: LocalServerProcess) -> No
     assert server.stop() == 0
     assert not (server.data_dir / "filestore.db.running").exists()
     server.start()
+
+
+def test_a_file_deleted_from_the_disk_fails_its_upload_saying_why(
+    server: LocalServerProcess,
+) -> None:
+    address = "ned@example.com"
+    client = api(server, server.token(address))
+    assert client.patch("/me", json={"notify_email": True}).status_code == 200
+    upload = upload_bytes(client, "fragile.txt", b"soon deleted behind the server's back")
+    stored(client, upload["id"])
+    assert server.stop() == 0
+    objects = server.data_dir / "blobs" / "objects"
+    [path] = [p for p in objects.rglob(upload["id"]) if p.is_file()]
+    path.unlink()
+
+    server.start()  # the check runs on start (and with every sweep)
+    got = client.get(f"/uploads/{upload['id']}").json()
+    assert got["status"] == "failed", got
+    answer = client.get(f"/uploads/{upload['id']}/download")
+    assert answer.status_code == 409
+    assert "only stored files can be downloaded" in answer.json()["message"]
+    assert client.get("/me").json()["used_bytes"] == 0
+
+    def told() -> list[str] | None:
+        mail = [t for t in inbox(server, address) if "missing from the server's storage" in t]
+        return mail or None
+
+    wait_for(told, "an e-mail saying the file's bytes are missing")

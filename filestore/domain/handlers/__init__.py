@@ -52,7 +52,7 @@ from filestore.domain.handlers.shares import (
     resolve_share,
     revoke_share,
 )
-from filestore.domain.handlers.stored_objects import record_stored_object
+from filestore.domain.handlers.stored_objects import record_lost_object, record_stored_object
 from filestore.domain.handlers.uploads import (
     LIST_LIMIT_MAX,
     delete_upload,
@@ -85,6 +85,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ListParts: list_parts,
     commands.CompleteMultipart: complete_multipart,
     commands.RecordStoredObject: record_stored_object,
+    commands.RecordLostObject: record_lost_object,
     commands.ListUploads: list_uploads,
     commands.GetUpload: get_upload,
     commands.GetDownload: get_download,
@@ -140,6 +141,7 @@ __all__ = [
     "notify_by_email",
     "notify_realtime",
     "reconcile",
+    "record_lost_object",
     "record_stored_object",
     "register_user",
     "relay_outbox",

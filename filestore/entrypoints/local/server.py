@@ -257,6 +257,7 @@ class LocalServer:
         await self._scheduled(functions.relay, "relay")
         system.database_running()  # the database is open now: a crash from here on is seen
         await self._scheduled(functions.catch_up, "sweep")
+        await self._scrub()
         consumers = {
             "s3-events": functions.s3_events,
             "email": functions.email,
@@ -272,6 +273,7 @@ class LocalServer:
             self._tasks.append(asyncio.create_task(poller.run(self._stop), name=f"poll-{name}"))
         self._tasks.append(asyncio.create_task(self._every(RELAY_EVERY, functions.relay, "relay")))
         self._tasks.append(asyncio.create_task(self._every(SWEEP_EVERY, functions.sweep, "sweep")))
+        self._tasks.append(asyncio.create_task(self._scrub_every(SWEEP_EVERY)))
 
     async def _scheduled(self, function: Function, name: str) -> None:
         try:
@@ -286,6 +288,28 @@ class LocalServer:
                 await asyncio.wait_for(self._stop.wait(), seconds)
             if not self._stop.is_set():
                 await self._scheduled(function, name)
+
+    async def _scrub(self) -> None:
+        """What S3 never does and a disk may: objects whose files went missing or changed
+        behind the store's back make their uploads failed, saying why (see docs/durability.md)."""
+        from filestore.domain.commands import RecordLostObject
+
+        system, _ = self._ready()
+        if system.blobs is None:
+            return
+        try:
+            lost = await asyncio.to_thread(system.blobs.lost_objects)
+            for key, reason in lost:
+                await system.bus().handle(RecordLostObject(key, reason))
+        except Exception:
+            log.exception("checking the stored files failed; it runs again later")
+
+    async def _scrub_every(self, seconds: float) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+            if not self._stop.is_set():
+                await self._scrub()
 
     async def stop(self) -> None:
         """Stop pollers and schedules after the batch in flight, then release everything."""
