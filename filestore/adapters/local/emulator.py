@@ -76,7 +76,7 @@ class LocalAws:
     def _client(self, service: str) -> Any:
         if self.messaging is not None:
             return getattr(self.messaging, f"{service}_client")()
-        assert self.endpoint_url is not None  # one of the two is always set
+        assert self.endpoint_url is not None  # the durable store or an emulator: one is set  # nosec B101
         return client(service, self.endpoint_url, self.region)
 
     @cached_property
@@ -126,7 +126,7 @@ class LocalAws:
         """The e-mails SES accepted, newest first: the local inbox, else LocalStack's record."""
         if self.messaging is not None:
             return self.messaging.emails()
-        assert self.endpoint_url is not None
+        assert self.endpoint_url is not None  # the durable store or an emulator: one is set  # nosec B101
         return _localstack_emails(self.endpoint_url)
 
     def stop(self) -> None:
