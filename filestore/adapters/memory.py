@@ -673,7 +673,8 @@ class MemoryBlobStore:
         digest = hashlib.sha256(data).hexdigest()
         if grant.sha256 is not None and digest != grant.sha256:
             raise PresignedRequestRefused("The SHA256 you specified did not match the calculated.")
-        self._store(grant.key, data, grant.content_type or "application/octet-stream")
+        # As the local server's storage: a stored object is never replaced.
+        self._store(grant.key, data, grant.content_type or "application/octet-stream", once=True)
 
     def put_part(self, url: str, data: bytes) -> str:
         """Upload one part with a presigned part URL; returns its ETag."""
@@ -706,9 +707,11 @@ class MemoryBlobStore:
         """Store an object directly, as someone with bucket access could."""
         self._store(key, data, content_type)
 
-    def _store(self, key: str, data: bytes, content_type: str) -> None:
+    def _store(self, key: str, data: bytes, content_type: str, *, once: bool = False) -> None:
         sha = hashlib.sha256(data).hexdigest()
         with self._lock:
+            if once and key in self.objects:
+                raise PresignedRequestRefused("An object is already stored under this key.")
             self.objects[key] = _StoredObject(data, content_type, _etag(data), sha)
 
     # the port
@@ -758,6 +761,9 @@ class MemoryBlobStore:
     async def delete(self, key: str) -> None:
         with self._lock:
             self.objects.pop(key, None)
+
+    async def keep_first_version(self, key: str) -> bool:
+        return False  # `post` never replaces a stored object
 
 
 def _etag(data: bytes) -> str:

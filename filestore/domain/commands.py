@@ -118,6 +118,15 @@ class RecordStoredObject(Command):
 
 
 @dataclass(frozen=True)
+class RecordLostObject(Command):
+    """The blob store found a stored object's bytes gone or changed (`reason` says which); its
+    upload cannot be served any more."""
+
+    object_key: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ListUploads(Command):
     """A page of the actor's stored files (`folder`: an id, None for the root, ANY_FOLDER
     for all), sorted, optionally only those whose names contain `q`; or, with `pending`,

@@ -268,6 +268,18 @@ class Upload(Aggregate):
             )
         )
 
+    def mark_lost(self, reason: str, now: datetime) -> None:
+        """A stored upload whose bytes the storage lost: failed, as if they had never arrived
+        whole (`upload.failed` tells its owner why); its quota is released by the caller."""
+        if self.status is not UploadStatus.STORED:
+            raise Conflict(f"The upload is {self.status.value}, not stored.")
+        self.status = UploadStatus.FAILED
+        self.events.append(
+            events.UploadFailed(
+                occurred_at=now, user_id=self.owner_id, upload=self.view(), reason=reason
+            )
+        )
+
     def expire(self, now: datetime) -> None:
         if self.status is not UploadStatus.PENDING:
             raise Conflict(f"The upload is {self.status.value}, not pending.")

@@ -491,6 +491,11 @@ class BlobStore(Protocol):
     async def delete(self, key: str) -> None:
         """Delete an object; absent is fine."""
 
+    async def keep_first_version(self, key: str) -> bool:
+        """Make the bytes first stored under `key` its current ones again, if a later write
+        replaced them (a presigned POST sent again before it expired); whether it did. A store
+        that refuses a second write to a key has nothing to do."""
+
 
 # --- messages out ------------------------------------------------------------------------------
 

@@ -92,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     serve.add_argument("--database-url", help="a MySQL URL (mysql+aiomysql://…) instead of SQLite")
     serve.add_argument(
-        "--aws-endpoint-url", help="an external AWS emulator (LocalStack) instead of moto"
+        "--aws-endpoint-url", help="an external AWS emulator (LocalStack) for SNS, SQS, SES, S3"
     )
 
     token = commands.add_parser("token", help="print a token the local server accepts")

@@ -1,4 +1,4 @@
-"""The local server end to end, on its embedded defaults (SQLite, files on disk, moto in-process):
+"""The local server end to end, on its embedded defaults (SQLite, files on disk, durable queues):
 real HTTP, real WebSocket, the real `filestore` command. Waits poll with a deadline."""
 
 from __future__ import annotations
@@ -205,8 +205,8 @@ def test_a_restart_keeps_the_files(local_server: LocalServerProcess) -> None:
 def test_an_upload_whose_event_was_lost_is_stored_right_after_a_restart(
     local_server: LocalServerProcess,
 ) -> None:
-    """The S3 event of an upload that arrived just before a stop is gone with the in-memory
-    queues: the start-up sweep completes it, however young it is."""
+    """The S3 event of an upload whose bytes landed as the server died was never queued: the
+    start-up sweep completes it, however young it is."""
     from filestore.adapters.filesystem import FilesystemBlobStore
 
     alice = api(local_server, local_server.token("fay@example.com"))

@@ -64,7 +64,7 @@ from filestore.domain.handlers.shares import (
     resolve_share,
     revoke_share,
 )
-from filestore.domain.handlers.stored_objects import record_stored_object
+from filestore.domain.handlers.stored_objects import record_lost_object, record_stored_object
 from filestore.domain.handlers.trash import (
     delete_from_trash,
     empty_trash,
@@ -103,6 +103,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ListParts: list_parts,
     commands.CompleteMultipart: complete_multipart,
     commands.RecordStoredObject: record_stored_object,
+    commands.RecordLostObject: record_lost_object,
     commands.ListUploads: list_uploads,
     commands.GetUpload: get_upload,
     commands.GetDownload: get_download,
@@ -178,6 +179,7 @@ __all__ = [
     "notify_by_email",
     "notify_realtime",
     "reconcile",
+    "record_lost_object",
     "record_stored_object",
     "register_user",
     "relay_outbox",

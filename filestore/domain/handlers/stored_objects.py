@@ -63,6 +63,10 @@ async def record_stored_object(
         if upload is None:
             outcome = StoredOutcome.ORPHAN
         elif upload.status is UploadStatus.STORED:
+            # A repeated event, or the object written again (its form re-sent before it
+            # expired): the bytes first stored stay the ones served.
+            if await services.blobs.keep_first_version(cmd.object_key):
+                log.warning("upload %s: its object was replaced; first bytes restored", upload.id)
             return StoredOutcome.DUPLICATE
         elif upload.status is not UploadStatus.PENDING:
             outcome = StoredOutcome.REJECTED
@@ -76,3 +80,19 @@ async def record_stored_object(
         log.warning("deleting object %s: %s", cmd.object_key, outcome.value)
         await services.blobs.delete(cmd.object_key)
     return outcome
+
+
+async def record_lost_object(cmd: commands.RecordLostObject, services: Services) -> bool:
+    """A stored object's bytes are gone or changed: its upload becomes failed, saying why, and
+    gives its bytes back to the quota; whether an upload was marked (False: none was stored)."""
+    async with services.uow() as uow:
+        upload = await uow.uploads.get_by_object_key(cmd.object_key)
+        if upload is None or upload.status is not UploadStatus.STORED:
+            return False
+        upload.mark_lost(cmd.reason, services.clock.now())
+        await uow.uploads.update(upload, release_bytes=upload.size)
+        await uow.commit()
+    log.error("upload %s: its stored bytes are lost (%s); marked failed", upload.id, cmd.reason)
+    # As for any failed upload: what is left of the object goes.
+    await services.blobs.delete(cmd.object_key)
+    return True

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from filestore.domain import commands
 from filestore.domain.errors import InvalidInput, NameTaken, NotFound
 from filestore.domain.handlers.common import owned_upload, user_for, user_id_for
@@ -30,6 +32,8 @@ from filestore.domain.ports import (
 from filestore.domain.rules import MAX_NAME_LENGTH, normalize_name, normalize_sha256, part_size_for
 
 LIST_LIMIT_MAX = 100
+
+log = logging.getLogger(__name__)
 
 
 async def request_upload(cmd: commands.RequestUpload, services: Services) -> UploadTicket:
@@ -76,8 +80,17 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
                 upload.object_key, content_type=content_type
             )
         upload.requested(now)
-        await uow.uploads.add(upload)
-        await uow.commit()
+        try:
+            await uow.uploads.add(upload)
+            await uow.commit()
+        except BaseException:
+            # Not committed (a lost race that the bus retries, a database error): no upload
+            # holds the multipart upload made above, so it goes now rather than lingering
+            # until the bucket's lifecycle rule (or, locally, for ever). The caller gets the
+            # error and never the ticket, so no client is sending it parts.
+            if upload.multipart_id is not None:
+                await _abort_quietly(services, upload)
+            raise
 
     if multipart:
         assert upload.part_size is not None  # set above for a multipart upload  # nosec B101
@@ -117,6 +130,15 @@ def _file_query(cmd: commands.ListUploads) -> FileQuery:
         if not contains or len(cmd.q) > MAX_NAME_LENGTH:
             raise InvalidInput(f"q must be 1 to {MAX_NAME_LENGTH} characters of a name.")
     return FileQuery(cmd.folder, cmd.sort, cmd.descending, contains)
+
+
+async def _abort_quietly(services: Services, upload: Upload) -> None:
+    assert upload.multipart_id is not None  # only called for a multipart upload  # nosec B101
+    try:
+        await services.blobs.abort_multipart(upload.object_key, upload.multipart_id)
+    except Exception:
+        # The lifecycle rule (on AWS) or the local sweep removes it later.
+        log.warning("could not abort the multipart upload of %s", upload.object_key, exc_info=True)
 
 
 async def list_uploads(cmd: commands.ListUploads, services: Services) -> UploadPage:

@@ -10,6 +10,8 @@ request gets S3's XML error body and status.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from filestore.domain.ports import ObjectInfo
+
+log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
 # What comes before the file (every field, with its part's headers) is small in an upload
@@ -75,7 +79,7 @@ class SignedObjects(Protocol[Policy]):
         content_length: str | None = None,
     ) -> str: ...
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str]: ...
+    def open_object(self, key: str) -> tuple[Path, int, str, str, str | None]: ...
 
 
 class FormRefused(Exception):
@@ -116,18 +120,16 @@ def blob_app(store: SignedObjects[Policy]) -> Starlette:
                     key, params, request.stream(), request.headers.get("content-length")
                 )
                 return Response(status_code=200, headers={"ETag": etag})
-            found = await asyncio.to_thread(store.open_object, key)
+            path, size, etag, content_type, sha256 = await asyncio.to_thread(store.open_object, key)
+            body = await _verified_chunks(path, size, sha256)
         except Exception as error:
             return _refused(error)
-        path, size, etag, content_type = found
         headers = {
             "Content-Length": str(size),
             "ETag": etag,
             "Content-Disposition": params.get("response-content-disposition", "attachment"),
         }
-        return StreamingResponse(
-            _file_chunks(path), media_type=content_type, headers=headers, status_code=200
-        )
+        return StreamingResponse(body, media_type=content_type, headers=headers, status_code=200)
 
     return Starlette(
         routes=[
@@ -154,13 +156,56 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+class ObjectDamaged(Exception):
+    """Stored bytes that no longer match the SHA-256 recorded when they were stored."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: the stored bytes no longer match their SHA-256")
+        self.status = 410
+        self.code = "ObjectDamaged"
+        self.message = (
+            "The object's stored bytes are damaged (they no longer match the SHA-256 recorded "
+            "when they were stored); they are not served."
+        )
+
+
+async def _verified_chunks(path: Path, size: int, sha256: str | None) -> AsyncIterator[bytes]:
+    """The file's chunks, checked against `sha256` as they are read (hashing costs far less
+    than the disk and the network that carry the bytes, and only what is downloaded is read).
+
+    The last chunk is held back until the digest is known: damaged bytes are never served as a
+    whole file. An object of one chunk is checked before the answer starts (`ObjectDamaged`,
+    S3-style 410); a longer one is cut off before its last chunk, so the client sees a body
+    shorter than its Content-Length, an error, not a file.
+    """
     file = await asyncio.to_thread(path.open, "rb")
-    try:
-        while chunk := await asyncio.to_thread(file.read, CHUNK):
-            yield chunk
-    finally:
+    first = await asyncio.to_thread(file.read, CHUNK)
+    if sha256 is not None and len(first) >= size and hashlib.sha256(first).hexdigest() != sha256:
         file.close()
+        raise ObjectDamaged(path)
+
+    digest = hashlib.sha256(first)
+
+    def read() -> bytes:
+        # Hashed in the worker thread that reads (hashlib lets go of the GIL), off the loop.
+        chunk = file.read(CHUNK)
+        digest.update(chunk)
+        return chunk
+
+    async def chunks() -> AsyncIterator[bytes]:
+        held = first
+        try:
+            while chunk := await asyncio.to_thread(read):
+                yield held
+                held = chunk
+        finally:
+            file.close()
+        if sha256 is not None and digest.hexdigest() != sha256:
+            log.error("not serving the end of %s: %s", path, ObjectDamaged(path).message)
+            raise ObjectDamaged(path)
+        yield held
+
+    return chunks()
 
 
 class _FormReader:

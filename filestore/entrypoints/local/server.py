@@ -6,8 +6,8 @@ are awaited on the server's one event loop with one message bus (as in one warm 
 environment), and their answers become responses. What it runs on is wired by the composition
 root's local profile (`filestore.bootstrap.build_local`), all under the data dir: SQLite (migrated
 on start), the filesystem blob store (its presigned URLs served at `/_blobs`, by
-`filestore.entrypoints.local.blobs`), and moto in-process for SNS, SQS and SES, or an external
-emulator with `--aws-endpoint-url`.
+`filestore.entrypoints.local.blobs`), and durable SNS, SQS and SES in a SQLite file (what was
+published or queued survives a killed server), or an external emulator with `--aws-endpoint-url`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ SWEEP_EVERY = 60.0
 # Their time limits, as template.yaml sets them: the relay and the sweep stop starting new
 # batches by the time left.
 SCHEDULED_TIMEOUT_MS = {"relay": 60_000, "sweep": 300_000}
+# A restart drops every WebSocket; realtime messages queued meanwhile (the durable queue keeps
+# them) wait this long after start, so clients that reconnect at once receive them.
+REALTIME_START_AFTER = 3.0
 
 
 class StartupError(Exception):
@@ -86,9 +89,9 @@ class Functions:
     email_feedback: Function
     relay: Function
     sweep: Function
-    # The sweep once more, on start: with no grace for young uploads, whose S3 events (queued in
-    # the previous run's in-memory queues) are gone, and through every pending upload however
-    # long it takes (the server serves nothing before).
+    # The sweep once more, on start: with no grace for young uploads, whose S3 events may never
+    # have been queued (the server died between writing the bytes and queueing their event),
+    # and through every pending upload however long it takes (the server serves nothing before).
     catch_up: Function
 
 
@@ -218,6 +221,11 @@ class LocalServer:
             aws.stop()
             raise
         try:
+            self.system.check_database_log()
+        except RuntimeError as error:
+            aws.stop()
+            raise StartupError(str(error)) from error
+        try:
             self.functions = lambda_functions(
                 self.system.bus(),
                 public_url=self.options.public_url,
@@ -244,9 +252,12 @@ class LocalServer:
         system, functions = self._ready()
         aws = system.aws
         # What a previous run committed but did not publish, and uploads whose S3 event was
-        # lost with the in-memory queues (however young), are caught up before the first request.
+        # never queued (however young), are caught up before the first request; what was
+        # queued is still in the durable queues, and the pollers take it from there.
         await self._scheduled(functions.relay, "relay")
+        system.database_running()  # the database is open now: a crash from here on is seen
         await self._scheduled(functions.catch_up, "sweep")
+        await self._scrub()
         consumers = {
             "s3-events": functions.s3_events,
             "email": functions.email,
@@ -255,10 +266,14 @@ class LocalServer:
         }
         for name, function in consumers.items():
             queue = aws.queues[name]
-            poller = QueuePoller(name, aws.sqs, queue.url, queue.arn, function, region=aws.region)
+            poller = QueuePoller(
+                name, aws.sqs, queue.url, queue.arn, function, region=aws.region,
+                start_after=REALTIME_START_AFTER if name == "realtime" else 0.0,
+            )  # fmt: skip
             self._tasks.append(asyncio.create_task(poller.run(self._stop), name=f"poll-{name}"))
         self._tasks.append(asyncio.create_task(self._every(RELAY_EVERY, functions.relay, "relay")))
         self._tasks.append(asyncio.create_task(self._every(SWEEP_EVERY, functions.sweep, "sweep")))
+        self._tasks.append(asyncio.create_task(self._scrub_every(SWEEP_EVERY)))
 
     async def _scheduled(self, function: Function, name: str) -> None:
         try:
@@ -273,6 +288,28 @@ class LocalServer:
                 await asyncio.wait_for(self._stop.wait(), seconds)
             if not self._stop.is_set():
                 await self._scheduled(function, name)
+
+    async def _scrub(self) -> None:
+        """What S3 never does and a disk may: objects whose files went missing or changed
+        behind the store's back make their uploads failed, saying why (see docs/durability.md)."""
+        from filestore.domain.commands import RecordLostObject
+
+        system, _ = self._ready()
+        if system.blobs is None:
+            return
+        try:
+            lost = await asyncio.to_thread(system.blobs.lost_objects)
+            for key, reason in lost:
+                await system.bus().handle(RecordLostObject(key, reason))
+        except Exception:
+            log.exception("checking the stored files failed; it runs again later")
+
+    async def _scrub_every(self, seconds: float) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+            if not self._stop.is_set():
+                await self._scrub()
 
     async def stop(self) -> None:
         """Stop pollers and schedules after the batch in flight, then release everything."""
