@@ -42,7 +42,8 @@ from host import cpu_model, ram_gib  # bench/ is the script's directory
 from filestore.adapters.memory import MemoryBlobStore
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.executor import to_datetime
-from filestore.adapters.sql.repositories import _UPLOAD_SELECT, _upload, list_stored_query
+from filestore.adapters.sql.repositories import list_stored_query
+from filestore.adapters.sql.rows import UPLOAD_SELECT, upload_from
 from filestore.adapters.system import RandomIds, SystemClock
 from filestore.domain.commands import Actor, ListUploads
 from filestore.domain.handlers import Services, encode_cursor, list_uploads
@@ -220,7 +221,7 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
             assert len(got) == PAGE_SIZE, len(got)
 
         offset_sql = (
-            f"{_UPLOAD_SELECT} WHERE o.sub = :owner_sub AND u.status = :status"
+            f"{UPLOAD_SELECT} WHERE o.sub = :owner_sub AND u.status = :status"
             " ORDER BY u.created_at DESC, u.public_id DESC LIMIT :limit OFFSET :skip"
         )
 
@@ -235,7 +236,7 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
                 },
             )
             # Build the same Upload objects the repository does, for a fair comparison.
-            assert len([_upload(row) for row in got]) == PAGE_SIZE
+            assert len([upload_from(row) for row in got]) == PAGE_SIZE
 
         async def lookup() -> None:
             assert await uow.uploads.get_by_object_key(object_key) is not None

@@ -111,9 +111,12 @@ async def test_microseconds_survive_and_order_the_listing(
     sql_uow_factory: UnitOfWorkFactory,
 ) -> None:
     user = make_user()
-    first = make_upload(user, created_at=T0, status=UploadStatus.STORED)
+    first = make_upload(user, name="first.txt", created_at=T0, status=UploadStatus.STORED)
     second = make_upload(
-        user, created_at=T0 + timedelta(microseconds=1), status=UploadStatus.STORED
+        user,
+        name="second.txt",
+        created_at=T0 + timedelta(microseconds=1),
+        status=UploadStatus.STORED,
     )
     async with sql_uow_factory() as uow:
         await uow.users.add(user)

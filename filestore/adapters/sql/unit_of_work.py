@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Self
 
 from filestore.adapters.sql.executor import Database, Dialect, Params, Row, Transaction
-from filestore.adapters.sql.organize import SqlFolderRepository, SqlTrashRepository
+from filestore.adapters.sql.folders import SqlFolderRepository
 from filestore.adapters.sql.repositories import (
     SqlConnectionRepository,
     SqlOutbox,
@@ -34,6 +34,7 @@ from filestore.adapters.sql.repositories import (
     SqlUserRepository,
     UserIds,
 )
+from filestore.adapters.sql.trash import SqlTrashRepository
 from filestore.domain.events import Event
 from filestore.domain.model import Aggregate, drain_events
 
@@ -86,8 +87,8 @@ class SqlUnitOfWork:
         statements = _UnitStatements(self)
         self.users = SqlUserRepository(statements, self._seen, self._user_ids, self._learned)
         self.uploads = SqlUploadRepository(statements, self._seen)
-        self.folders = SqlFolderRepository()
-        self.trash = SqlTrashRepository()
+        self.folders = SqlFolderRepository(statements, self._seen)
+        self.trash = SqlTrashRepository(statements)
         self.shares = SqlShareRepository(statements, self._seen)
         self.connections = SqlConnectionRepository(statements)
         self.outbox = SqlOutbox(statements)

@@ -1,0 +1,480 @@
+"""The folders repository, written once as SQL text over a `UnitExecutor` (MySQL and SQLite).
+
+Each folder row keeps `path`, the internal ids of its ancestors (`/12/40/`; `/` in the root,
+migration 0005): a folder's subtree is every row of its owner whose path contains `/<id>/`,
+and a move makes a cycle exactly when the new parent is the folder or has it in its path.
+
+Every write that could break a rule is conditional, so that the check and the write are one
+statement with no read-check-write race: the parent must be an active folder of the owner
+(read in the statement); no stored file in the parent may hold the name (`NOT EXISTS`); no
+active folder may (the unique key `folders_live_name`). On MySQL the rows such a statement
+reads are locked (shared) until the transaction ends, so two writes that would together break
+a rule wait for each other or deadlock, and one of them fails: two folders moved into each
+other's subtree at once cannot make a cycle (the second sees the first's paths, or
+deadlocks on the rows the first moved).
+
+The Data API budget (a write is at most 3 statements and the outbox row) shapes the MySQL
+side: a trash, restore or purge is one statement for the folder itself, conditional on its
+version, and one multi-table `UPDATE` for everything it takes along (its subtree's folders
+and their files at once). SQLite updates one table per statement and costs no round trips,
+so it spells the same out in simpler statements. Cycle checks read a joined row on MySQL
+(its `UPDATE` may not read its own table in a subquery) and a subquery on SQLite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from filestore.adapters.sql.executor import Dialect, UnitExecutor, to_db_time
+from filestore.adapters.sql.keys import stored_name_key
+from filestore.adapters.sql.rows import (
+    FOLDER_COLUMNS,
+    FOLDER_SELECT,
+    LIVE_NAME,
+    NAME_ORDER_KEY,
+    concat,
+    folder_column,
+    folder_from,
+    folder_values,
+    release_set,
+)
+from filestore.domain import events
+from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
+from filestore.domain.model import Aggregate, Folder, FolderStatus, UploadStatus
+from filestore.domain.names import name_key, split_extension
+from filestore.domain.ports import NameClash, SortPosition
+
+_ACTIVE = FolderStatus.ACTIVE.value
+_TRASHED = FolderStatus.TRASHED.value
+_DELETED = FolderStatus.DELETED.value
+_STORED = UploadStatus.STORED.value
+
+
+def _no_file_named(dialect: Dialect, owner: str, folder: str) -> str:
+    """No stored file of `owner` (a column) in `folder` (a column or parameter) holds the
+    name whose key is `:name_key`."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM uploads u WHERE u.user_id = {owner}"  # noqa: S608 - constant fragments  # nosec B608
+        f" AND u.folder_id = {folder} AND u.live_name = {LIVE_NAME[dialect]})"
+    )
+
+
+def _subtree_path(dialect: Dialect, top: str, row: str) -> str:
+    """The path `row` (an alias) gets below `top` (an alias) where `top` now is: `top`'s path
+    and id, then what followed `top`'s id in `row`'s path."""
+    marker = concat(dialect, "'/'", f"{top}.id", "'/'")
+    if dialect == "mysql":
+        rest = f"SUBSTRING({row}.path, LOCATE({marker}, {row}.path) + LENGTH({top}.id) + 2)"
+    else:
+        rest = f"substr({row}.path, instr({row}.path, {marker}) + length({top}.id) + 2)"
+    return concat(dialect, f"{top}.path", f"{top}.id", "'/'", rest)
+
+
+def _below(dialect: Dialect, top: str, row: str) -> str:
+    """Whether `row` (an alias) is below `top` (an alias): `top`'s id is in its path."""
+    marker = concat(dialect, "'/'", f"{top}.id", "'/'")
+    if dialect == "mysql":
+        return f"LOCATE({marker}, {row}.path) > 0"
+    return f"instr({row}.path, {marker}) > 0"
+
+
+def list_folders_query(
+    sub: str,
+    parent_id: str | None,
+    limit: int,
+    after: SortPosition | None = None,
+    dialect: Dialect = "mysql",
+) -> tuple[str, dict[str, Any]]:
+    """One page of a folder's active folders by `(name_key, id)` as SQL and parameters (also
+    EXPLAINed by the tests): a range of `folders_listing` read forwards. Under a folder, the
+    children are LEFT JOINed to it, so that a folder that is not theirs (no row) is told apart
+    from one with no folders (a row of NULLs)."""
+    hint = " FORCE INDEX (folders_listing)" if dialect == "mysql" else ""
+    params: dict[str, Any] = {"sub": sub, "active": _ACTIVE, "limit": limit}
+    conditions = "f.status = :active"
+    if after is not None:
+        key = NAME_ORDER_KEY[dialect]
+        conditions += (
+            f" AND f.name_order >= {key} AND (f.name_order > {key} OR f.public_id > :after_id)"
+        )
+        params |= {"after_key": after.key, "after_id": after.id}
+    order = " ORDER BY f.name_order, f.public_id LIMIT :limit"
+    if parent_id is None:
+        select = FOLDER_SELECT.replace(" FROM folders f ", f" FROM folders f{hint} ")
+        params["parent_id"] = folder_column(None)
+        return (
+            f"{select} WHERE o.sub = :sub AND f.parent_id = :parent_id AND {conditions}{order}",
+            params,
+        )
+    params["parent_id"] = parent_id
+    sql = (
+        f"SELECT {FOLDER_COLUMNS} FROM folders p JOIN users o ON o.id = p.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+        f" LEFT JOIN folders f{hint} ON f.user_id = p.user_id AND f.parent_id = p.public_id"
+        f" AND {conditions}"
+        f" WHERE p.public_id = :parent_id AND o.sub = :sub AND p.status = :active{order}"
+    )
+    return sql, params
+
+
+class SqlFolderRepository:
+    def __init__(self, executor: UnitExecutor, seen: list[Aggregate]) -> None:
+        self._db, self._seen = executor, seen
+
+    @property
+    def _dialect(self) -> Dialect:
+        return self._db.dialect
+
+    def _saved(self, folder: Folder) -> None:
+        folder.version += 1
+        self._seen.append(folder)
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def get_for_sub(self, folder_id: str, sub: str) -> Folder | None:
+        rows = await self._db.fetch(
+            f"{FOLDER_SELECT} WHERE f.public_id = :id AND o.sub = :sub",
+            {"id": folder_id, "sub": sub},
+        )
+        return folder_from(rows[0]) if rows else None
+
+    async def get_path_for_sub(self, folder_id: str, sub: str) -> list[Folder]:
+        # Up the parents from the folder, each found by its unique public id.
+        rows = await self._db.fetch(
+            "WITH RECURSIVE chain (id, depth) AS ("  # noqa: S608 - constant columns; values are bound  # nosec B608
+            " SELECT f.id, 0 FROM folders f JOIN users o ON o.id = f.user_id"
+            " WHERE f.public_id = :id AND o.sub = :sub"
+            " UNION ALL"
+            " SELECT p.id, c.depth + 1 FROM chain c JOIN folders f ON f.id = c.id"
+            " JOIN folders p ON p.public_id = f.parent_id AND p.user_id = f.user_id"
+            f") SELECT {FOLDER_COLUMNS} FROM chain c JOIN folders f ON f.id = c.id"
+            " JOIN users o ON o.id = f.user_id ORDER BY c.depth DESC",
+            {"id": folder_id, "sub": sub},
+        )
+        return [folder_from(row) for row in rows]
+
+    async def list_for_sub(
+        self, sub: str, parent_id: str | None, limit: int, after: SortPosition | None = None
+    ) -> list[Folder] | None:
+        sql, params = list_folders_query(sub, parent_id, limit, after, self._dialect)
+        rows = await self._db.fetch(sql, params)
+        if parent_id is not None and not rows:
+            return None  # no such active folder of theirs
+        return [folder_from(row) for row in rows if row[0] is not None]
+
+    async def find_clash(
+        self, owner_id: str, parent_id: str | None, name: str, *, excluding: str | None = None
+    ) -> NameClash | None:
+        live = LIVE_NAME[self._dialect]
+        rows = await self._db.fetch(
+            "SELECT 'folder', f.public_id, f.name FROM folders f JOIN users o ON o.id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " WHERE o.public_id = :owner_id AND f.parent_id = :parent_id"
+            f" AND f.live_name = {live} AND f.public_id <> :excluding"
+            " UNION ALL"
+            " SELECT 'upload', u.public_id, u.name FROM uploads u JOIN users o ON o.id = u.user_id"
+            " WHERE o.public_id = :owner_id AND u.folder_id = :parent_id"
+            f" AND u.live_name = {live} AND u.public_id <> :excluding"
+            " LIMIT 1",
+            {
+                "owner_id": owner_id,
+                "parent_id": folder_column(parent_id),
+                "name_key": stored_name_key(name),
+                "excluding": excluding or "",
+            },
+        )
+        if not rows:
+            return None
+        kind, item_id, held = rows[0]
+        return NameClash(kind="folder" if kind == "folder" else "upload", id=item_id, name=held)
+
+    async def names_like(self, owner_id: str, parent_id: str | None, name: str) -> set[str]:
+        stem, extension = split_extension(name)
+        # INSTR(…) = 1: the key begins with the stem's (a plain prefix, whatever it holds).
+        rows = await self._db.fetch(
+            "SELECT f.name FROM folders f JOIN users o ON o.id = f.user_id"
+            " WHERE o.public_id = :owner_id AND f.parent_id = :parent_id"
+            " AND f.status = :active AND INSTR(f.name_key, :stem) = 1"
+            " UNION ALL"
+            " SELECT u.name FROM uploads u JOIN users o ON o.id = u.user_id"
+            " WHERE o.public_id = :owner_id AND u.folder_id = :parent_id"
+            " AND u.status = :stored AND INSTR(u.name_key, :stem) = 1",
+            {
+                "owner_id": owner_id,
+                "parent_id": folder_column(parent_id),
+                "active": _ACTIVE,
+                "stored": _STORED,
+                "stem": name_key(stem),
+            },
+        )
+        ending = name_key(extension)
+        keys = {name_key(str(row[0])) for row in rows}
+        return {key for key in keys if key.endswith(ending)}
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def add(self, folder: Folder) -> bool:
+        dialect = self._dialect
+        values = folder_values(folder)
+        path = concat(dialect, "p.path", "p.id", "'/'")
+        try:
+            count = await self._db.execute(
+                "INSERT INTO folders (public_id, user_id, parent_id, path, name, name_key,"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " status, created_at, version)"
+                f" SELECT :id, o.id, :parent_id, COALESCE({path}, '/'), :name, :name_key,"
+                " :active, :created_at, 1"
+                " FROM users o LEFT JOIN folders p ON p.public_id = :parent_id"
+                " AND p.user_id = o.id AND p.status = :active"
+                " WHERE o.public_id = :owner_id AND (:parent_id = '' OR p.id IS NOT NULL)"
+                f" AND {_no_file_named(dialect, 'o.id', ':parent_id')}",
+                {
+                    **values,
+                    "owner_id": folder.owner_id,
+                    "active": _ACTIVE,
+                    "created_at": to_db_time(folder.created_at),
+                },
+            )
+        except AlreadyExists:
+            if await self._db.fetch(
+                "SELECT 1 FROM folders WHERE public_id = :id", {"id": folder.id}
+            ):
+                raise
+            return False  # an active folder there holds the name
+        if count != 1:
+            if not await self._db.fetch(
+                "SELECT 1 FROM users WHERE public_id = :id", {"id": folder.owner_id}
+            ):
+                raise NotFound("The owner of this folder does not exist.")
+            return False
+        folder.version = 1
+        self._seen.append(folder)
+        return True
+
+    async def _place(self, folder: Folder) -> bool:
+        """Save the folder's row where it now is (name, parent, status, trash marks), if its
+        version is still the stored one, its parent an active folder of the owner that is
+        neither itself nor below it, and no stored file or other active folder there holds
+        its name. The path is recomputed from the parent's."""
+        dialect = self._dialect
+        params: dict[str, Any] = {
+            **folder_values(folder),
+            "version": folder.version,
+            "active": _ACTIVE,
+        }
+        fields = (
+            "{t}parent_id = :parent_id, {t}name = :name, {t}name_key = :name_key,"
+            " {t}status = :status, {t}trashed_at = :trashed_at,"
+            " {t}trashed_with = :trashed_with, {t}version = {t}version + 1"
+        )
+        try:
+            if dialect == "mysql":
+                count = await self._db.execute(
+                    "UPDATE folders f LEFT JOIN folders p ON p.public_id = :parent_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                    " AND p.user_id = f.user_id AND p.status = :active"
+                    f" SET {fields.format(t='f.')},"
+                    " f.path = COALESCE(CONCAT(p.path, p.id, '/'), '/')"
+                    " WHERE f.public_id = :id AND f.version = :version"
+                    " AND (:parent_id = '' OR (p.id IS NOT NULL AND p.id <> f.id"
+                    " AND LOCATE(CONCAT('/', f.id, '/'), p.path) = 0))"
+                    f" AND {_no_file_named(dialect, 'f.user_id', ':parent_id')}",
+                    params,
+                )
+            else:
+                parent = (
+                    "SELECT {} FROM folders p WHERE p.public_id = :parent_id"
+                    " AND p.user_id = folders.user_id AND p.status = :active"
+                )
+                path = parent.format("p.path || p.id || '/'")
+                count = await self._db.execute(
+                    f"UPDATE folders SET {fields.format(t='')},"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                    f" path = COALESCE(({path}), '/')"
+                    " WHERE public_id = :id AND version = :version"
+                    f" AND (:parent_id = '' OR EXISTS ({parent.format('1')}"
+                    " AND p.id <> folders.id AND instr(p.path, '/' || folders.id || '/') = 0))"
+                    f" AND {_no_file_named(dialect, 'folders.user_id', ':parent_id')}",
+                    params,
+                )
+        except AlreadyExists:
+            return False  # an active folder there holds the name
+        if count == 0:
+            return False
+        self._saved(folder)
+        return True
+
+    async def _move_subtree(self, folder: Folder) -> None:
+        """The paths below a folder that moved, rewritten below its new path."""
+        if self._dialect == "mysql":
+            sql = (
+                "UPDATE folders d JOIN folders f ON f.public_id = :id AND d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                f" SET d.path = {_subtree_path('mysql', 'f', 'd')}"
+                f" WHERE {_below('mysql', 'f', 'd')}"
+            )
+        else:
+            sql = (
+                f"UPDATE folders AS d SET path = {_subtree_path('sqlite', 'f', 'd')}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " FROM folders AS f WHERE f.public_id = :id AND d.user_id = f.user_id"
+                f" AND {_below('sqlite', 'f', 'd')}"
+            )
+        await self._db.execute(sql, {"id": folder.id})
+
+    async def update(self, folder: Folder) -> bool:
+        moved = any(isinstance(event, events.FolderMoved) for event in folder.events)
+        if not await self._place(folder):
+            return False
+        if moved:
+            await self._move_subtree(folder)
+        return True
+
+    async def _mark(self, folder: Folder) -> None:
+        """Save the folder's own status and trash marks, if its version is the stored one."""
+        count = await self._db.execute(
+            "UPDATE folders SET status = :status, trashed_at = :trashed_at,"
+            " trashed_with = :trashed_with, version = version + 1"
+            " WHERE public_id = :id AND version = :version",
+            {**folder_values(folder), "version": folder.version},
+        )
+        if count != 1:
+            raise ConcurrencyConflict("The folder was changed by someone else; try again.")
+        self._saved(folder)
+
+    async def trash(self, folder: Folder) -> None:
+        await self._mark(folder)
+        params = {
+            "id": folder.id,
+            "active": _ACTIVE,
+            "stored": _STORED,
+            "trashed": _TRASHED,
+            "trashed_at": _trashed_at(folder),
+        }
+        if self._dialect == "mysql":
+            # The folders below that are active, and the stored files in them and in the
+            # folder itself, in one statement. (`f` is only read: its row, also one of `d`'s,
+            # is set to what it already holds.)
+            await self._db.execute(
+                "UPDATE folders f JOIN folders d ON d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                f" AND (d.id = f.id OR (d.status = :active AND {_below('mysql', 'f', 'd')}))"
+                " LEFT JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
+                " AND u.status = :stored"
+                " SET d.status = :trashed, d.trashed_at = :trashed_at, d.trashed_with = :id,"
+                " d.version = IF(d.id = f.id, d.version, d.version + 1),"
+                " u.status = :trashed, u.trashed_at = :trashed_at, u.trashed_with = :id,"
+                " u.version = u.version + 1"
+                " WHERE f.public_id = :id",
+                params,
+            )
+            return
+        await self._db.execute(
+            "UPDATE folders AS d SET status = :trashed, trashed_at = :trashed_at,"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " trashed_with = :id, version = version + 1"
+            " FROM folders AS f WHERE f.public_id = :id AND d.user_id = f.user_id"
+            f" AND d.status = :active AND {_below('sqlite', 'f', 'd')}",
+            params,
+        )
+        await self._db.execute(
+            "UPDATE uploads SET status = :trashed, trashed_at = :trashed_at,"
+            " trashed_with = :id, version = version + 1"
+            " WHERE status = :stored AND folder_id IN"
+            " (SELECT public_id FROM folders WHERE trashed_with = :id)",
+            params,
+        )
+
+    async def restore(self, folder: Folder) -> bool:
+        if not await self._place(folder):
+            return False
+        params: dict[str, Any] = {
+            "id": folder.id,
+            "active": _ACTIVE,
+            "stored": _STORED,
+            "trashed": _TRASHED,
+            "restored_at": to_db_time(_restored_at(folder)),
+        }
+        if self._dialect == "mysql":
+            # Everything trashed with it, where the folder now is, in one statement.
+            await self._db.execute(
+                "UPDATE folders f JOIN folders d ON d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " AND (d.id = f.id OR d.trashed_with = :id)"
+                " LEFT JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
+                " AND u.trashed_with = :id AND u.status = :trashed"
+                " SET d.status = :active, d.trashed_at = NULL, d.trashed_with = NULL,"
+                f" d.path = IF(d.id = f.id, d.path, {_subtree_path('mysql', 'f', 'd')}),"
+                " d.version = IF(d.id = f.id, d.version, d.version + 1),"
+                " u.status = :stored, u.trashed_at = NULL, u.trashed_with = NULL,"
+                " u.restored_at = :restored_at, u.version = u.version + 1"
+                " WHERE f.public_id = :id",
+                params,
+            )
+            return True
+        await self._db.execute(
+            f"UPDATE folders AS d SET path = {_subtree_path('sqlite', 'f', 'd')},"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " status = :active, trashed_at = NULL, trashed_with = NULL, version = version + 1"
+            " FROM folders AS f WHERE f.public_id = :id AND d.user_id = f.user_id"
+            " AND d.trashed_with = :id",
+            params,
+        )
+        await self._db.execute(
+            "UPDATE uploads SET status = :stored, trashed_at = NULL, trashed_with = NULL,"
+            " restored_at = :restored_at, version = version + 1"
+            " WHERE trashed_with = :id AND status = :trashed",
+            params,
+        )
+        return True
+
+    async def purge(self, folder: Folder, *, release_bytes: int) -> None:
+        params: dict[str, Any] = {
+            **folder_values(folder),
+            "version": folder.version,
+            "release": release_bytes,
+            "deleted": _DELETED,
+            "trashed": _TRASHED,
+        }
+        if self._dialect == "mysql":
+            count = await self._db.execute(
+                "UPDATE folders f JOIN users o ON o.id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                f" SET f.status = :status, f.version = f.version + 1, {release_set('o.')}"
+                " WHERE f.public_id = :id AND f.version = :version",
+                params,
+            )
+            if count == 0:
+                raise ConcurrencyConflict("The folder was changed by someone else; try again.")
+            self._saved(folder)
+            # Everything trashed with it (the folder's own row, which is one of them, is set
+            # to what it already holds).
+            await self._db.execute(
+                "UPDATE folders d LEFT JOIN uploads u ON u.user_id = d.user_id"
+                " AND u.folder_id = d.public_id AND u.trashed_with = :id AND u.status = :trashed"
+                " SET d.status = :deleted,"
+                " d.version = IF(d.public_id = :id, d.version, d.version + 1),"
+                " u.status = :deleted, u.version = u.version + 1"
+                " WHERE d.trashed_with = :id",
+                params,
+            )
+            return
+        await self._mark(folder)
+        if release_bytes:
+            await self._db.execute(
+                f"UPDATE users SET {release_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " WHERE id = (SELECT user_id FROM folders WHERE public_id = :id)",
+                params,
+            )
+        await self._db.execute(
+            "UPDATE folders SET status = :deleted, version = version + 1"
+            " WHERE trashed_with = :id AND public_id <> :id",
+            params,
+        )
+        await self._db.execute(
+            "UPDATE uploads SET status = :deleted, version = version + 1"
+            " WHERE trashed_with = :id AND status = :trashed",
+            params,
+        )
+
+
+def _trashed_at(folder: Folder) -> Any:
+    if folder.trashed_at is None:
+        raise ValueError("a folder put in the trash has trashed_at")
+    return to_db_time(folder.trashed_at)
+
+
+def _restored_at(folder: Folder) -> Any:
+    """When the folder was restored: the time of its `FolderRestored` event."""
+    for event in reversed(folder.events):
+        if isinstance(event, events.FolderRestored):
+            return event.occurred_at
+    raise ValueError("a restored folder has recorded its restore")
