@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from filestore.adapters.sql.executor import Dialect, UnitExecutor, to_db_time
+from filestore.adapters.sql.executor import Dialect, UnitExecutor, to_db_time, to_db_time_or_none
 from filestore.adapters.sql.keys import stored_name_key
 from filestore.adapters.sql.rows import (
     FOLDER_COLUMNS,
@@ -48,6 +48,9 @@ _ACTIVE = FolderStatus.ACTIVE.value
 _TRASHED = FolderStatus.TRASHED.value
 _DELETED = FolderStatus.DELETED.value
 _STORED = UploadStatus.STORED.value
+# Columns an added folder does not take from the parameters (it is active, not in the trash);
+# the Data API refuses parameters a statement does not use.
+_TRASH_MARKS = frozenset({"status", "trashed_at", "trashed_with"})
 
 
 def _no_file_named(dialect: Dialect, owner: str, folder: str) -> str:
@@ -226,7 +229,7 @@ class SqlFolderRepository:
                 " WHERE o.public_id = :owner_id AND (:parent_id = '' OR p.id IS NOT NULL)"
                 f" AND {_no_file_named(dialect, 'o.id', ':parent_id')}",
                 {
-                    **values,
+                    **{k: v for k, v in values.items() if k not in _TRASH_MARKS},
                     "owner_id": folder.owner_id,
                     "active": _ACTIVE,
                     "created_at": to_db_time(folder.created_at),
@@ -329,7 +332,13 @@ class SqlFolderRepository:
             "UPDATE folders SET status = :status, trashed_at = :trashed_at,"
             " trashed_with = :trashed_with, version = version + 1"
             " WHERE public_id = :id AND version = :version",
-            {**folder_values(folder), "version": folder.version},
+            {
+                "id": folder.id,
+                "status": folder.status.value,
+                "trashed_at": to_db_time_or_none(folder.trashed_at),
+                "trashed_with": folder.trashed_with,
+                "version": folder.version,
+            },
         )
         if count != 1:
             raise ConcurrencyConflict("The folder was changed by someone else; try again.")
@@ -363,7 +372,7 @@ class SqlFolderRepository:
             return
         await self._db.execute(
             "UPDATE folders AS d SET status = :trashed, trashed_at = :trashed_at,"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-            " trashed_with = :id, version = version + 1"
+            " trashed_with = :id, version = d.version + 1"
             " FROM folders AS f WHERE f.public_id = :id AND d.user_id = f.user_id"
             f" AND d.status = :active AND {_below('sqlite', 'f', 'd')}",
             params,
@@ -404,7 +413,7 @@ class SqlFolderRepository:
             return True
         await self._db.execute(
             f"UPDATE folders AS d SET path = {_subtree_path('sqlite', 'f', 'd')},"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-            " status = :active, trashed_at = NULL, trashed_with = NULL, version = version + 1"
+            " status = :active, trashed_at = NULL, trashed_with = NULL, version = d.version + 1"
             " FROM folders AS f WHERE f.public_id = :id AND d.user_id = f.user_id"
             " AND d.trashed_with = :id",
             params,
@@ -418,19 +427,18 @@ class SqlFolderRepository:
         return True
 
     async def purge(self, folder: Folder, *, release_bytes: int) -> None:
-        params: dict[str, Any] = {
-            **folder_values(folder),
-            "version": folder.version,
-            "release": release_bytes,
-            "deleted": _DELETED,
-            "trashed": _TRASHED,
-        }
+        params: dict[str, Any] = {"id": folder.id, "deleted": _DELETED, "trashed": _TRASHED}
         if self._dialect == "mysql":
             count = await self._db.execute(
                 "UPDATE folders f JOIN users o ON o.id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-                f" SET f.status = :status, f.version = f.version + 1, {release_set('o.')}"
+                f" SET f.status = :deleted, f.version = f.version + 1, {release_set('o.')}"
                 " WHERE f.public_id = :id AND f.version = :version",
-                params,
+                {
+                    "id": folder.id,
+                    "deleted": folder.status.value,
+                    "version": folder.version,
+                    "release": release_bytes,
+                },
             )
             if count == 0:
                 raise ConcurrencyConflict("The folder was changed by someone else; try again.")
@@ -452,12 +460,12 @@ class SqlFolderRepository:
             await self._db.execute(
                 f"UPDATE users SET {release_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
                 " WHERE id = (SELECT user_id FROM folders WHERE public_id = :id)",
-                params,
+                {"id": folder.id, "release": release_bytes},
             )
         await self._db.execute(
             "UPDATE folders SET status = :deleted, version = version + 1"
             " WHERE trashed_with = :id AND public_id <> :id",
-            params,
+            {"id": folder.id, "deleted": _DELETED},
         )
         await self._db.execute(
             "UPDATE uploads SET status = :deleted, version = version + 1"

@@ -16,10 +16,20 @@ from filestore.adapters.sql.rows import FOLDER_COLUMNS, UPLOAD_COLUMNS, folder_f
 from filestore.domain.model import Folder, Upload
 from filestore.domain.ports import TrashPosition
 
-_UPLOAD_WIDTH = len(UPLOAD_COLUMNS.split(","))
-_FOLDER_WIDTH = len(FOLDER_COLUMNS.split(","))
-_UPLOAD_NULLS = ", ".join(["NULL"] * _UPLOAD_WIDTH)
-_FOLDER_NULLS = ", ".join(["NULL"] * _FOLDER_WIDTH)
+_UPLOADS = [column.strip() for column in UPLOAD_COLUMNS.split(",")]
+_FOLDERS = [column.strip() for column in FOLDER_COLUMNS.split(",")]
+_UPLOAD_WIDTH = len(_UPLOADS)
+
+
+def _aliased(columns: list[str]) -> str:
+    """The select list of one branch: every column named by its place (a derived table's
+    columns need distinct names; `u.public_id` and `o.public_id` are both `public_id`)."""
+    return ", ".join(f"{column} AS c{n}" for n, column in enumerate(columns))
+
+
+# Each branch's columns: an upload's, then a folder's, NULL where the row is the other kind.
+_UPLOAD_ITEM = _aliased(_UPLOADS + ["NULL"] * len(_FOLDERS))
+_FOLDER_ITEM = _aliased(["NULL"] * len(_UPLOADS) + _FOLDERS)
 
 
 def _branches(where: str, order: str = "", index: str | None = None) -> tuple[str, str]:
@@ -32,13 +42,13 @@ def _branches(where: str, order: str = "", index: str | None = None) -> tuple[st
         order = f" ORDER BY {order}"
     uploads = (
         f"SELECT 'upload' AS kind, u.trash_entry AS trash_at, u.public_id AS item_id,"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-        f" {UPLOAD_COLUMNS}, {_FOLDER_NULLS} FROM uploads u{uploads_hint}"
+        f" {_UPLOAD_ITEM} FROM uploads u{uploads_hint}"
         f" JOIN users o ON o.id = u.user_id WHERE u.trash_entry IS NOT NULL"
         f" {where.format(t='u')}{order.format(t='u')}"
     )
     folders = (
         f"SELECT 'folder' AS kind, f.trash_entry AS trash_at, f.public_id AS item_id,"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-        f" {_UPLOAD_NULLS}, {FOLDER_COLUMNS} FROM folders f{folders_hint}"
+        f" {_FOLDER_ITEM} FROM folders f{folders_hint}"
         f" JOIN users o ON o.id = f.user_id WHERE f.trash_entry IS NOT NULL"
         f" {where.format(t='f')}{order.format(t='f')}"
     )
