@@ -23,6 +23,7 @@ so it spells the same out in simpler statements. Cycle checks read a joined row 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from filestore.adapters.sql.executor import Dialect, UnitExecutor, to_db_time, to_db_time_or_none
@@ -53,6 +54,47 @@ _STORED = UploadStatus.STORED.value
 _TRASH_MARKS = frozenset({"status", "trashed_at", "trashed_with"})
 
 
+_FOR_UPDATE: dict[Dialect, str] = {"mysql": " FOR UPDATE", "sqlite": ""}
+
+
+@dataclass(frozen=True)
+class _Destination:
+    """A folder's row (internal id, owner's internal id, path) and the path it goes to."""
+
+    row: int
+    user: int
+    old_path: str
+    new_path: str
+
+    @property
+    def moved(self) -> bool:
+        return self.new_path != self.old_path
+
+
+async def lock_names(db: UnitExecutor, owner_id: str, folder_id: str | None) -> None:
+    """Lock what holds the names of a folder (its row; the owner's row for the root) until
+    the transaction ends, before a write gives a name there.
+
+    A write checks the other kind of thing for a clash with a subquery (a file placed checks
+    the folders, a folder the files), and a unique key catches a clash with its own kind.
+    The subquery reads committed rows only (READ COMMITTED: no gap locks), so two writes
+    giving one name in one folder, a file's and a folder's, would both see no clash. Each
+    first locks the folder's row: the second waits for the first to commit, then reads
+    afresh and sees it. It also keeps a folder from going to the trash while a file is being
+    put in it. SQLite has one writer at a time already."""
+    if db.dialect != "mysql":
+        return
+    if folder_id is None:
+        await db.fetch_locking(
+            "SELECT id FROM users WHERE public_id = :owner_id FOR UPDATE", {"owner_id": owner_id}
+        )
+    else:
+        await db.fetch_locking(
+            "SELECT id FROM folders WHERE public_id = :folder_id FOR UPDATE",
+            {"folder_id": folder_id},
+        )
+
+
 def _no_file_named(dialect: Dialect, owner: str, folder: str) -> str:
     """No stored file of `owner` (a column) in `folder` (a column or parameter) holds the
     name whose key is `:name_key`."""
@@ -60,17 +102,6 @@ def _no_file_named(dialect: Dialect, owner: str, folder: str) -> str:
         f"NOT EXISTS (SELECT 1 FROM uploads u WHERE u.user_id = {owner}"  # noqa: S608 - constant fragments  # nosec B608
         f" AND u.folder_id = {folder} AND u.live_name = {LIVE_NAME[dialect]})"
     )
-
-
-def _subtree_path(dialect: Dialect, top: str, row: str) -> str:
-    """The path `row` (an alias) gets below `top` (an alias) where `top` now is: `top`'s path
-    and id, then what followed `top`'s id in `row`'s path."""
-    marker = concat(dialect, "'/'", f"{top}.id", "'/'")
-    if dialect == "mysql":
-        rest = f"SUBSTRING({row}.path, LOCATE({marker}, {row}.path) + LENGTH({top}.id) + 2)"
-    else:
-        rest = f"substr({row}.path, instr({row}.path, {marker}) + length({top}.id) + 2)"
-    return concat(dialect, f"{top}.path", f"{top}.id", "'/'", rest)
 
 
 def _below(dialect: Dialect, top: str, row: str) -> str:
@@ -218,6 +249,7 @@ class SqlFolderRepository:
         dialect = self._dialect
         values = folder_values(folder)
         path = concat(dialect, "p.path", "p.id", "'/'")
+        await lock_names(self._db, folder.owner_id, folder.parent_id)
         try:
             count = await self._db.execute(
                 "INSERT INTO folders (public_id, user_id, parent_id, path, name, name_key,"  # noqa: S608 - constant fragments; values are bound  # nosec B608
@@ -251,79 +283,81 @@ class SqlFolderRepository:
         self._seen.append(folder)
         return True
 
-    async def _place(self, folder: Folder) -> bool:
-        """Save the folder's row where it now is (name, parent, status, trash marks), if its
-        version is still the stored one, its parent an active folder of the owner that is
-        neither itself nor below it, and no stored file or other active folder there holds
-        its name. The path is recomputed from the parent's."""
-        dialect = self._dialect
-        params: dict[str, Any] = {
-            **folder_values(folder),
-            "version": folder.version,
-            "active": _ACTIVE,
-        }
-        fields = (
-            "{t}parent_id = :parent_id, {t}name = :name, {t}name_key = :name_key,"
-            " {t}status = :status, {t}trashed_at = :trashed_at,"
-            " {t}trashed_with = :trashed_with, {t}version = {t}version + 1"
+    async def _destination(self, folder: Folder) -> _Destination | None:
+        """Where a folder goes (its new parent, with its name), read with the rows it depends
+        on locked (see `lock_names`): the folder, the new parent (the owner's row for the
+        root) and a stored file there holding the name. None if the folder cannot go there:
+        its version is stale, the parent is no active folder of the owner, or is the folder
+        itself or below it (a cycle), or a stored file there holds the name."""
+        parent_id = folder_column(folder.parent_id)
+        rows = await self._db.fetch_locking(
+            "SELECT f.id, f.version, f.path, f.user_id, p.id, p.path, p.status, c.public_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " FROM folders f"
+            " LEFT JOIN folders p ON p.public_id = :parent_id AND p.user_id = f.user_id"
+            " LEFT JOIN users h ON h.id = f.user_id AND :parent_id = ''"
+            " LEFT JOIN uploads c ON c.user_id = f.user_id AND c.folder_id = :parent_id"
+            f" AND c.live_name = {LIVE_NAME[self._dialect]}"
+            f" WHERE f.public_id = :id{_FOR_UPDATE[self._dialect]}",
+            {"id": folder.id, "parent_id": parent_id, "name_key": stored_name_key(folder.name)},
         )
-        try:
-            if dialect == "mysql":
-                count = await self._db.execute(
-                    "UPDATE folders f LEFT JOIN folders p ON p.public_id = :parent_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-                    " AND p.user_id = f.user_id AND p.status = :active"
-                    f" SET {fields.format(t='f.')},"
-                    " f.path = COALESCE(CONCAT(p.path, p.id, '/'), '/')"
-                    " WHERE f.public_id = :id AND f.version = :version"
-                    " AND (:parent_id = '' OR (p.id IS NOT NULL AND p.id <> f.id"
-                    " AND LOCATE(CONCAT('/', f.id, '/'), p.path) = 0))"
-                    f" AND {_no_file_named(dialect, 'f.user_id', ':parent_id')}",
-                    params,
-                )
-            else:
-                parent = (
-                    "SELECT {} FROM folders p WHERE p.public_id = :parent_id"
-                    " AND p.user_id = folders.user_id AND p.status = :active"
-                )
-                path = parent.format("p.path || p.id || '/'")
-                count = await self._db.execute(
-                    f"UPDATE folders SET {fields.format(t='')},"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-                    f" path = COALESCE(({path}), '/')"
-                    " WHERE public_id = :id AND version = :version"
-                    f" AND (:parent_id = '' OR EXISTS ({parent.format('1')}"
-                    " AND p.id <> folders.id AND instr(p.path, '/' || folders.id || '/') = 0))"
-                    f" AND {_no_file_named(dialect, 'folders.user_id', ':parent_id')}",
-                    params,
-                )
-        except AlreadyExists:
-            return False  # an active folder there holds the name
-        if count == 0:
-            return False
-        self._saved(folder)
-        return True
-
-    async def _move_subtree(self, folder: Folder) -> None:
-        """The paths below a folder that moved, rewritten below its new path."""
-        if self._dialect == "mysql":
-            sql = (
-                "UPDATE folders d JOIN folders f ON f.public_id = :id AND d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-                f" SET d.path = {_subtree_path('mysql', 'f', 'd')}"
-                f" WHERE {_below('mysql', 'f', 'd')}"
-            )
+        if not rows:
+            return None
+        row_id, version, path, user_id, parent_row, parent_path, parent_status, clash = rows[0]
+        if int(version) != folder.version or clash is not None:
+            return None
+        if parent_id:
+            below = f"/{row_id}/" in str(parent_path or "")
+            if parent_row is None or parent_status != _ACTIVE or parent_row == row_id or below:
+                return None
+            new_path = f"{parent_path}{parent_row}/"
         else:
-            sql = (
-                f"UPDATE folders AS d SET path = {_subtree_path('sqlite', 'f', 'd')}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-                " FROM folders AS f WHERE f.public_id = :id AND d.user_id = f.user_id"
-                f" AND {_below('sqlite', 'f', 'd')}"
-            )
-        await self._db.execute(sql, {"id": folder.id})
+            new_path = "/"
+        return _Destination(int(row_id), int(user_id), str(path), new_path)
+
+    def _placed(self, folder: Folder, where: _Destination) -> tuple[str, dict[str, Any]]:
+        """`SET` assignments and parameters that put the folder where it goes (`:fid` its row)
+        and rewrite the paths below it, for the rows `WHERE` `where.rows` selects."""
+        dialect = self._dialect
+        rest = "SUBSTRING({t}path, :cut)" if dialect == "mysql" else "substr({t}path, :cut)"
+        assignments = (
+            "{t}parent_id = CASE WHEN {t}id = :fid THEN :parent_id ELSE {t}parent_id END,"
+            " {t}name = CASE WHEN {t}id = :fid THEN :name ELSE {t}name END,"
+            " {t}name_key = CASE WHEN {t}id = :fid THEN :name_key ELSE {t}name_key END,"
+            " {t}path = CASE WHEN {t}id = :fid THEN :new_path"
+            f" ELSE {concat(dialect, ':new_prefix', rest)} END"
+        )
+        params: dict[str, Any] = {
+            "fid": where.row,
+            "uid": where.user,
+            "parent_id": folder_column(folder.parent_id),
+            "name": folder.name,
+            "name_key": stored_name_key(folder.name),
+            "new_path": where.new_path,
+            "new_prefix": f"{where.new_path}{where.row}/",
+            "cut": len(f"{where.old_path}{where.row}/") + 1,
+            "below": f"{where.old_path}{where.row}/%",  # ids and slashes: no LIKE wildcard
+        }
+        return assignments, params
 
     async def update(self, folder: Folder) -> bool:
-        moved = any(isinstance(event, events.FolderMoved) for event in folder.events)
-        if not await self._place(folder):
+        where = await self._destination(folder)
+        if where is None:
             return False
-        if moved:
-            await self._move_subtree(folder)
+        assignments, params = self._placed(folder, where)
+        # The folder and, if it moved, every folder below it: one range of `folders_subtree`.
+        below = " OR path LIKE :below" if where.moved else ""
+        if not where.moved:
+            params = {k: v for k, v in params.items() if k not in ("below",)}
+        try:
+            await self._db.execute(
+                f"UPDATE folders SET {assignments.format(t='')},"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " version = CASE WHEN id = :fid THEN version + 1 ELSE version END"
+                f" WHERE user_id = :uid AND (id = :fid{below})",
+                params,
+            )
+        except AlreadyExists:
+            return False  # an active folder there holds the name
+        self._saved(folder)
         return True
 
     async def _mark(self, folder: Folder) -> None:
@@ -386,44 +420,56 @@ class SqlFolderRepository:
         )
 
     async def restore(self, folder: Folder) -> bool:
-        if not await self._place(folder):
+        where = await self._destination(folder)
+        if where is None:
             return False
-        params: dict[str, Any] = {
+        assignments, params = self._placed(folder, where)
+        params |= {
             "id": folder.id,
             "active": _ACTIVE,
             "stored": _STORED,
             "trashed": _TRASHED,
             "restored_at": to_db_time(_restored_at(folder)),
         }
-        if self._dialect == "mysql":
-            # Everything trashed with it, where the folder now is, in one statement.
-            await self._db.execute(
-                "UPDATE folders f JOIN folders d ON d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-                " AND (d.id = f.id OR d.trashed_with = :id)"
-                " LEFT JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
-                " AND u.trashed_with = :id AND u.status = :trashed"
-                " SET d.status = :active, d.trashed_at = NULL, d.trashed_with = NULL,"
-                f" d.path = IF(d.id = f.id, d.path, {_subtree_path('mysql', 'f', 'd')}),"
-                " d.version = IF(d.id = f.id, d.version, d.version + 1),"
-                " u.status = :stored, u.trashed_at = NULL, u.trashed_with = NULL,"
-                " u.restored_at = :restored_at, u.version = u.version + 1"
-                " WHERE f.public_id = :id",
-                params,
-            )
-            return True
-        await self._db.execute(
-            f"UPDATE folders AS d SET path = {_subtree_path('sqlite', 'f', 'd')},"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-            " status = :active, trashed_at = NULL, trashed_with = NULL, version = d.version + 1"
-            " FROM folders AS f WHERE f.public_id = :id AND d.user_id = f.user_id"
-            " AND d.trashed_with = :id",
-            params,
+        del params["below"]
+        restored = (
+            "{t}status = :active, {t}trashed_at = NULL, {t}trashed_with = NULL,"
+            " {t}version = {t}version + 1"
         )
-        await self._db.execute(
-            "UPDATE uploads SET status = :stored, trashed_at = NULL, trashed_with = NULL,"
-            " restored_at = :restored_at, version = version + 1"
-            " WHERE trashed_with = :id AND status = :trashed",
-            params,
-        )
+        try:
+            if self._dialect == "mysql":
+                # The folder, where it goes, and everything trashed with it (its folders, and
+                # the files in them and in itself), in one statement.
+                await self._db.execute(
+                    "UPDATE folders d LEFT JOIN uploads u ON u.user_id = d.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                    " AND u.folder_id = d.public_id AND u.trashed_with = :id"
+                    " AND u.status = :trashed"
+                    f" SET {assignments.format(t='d.')}, {restored.format(t='d.')},"
+                    " u.status = :stored, u.trashed_at = NULL, u.trashed_with = NULL,"
+                    " u.restored_at = :restored_at, u.version = u.version + 1"
+                    " WHERE d.user_id = :uid AND (d.id = :fid OR d.trashed_with = :id)",
+                    params,
+                )
+            else:
+                await self._db.execute(
+                    f"UPDATE folders SET {assignments.format(t='')}, {restored.format(t='')}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                    " WHERE user_id = :uid AND (id = :fid OR trashed_with = :id)",
+                    {k: v for k, v in params.items() if k not in ("stored", "restored_at")},
+                )
+                await self._db.execute(
+                    "UPDATE uploads SET status = :stored, trashed_at = NULL, trashed_with = NULL,"
+                    " restored_at = :restored_at, version = version + 1"
+                    " WHERE trashed_with = :id AND status = :trashed",
+                    {
+                        "id": folder.id,
+                        "stored": _STORED,
+                        "trashed": _TRASHED,
+                        "restored_at": params["restored_at"],
+                    },
+                )
+        except AlreadyExists:
+            return False  # an active folder there holds the name
+        self._saved(folder)
         return True
 
     async def purge(self, folder: Folder, *, release_bytes: int) -> None:

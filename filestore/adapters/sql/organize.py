@@ -15,11 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from filestore.adapters.sql.executor import Dialect, UnitExecutor, to_db_time
+from filestore.adapters.sql.folders import lock_names
 from filestore.adapters.sql.rows import (
     LIVE_NAME,
     NAME_ORDER_KEY,
     UPLOAD_COLUMNS,
     UPLOAD_SELECT,
+    UPLOAD_WIDTH,
     folder_column,
     upload_from,
     upload_set,
@@ -50,6 +52,10 @@ _FOLDER_INDEX = {
 _SEARCH_INDEX = "uploads_search"
 
 
+# The upload columns named by their place (a derived table's columns need distinct names).
+_ALIASED = ", ".join(f"{c.strip()} AS c{n}" for n, c in enumerate(UPLOAD_COLUMNS.split(",")))
+
+
 def files_index(query: FileQuery) -> str:
     """The index a listing reads (what EXPLAIN shows on MySQL)."""
     if query.contains is not None:
@@ -76,9 +82,8 @@ def list_files_query(
     """One page of a user's stored files as SQL and parameters (also EXPLAINed by the tests).
 
     Over every folder or the root: the owner's row in `users` is a constant (unique key on
-    `sub`), then one range of the listing's index. Over one folder: the folder's row (unique
-    public id) and its owner are the constants, and the files are LEFT JOINed to it, so that
-    a folder that is not theirs (no row) is told apart from an empty one (one row of NULLs).
+    `sub`), then one range of the listing's index. Over one folder: the same, in a derived
+    table LEFT JOINed to the folder's row (below).
     The keyset condition repeats the key with `<=` (or `>=`) so that the cursor bounds the
     range; the OR decides ties by id.
     """
@@ -105,12 +110,20 @@ def list_files_query(
             params["folder_id"] = folder_column(None)
         select = UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{hint} ")
         return f"{select} WHERE o.sub = :sub AND {conditions}{order}", params
+    # In one folder: the page is read in a derived table of its own, then LEFT JOINed to the
+    # folder, so that a folder that is not theirs (no row) is told apart from an empty one (a
+    # row of NULLs). Joined directly, MariaDB would sort the folder's files in full (the
+    # order of an outer join's inner table is not the join's) and check no condition in the
+    # index (no index condition pushdown for it), which a search needs.
     params |= {"folder_id": query.folder, "active": FolderStatus.ACTIVE.value}
+    select = UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{hint} ")
+    inner = select.replace(f"SELECT {UPLOAD_COLUMNS} ", f"SELECT {_ALIASED}, {column} AS k ")
     sql = (
-        f"SELECT {UPLOAD_COLUMNS} FROM folders p JOIN users o ON o.id = p.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-        f" LEFT JOIN uploads u{hint} ON u.user_id = p.user_id AND u.folder_id = p.public_id"
-        f" AND {conditions}"
-        f" WHERE p.public_id = :folder_id AND o.sub = :sub AND p.status = :active{order}"
+        "SELECT page.* FROM folders p JOIN users o ON o.id = p.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+        f" LEFT JOIN ({inner} WHERE o.sub = :sub AND u.folder_id = :folder_id"
+        f" AND {conditions}{order}) page ON 1 = 1"
+        " WHERE p.public_id = :folder_id AND o.sub = :sub AND p.status = :active"
+        f" ORDER BY page.k {direction}, page.c0 {direction}"
     )
     return sql, params
 
@@ -128,7 +141,7 @@ class SqlUploadOrganizing:
         rows = await self._db.fetch(sql, params)
         if query.folder not in (ANY_FOLDER, None) and not rows:
             return None  # no such active folder of theirs
-        return [upload_from(row) for row in rows if row[0] is not None]
+        return [upload_from(row[:UPLOAD_WIDTH]) for row in rows if row[0] is not None]
 
     async def list_pending_for_sub(
         self, sub: str, limit: int, after: ListPosition | None = None
@@ -157,7 +170,10 @@ class SqlUploadOrganizing:
         # One statement: the folder must be active and the owner's, and no active folder may
         # hold the name there (read with shared locks on MySQL, so a folder created meanwhile
         # waits for this transaction, or deadlocks with it: one of them fails). Another stored
-        # file holding it breaks the unique key `uploads_live_name`.
+        # file holding it breaks the unique key `uploads_live_name`. A stored file's name is
+        # given in its folder only with the folder locked (`lock_names`).
+        if upload.status is UploadStatus.STORED:
+            await lock_names(self._db, upload.owner_id, upload.folder_id)
         try:
             count = await self._db.execute(
                 f"UPDATE uploads SET {upload_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608

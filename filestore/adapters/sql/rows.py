@@ -59,6 +59,7 @@ UPLOAD_COLUMNS = (
     " u.part_size, u.version, u.folder_id, u.on_conflict, u.trashed_at, u.trashed_with,"
     " u.restored_at"
 )
+UPLOAD_WIDTH = len(UPLOAD_COLUMNS.split(","))
 UPLOAD_SELECT = f"SELECT {UPLOAD_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant  # nosec B608
 
 
