@@ -44,10 +44,9 @@ ALTER TABLE uploads ADD COLUMN trash_entry DATETIME GENERATED ALWAYS AS
 CREATE UNIQUE INDEX IF NOT EXISTS uploads_live_name ON uploads (user_id, folder_id, live_name);
 CREATE INDEX IF NOT EXISTS uploads_owner_by_name ON uploads (user_id, status, name_order, public_id);
 CREATE INDEX IF NOT EXISTS uploads_owner_by_size ON uploads (user_id, status, size, public_id);
-CREATE INDEX IF NOT EXISTS uploads_folder_by_created ON uploads (user_id, folder_id, status, created_at, public_id);
-CREATE INDEX IF NOT EXISTS uploads_folder_by_name ON uploads (user_id, folder_id, status, name_order, public_id);
-CREATE INDEX IF NOT EXISTS uploads_folder_by_size ON uploads (user_id, folder_id, status, size, public_id);
+CREATE INDEX IF NOT EXISTS uploads_folder_by_created ON uploads (user_id, folder_id, created_at, public_id);
+CREATE INDEX IF NOT EXISTS uploads_folder_by_name ON uploads (user_id, folder_id, name_order, public_id);
+CREATE INDEX IF NOT EXISTS uploads_folder_by_size ON uploads (user_id, folder_id, size, public_id);
 CREATE INDEX IF NOT EXISTS uploads_search ON uploads (user_id, status, search_key, folder_id);
-CREATE INDEX IF NOT EXISTS uploads_trashed_with ON uploads (trashed_with);
 CREATE INDEX IF NOT EXISTS uploads_trash ON uploads (user_id, trash_entry, public_id);
 CREATE INDEX IF NOT EXISTS uploads_trash_sweep ON uploads (trash_entry, public_id);
