@@ -337,7 +337,7 @@ async def measure_writes(database: SqlDatabase, data: Loaded) -> dict[str, list[
 
         async def restore(uow: Any, folder: Folder) -> bool:
             folder.restore(now, parent_id=folder.parent_id, name=folder.name)
-            result: bool = await uow.folders.restore(folder)
+            result: bool = await uow.folders.restore(folder, now=now)
             return result
 
         await once("trash", trash)

@@ -326,9 +326,10 @@ class Upload(Aggregate):
 
     def honours(self, share: Share) -> bool:
         """Whether a share link of this upload still leads to it: it is stored, and the link
-        was not made before the file last went to the trash."""
+        was made after the file last came back from the trash (strictly: a link of the same
+        instant is taken as older, so an old link never survives)."""
         return self.status is UploadStatus.STORED and (
-            self.restored_at is None or share.created_at >= self.restored_at
+            self.restored_at is None or share.created_at > self.restored_at
         )
 
     def delete(self, now: datetime) -> bool:

@@ -162,8 +162,11 @@ class UploadRepository(Protocol):
 
     async def get_by_object_key(self, object_key: str) -> Upload | None: ...
     async def add(self, upload: Upload) -> None:
-        """Insert; raises `AlreadyExists` if the id or object key is taken, `NotFound` if the
-        owner does not exist."""
+        """Insert; raises `AlreadyExists` if the id or object key is taken, or if the upload
+        is stored and its name is taken in its folder (uploads are added pending, so this
+        guards the rule, no more), `NotFound` if the owner does not exist or if `folder_id`
+        is not None and not an active folder of the owner (checked in the same statement,
+        so declaring an upload into a folder needs no read of the folder first)."""
 
     async def update(self, upload: Upload, *, release_bytes: int = 0) -> None:
         """Save if nobody saved it since it was read, else `ConcurrencyConflict`. With
@@ -247,11 +250,11 @@ class FolderRepository(Protocol):
         and `trashed_with` as the folder's. Raises `ConcurrencyConflict` if the version is
         stale. As fast for 10,000 files as for one: a few set-based statements."""
 
-    async def restore(self, folder: Folder) -> bool:
+    async def restore(self, folder: Folder, *, now: datetime) -> bool:
         """Save a folder just restored (`Folder.restore`: active, its `parent_id` and `name`
         where it goes back to) and bring back, in the same step, every folder and upload
         whose `trashed_with` is its id: folders active and uploads stored, their trash marks
-        cleared, the uploads' `restored_at` = the time of the restore, everything as it was
+        cleared, the uploads' `restored_at` = `now` (the time of the restore), everything as it was
         below the folder. Conditional as `update` is (version, parent active, no clash in the
         parent); False (nothing saved) if a condition fails."""
 
@@ -271,9 +274,12 @@ class FolderRepository(Protocol):
 
     async def names_like(self, owner_id: str, parent_id: str | None, name: str) -> set[str]:
         """The `name_key`s of the active folders and stored uploads directly in `parent_id`
-        that begin with the key of `name`'s stem and end with the key of its extension
-        (`filestore.domain.names.split_extension`, as for a file): every name that
-        `free_name` must avoid when numbering copies of `name`, and maybe a few more."""
+        that begin with the key of `name`'s stem as a file's (`names.split_extension`:
+        `report` for `report.pdf`, `.bashrc` for `.bashrc`): every name `free_name` must
+        avoid when numbering copies of `name` (file or folder), and maybe more."""
+
+    async def get(self, folder_id: str) -> Folder | None:
+        """The folder, whoever owns it, in whatever state."""
 
 
 class TrashRepository(Protocol):
@@ -314,8 +320,8 @@ class ShareRepository(Protocol):
     async def list_live_for_sub(
         self, upload_id: str, sub: str, now: datetime
     ) -> list[Share] | None:
-        """Unrevoked, unexpired shares of one upload that it still honours (made at or after
-        its `restored_at`, if any: `Upload.honours`), soonest to expire first; None if the
+        """Unrevoked, unexpired shares of one upload that it still honours (made after its
+        `restored_at`, if any, strictly: `Upload.honours`), soonest to expire first; None if the
         user with this sub has no such upload, or it is trashed or deleted."""
 
 

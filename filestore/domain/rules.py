@@ -83,6 +83,8 @@ class UploadPolicy:
     download_url_ttl: timedelta = timedelta(minutes=5)
     multipart_ttl: timedelta = timedelta(hours=24)
     share_url_ttl: timedelta = timedelta(minutes=5)
+    # How long a file or folder stays in the trash before the sweep deletes it for good.
+    trash_retention: timedelta = timedelta(days=30)
 
     def __post_init__(self) -> None:
         if not 0 < self.multipart_threshold <= self.single_request_limit <= S3_MAX_SINGLE_UPLOAD:
@@ -94,6 +96,8 @@ class UploadPolicy:
             raise ValueError("max_upload_size must be between 1 byte and 5 TiB")
         if not timedelta(0) < self.upload_url_ttl <= MAX_UPLOAD_URL_TTL:
             raise ValueError("upload_url_ttl must be at most 15 minutes")
+        if self.trash_retention < timedelta(0):
+            raise ValueError("trash_retention must not be negative")
         for pattern in self.allowed_content_types:
             if not _CONTENT_TYPE.match(pattern) and not pattern.endswith("/*"):
                 raise ValueError(f"allowed content type {pattern!r} is not type/subtype or type/*")

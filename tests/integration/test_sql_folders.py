@@ -154,7 +154,7 @@ async def test_trash_restore_and_purge_act_on_what_went_together(uow_factory: Fa
         loaded = await uow.folders.get_for_sub(top.id, user.sub)
         assert loaded is not None
         loaded.restore(T0 + timedelta(seconds=2), parent_id=None, name="top")
-        assert await uow.folders.restore(loaded)
+        assert await uow.folders.restore(loaded, now=T0 + timedelta(seconds=2))
         await uow.commit()
     async with uow_factory() as uow:
         back = await uow.uploads.list_files_for_sub(

@@ -24,6 +24,7 @@ so it spells the same out in simpler statements. Cycle checks read a joined row 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from filestore.adapters.sql.executor import Dialect, UnitExecutor, to_db_time, to_db_time_or_none
@@ -39,7 +40,6 @@ from filestore.adapters.sql.rows import (
     folder_values,
     release_set,
 )
-from filestore.domain import events
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from filestore.domain.model import Aggregate, Folder, FolderStatus, UploadStatus
 from filestore.domain.names import name_key, split_extension
@@ -164,6 +164,10 @@ class SqlFolderRepository:
 
     # --- reads ---------------------------------------------------------------------------------
 
+    async def get(self, folder_id: str) -> Folder | None:
+        rows = await self._db.fetch(f"{FOLDER_SELECT} WHERE f.public_id = :id", {"id": folder_id})
+        return folder_from(rows[0]) if rows else None
+
     async def get_for_sub(self, folder_id: str, sub: str) -> Folder | None:
         rows = await self._db.fetch(
             f"{FOLDER_SELECT} WHERE f.public_id = :id AND o.sub = :sub",
@@ -221,7 +225,7 @@ class SqlFolderRepository:
         return NameClash(kind="folder" if kind == "folder" else "upload", id=item_id, name=held)
 
     async def names_like(self, owner_id: str, parent_id: str | None, name: str) -> set[str]:
-        stem, extension = split_extension(name)
+        stem, _ = split_extension(name)
         # INSTR(…) = 1: the key begins with the stem's (a plain prefix, whatever it holds).
         rows = await self._db.fetch(
             "SELECT f.name FROM folders f JOIN users o ON o.id = f.user_id"
@@ -239,9 +243,7 @@ class SqlFolderRepository:
                 "stem": name_key(stem),
             },
         )
-        ending = name_key(extension)
-        keys = {name_key(str(row[0])) for row in rows}
-        return {key for key in keys if key.endswith(ending)}
+        return {name_key(str(row[0])) for row in rows}
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -419,7 +421,7 @@ class SqlFolderRepository:
             params,
         )
 
-    async def restore(self, folder: Folder) -> bool:
+    async def restore(self, folder: Folder, *, now: datetime) -> bool:
         where = await self._destination(folder)
         if where is None:
             return False
@@ -429,7 +431,7 @@ class SqlFolderRepository:
             "active": _ACTIVE,
             "stored": _STORED,
             "trashed": _TRASHED,
-            "restored_at": to_db_time(_restored_at(folder)),
+            "restored_at": to_db_time(now),
         }
         del params["below"]
         restored = (
@@ -524,11 +526,3 @@ def _trashed_at(folder: Folder) -> Any:
     if folder.trashed_at is None:
         raise ValueError("a folder put in the trash has trashed_at")
     return to_db_time(folder.trashed_at)
-
-
-def _restored_at(folder: Folder) -> Any:
-    """When the folder was restored: the time of its `FolderRestored` event."""
-    for event in reversed(folder.events):
-        if isinstance(event, events.FolderRestored):
-            return event.occurred_at
-    raise ValueError("a restored folder has recorded its restore")

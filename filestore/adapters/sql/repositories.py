@@ -51,6 +51,7 @@ from filestore.domain.model import (
     Aggregate,
     Connection,
     EmailStatus,
+    FolderStatus,
     Share,
     Upload,
     UploadStatus,
@@ -334,17 +335,22 @@ class SqlUploadRepository(SqlUploadOrganizing):
             " restored_at, version) SELECT :id, o.id, :object_key, :created_at, :name, :size,"
             " :content_type, :expires_at, :sha256, :status, :stored_at, :multipart_id,"
             " :part_size, :folder_id, :name_key, :search_key, :on_conflict, :trashed_at,"
-            " :trashed_with, :restored_at, 1 FROM users o WHERE o.public_id = :owner_id",
+            " :trashed_with, :restored_at, 1 FROM users o"
+            # Into the root, or an active folder of the owner: checked here, not read first.
+            " LEFT JOIN folders p ON p.public_id = :folder_id AND p.user_id = o.id"
+            " AND p.status = :active"
+            " WHERE o.public_id = :owner_id AND (:folder_id = '' OR p.id IS NOT NULL)",
             {
                 "id": upload.id,
                 "owner_id": upload.owner_id,
                 "object_key": upload.object_key,
                 "created_at": to_db_time(upload.created_at),
+                "active": FolderStatus.ACTIVE.value,
                 **upload_values(upload),
             },
         )
         if count != 1:
-            raise NotFound("The owner of this upload does not exist.")
+            raise NotFound("The owner of this upload, or its folder, does not exist.")
         upload.version = 1
         self._seen.append(upload)
 
@@ -477,8 +483,8 @@ class SqlShareRepository:
             f"SELECT {_SHARE_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
             " LEFT JOIN shares s ON s.upload_id = u.id AND s.revoked_at IS NULL"
             " AND s.expires_at > :now"
-            # Links made before the file's last restore died when it went to the trash.
-            " AND (u.restored_at IS NULL OR s.created_at >= u.restored_at)"
+            # Links made up to the file's last restore died when it went to the trash.
+            " AND (u.restored_at IS NULL OR s.created_at > u.restored_at)"
             " WHERE u.public_id = :upload_id AND o.sub = :sub"
             " AND u.status NOT IN (:deleted, :trashed)"
             " ORDER BY s.expires_at, s.token",
