@@ -1,6 +1,7 @@
-"""Concurrent writes to one user's tree on MySQL (aiomysql, two connections at once): the
-conditional statements of the folder repository keep the tree a tree and every name unique,
-and lose no change.
+"""Concurrent writes to one user's tree on MySQL, two transactions at once, through aiomysql
+(READ COMMITTED: the writes lock what they depend on first) and the Data API (REPEATABLE
+READ: each write is one statement whose reads lock): the conditional statements of the folder
+repository keep the tree a tree and every name unique, and lose no change.
 
 Each client reads what it changes, waits until the other has read too, then writes and
 commits; the writes overlap on the server. A client whose write the other's made impossible
@@ -29,6 +30,12 @@ pytestmark = pytest.mark.integration
 ROUNDS = 5
 
 Write = Callable[[UnitOfWork], Awaitable[bool]]
+
+
+@pytest.fixture(params=["mysql", "dataapi"])
+def factory(request: pytest.FixtureRequest, empty_mysql: MySQLDatabase) -> UnitOfWorkFactory:
+    found: UnitOfWorkFactory = request.getfixturevalue(f"uow_factory_{request.param}")
+    return found
 
 
 async def race(factory: UnitOfWorkFactory, *writes: Write) -> list[bool]:
@@ -116,17 +123,17 @@ async def add_tree(factory: UnitOfWorkFactory, user: User, *folders: Folder) -> 
 
 @pytest.mark.parametrize("depth", ["siblings", "deep"])
 async def test_two_folders_moved_into_each_others_subtree_at_once_make_no_cycle(
-    uow_factory_mysql: UnitOfWorkFactory, empty_mysql: MySQLDatabase, depth: str
+    factory: UnitOfWorkFactory, empty_mysql: MySQLDatabase, depth: str
 ) -> None:
     for _ in range(ROUNDS):
         user = make_user()
         a, b = new_folder(user, "a"), new_folder(user, "b")
         a1, b1 = new_folder(user, "a1", a), new_folder(user, "b1", b)
         a2, b2 = new_folder(user, "a2", a1), new_folder(user, "b2", b1)
-        await add_tree(uow_factory_mysql, user, a, b, a1, b1, a2, b2)
+        await add_tree(factory, user, a, b, a1, b1, a2, b2)
         into_b, into_a = (b, a) if depth == "siblings" else (b2, a2)
         saved = await race(
-            uow_factory_mysql,
+            factory,
             mover(user.sub, a.id, into_b.id),
             mover(user.sub, b.id, into_a.id),
         )
@@ -137,13 +144,13 @@ async def test_two_folders_moved_into_each_others_subtree_at_once_make_no_cycle(
 
 
 async def test_a_rename_racing_a_move_of_the_same_folder_loses_nothing(
-    uow_factory_mysql: UnitOfWorkFactory, empty_mysql: MySQLDatabase
+    factory: UnitOfWorkFactory, empty_mysql: MySQLDatabase
 ) -> None:
     """One of them is saved, the other is refused (its version is stale), never both with one
     overwriting the other; retried, the refused one is saved on top of the first."""
     user = make_user()
     docs, archive = new_folder(user, "docs"), new_folder(user, "archive")
-    await add_tree(uow_factory_mysql, user, docs, archive)
+    await add_tree(factory, user, docs, archive)
 
     async def rename(uow: Any) -> bool:
         folder = await uow.folders.get_for_sub(docs.id, user.sub)
@@ -152,21 +159,21 @@ async def test_a_rename_racing_a_move_of_the_same_folder_loses_nothing(
         saved: bool = await uow.folders.update(folder)
         return saved
 
-    saved = await race(uow_factory_mysql, rename, mover(user.sub, docs.id, archive.id))
+    saved = await race(factory, rename, mover(user.sub, docs.id, archive.id))
     assert saved.count(True) == 1, saved
     retry = mover(user.sub, docs.id, archive.id) if saved[0] else rename
-    assert await race(uow_factory_mysql, retry) == [True]
+    assert await race(factory, retry) == [True]
     assert tree(empty_mysql, user)[docs.id][:2] == (archive.id, "documents")
 
 
 async def test_a_file_renamed_while_its_folder_moves_keeps_both_changes(
-    uow_factory_mysql: UnitOfWorkFactory, empty_mysql: MySQLDatabase
+    factory: UnitOfWorkFactory, empty_mysql: MySQLDatabase
 ) -> None:
     user = make_user()
     docs, archive = new_folder(user, "docs"), new_folder(user, "archive")
-    await add_tree(uow_factory_mysql, user, docs, archive)
+    await add_tree(factory, user, docs, archive)
     report = make_upload(user, name="report.pdf", folder_id=docs.id, status=UploadStatus.STORED)
-    async with uow_factory_mysql() as uow:
+    async with factory() as uow:
         await uow.uploads.add(report)
         await uow.commit()
 
@@ -177,23 +184,23 @@ async def test_a_file_renamed_while_its_folder_moves_keeps_both_changes(
         saved: bool = await uow.uploads.place(upload)
         return saved
 
-    saved = await race(uow_factory_mysql, rename_file, mover(user.sub, docs.id, archive.id))
+    saved = await race(factory, rename_file, mover(user.sub, docs.id, archive.id))
     assert saved == [True, True]
     assert tree(empty_mysql, user)[docs.id][0] == archive.id
-    async with uow_factory_mysql() as uow:
+    async with factory() as uow:
         upload = await uow.uploads.get(report.id)
     assert upload is not None
     assert (upload.name, upload.folder_id) == ("final report.pdf", docs.id)
 
 
 async def test_a_folder_and_a_file_racing_for_one_name_do_not_both_get_it(
-    uow_factory_mysql: UnitOfWorkFactory,
+    factory: UnitOfWorkFactory,
 ) -> None:
     for _ in range(ROUNDS):
         user = make_user()
-        await add_tree(uow_factory_mysql, user)
+        await add_tree(factory, user)
         report = make_upload(user, name="draft.pdf", status=UploadStatus.STORED)
-        async with uow_factory_mysql() as uow:
+        async with factory() as uow:
             await uow.uploads.add(report)
             await uow.commit()
 
@@ -209,7 +216,7 @@ async def test_a_folder_and_a_file_racing_for_one_name_do_not_both_get_it(
             saved: bool = await uow.folders.add(new_folder(owner, "plans"))
             return saved
 
-        saved = await race(uow_factory_mysql, rename_file, create_folder)
+        saved = await race(factory, rename_file, create_folder)
         assert saved.count(True) == 1, saved
-        async with uow_factory_mysql() as uow:
+        async with factory() as uow:
             assert await uow.folders.find_clash(user.id, None, "PLANS") is not None

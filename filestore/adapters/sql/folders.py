@@ -40,6 +40,7 @@ from filestore.adapters.sql.rows import (
     folder_values,
     release_set,
 )
+from filestore.domain import events
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from filestore.domain.model import Aggregate, Folder, FolderStatus, UploadStatus
 from filestore.domain.names import name_key, split_extension
@@ -55,6 +56,31 @@ _TRASH_MARKS = frozenset({"status", "trashed_at", "trashed_with"})
 
 
 _FOR_UPDATE: dict[Dialect, str] = {"mysql": " FOR UPDATE", "sqlite": ""}
+
+# Where a folder goes, in one multi-table UPDATE on MySQL under REPEATABLE READ (the Data API):
+# `f` is the folder as stored, `p` its new parent, `d` the rows written (the folder and,
+# as the statement says, the folders below it). `f` and `p` are constants (unique keys), read
+# once with shared locks before anything is written, so the conditions hold for the rows as
+# they are, and a concurrent write to them waits or deadlocks (one of the two fails).
+_LOCKING_PARENT = (
+    " LEFT JOIN folders p ON p.public_id = :parent_id AND p.user_id = f.user_id"
+    " AND p.status = :active"
+)
+_LOCKING_PATH = "COALESCE(CONCAT(p.path, p.id, '/'), '/')"
+_LOCKING_PLACE = (
+    "d.parent_id = IF(d.id = f.id, :parent_id, d.parent_id),"
+    " d.name = IF(d.id = f.id, :name, d.name),"
+    " d.name_key = IF(d.id = f.id, :name_key, d.name_key),"
+    f" d.path = IF(d.id = f.id, {_LOCKING_PATH}, CONCAT({_LOCKING_PATH}, f.id, '/',"
+    " SUBSTRING(d.path, LENGTH(f.path) + LENGTH(f.id) + 2)))"
+)
+_LOCKING_CONDITIONS = (
+    "f.public_id = :id AND f.version = :version"  # noqa: S608 - constant fragments  # nosec B608
+    " AND (:parent_id = '' OR (p.id IS NOT NULL AND p.id <> f.id"
+    " AND LOCATE(CONCAT('/', f.id, '/'), p.path) = 0))"
+    " AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.user_id = f.user_id"
+    f" AND u.folder_id = :parent_id AND u.live_name = {LIVE_NAME['mysql']})"
+)
 
 
 @dataclass(frozen=True)
@@ -81,9 +107,10 @@ async def lock_names(db: UnitExecutor, owner_id: str, folder_id: str | None) -> 
     giving one name in one folder, a file's and a folder's, would both see no clash. Each
     first locks the folder's row: the second waits for the first to commit, then reads
     afresh and sees it. It also keeps a folder from going to the trash while a file is being
-    put in it. SQLite has one writer at a time already."""
-    if db.dialect != "mysql":
-        return
+    put in it. Under REPEATABLE READ (the Data API) the write's own reads take those locks,
+    and SQLite has one writer at a time: neither needs this statement."""
+    if db.isolation != "read committed":
+        return  # REPEATABLE READ locks what the write reads; SQLite has one writer
     if folder_id is None:
         await db.fetch_locking(
             "SELECT id FROM users WHERE public_id = :owner_id FOR UPDATE", {"owner_id": owner_id}
@@ -342,6 +369,8 @@ class SqlFolderRepository:
         return assignments, params
 
     async def update(self, folder: Folder) -> bool:
+        if self._db.isolation == "repeatable read":
+            return await self._update_locking(folder)
         where = await self._destination(folder)
         if where is None:
             return False
@@ -362,6 +391,35 @@ class SqlFolderRepository:
         self._saved(folder)
         return True
 
+    async def _update_locking(self, folder: Folder) -> bool:
+        """`update` in one statement, where its reads lock (see `_LOCKING_PLACE`)."""
+        moved = any(isinstance(event, events.FolderMoved) for event in folder.events)
+        below = " OR d.path LIKE CONCAT(f.path, f.id, '/%')" if moved else ""
+        try:
+            count = await self._db.execute(
+                f"UPDATE folders f{_LOCKING_PARENT} JOIN folders d ON d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                f" AND (d.id = f.id{below}) SET {_LOCKING_PLACE},"
+                " d.version = IF(d.id = f.id, d.version + 1, d.version)"
+                f" WHERE {_LOCKING_CONDITIONS}",
+                self._locking_params(folder),
+            )
+        except AlreadyExists:
+            return False  # an active folder there holds the name
+        if count == 0:
+            return False
+        self._saved(folder)
+        return True
+
+    def _locking_params(self, folder: Folder) -> dict[str, Any]:
+        return {
+            "id": folder.id,
+            "version": folder.version,
+            "parent_id": folder_column(folder.parent_id),
+            "name": folder.name,
+            "name_key": stored_name_key(folder.name),
+            "active": _ACTIVE,
+        }
+
     async def _mark(self, folder: Folder) -> None:
         """Save the folder's own status and trash marks, if its version is the stored one."""
         count = await self._db.execute(
@@ -381,14 +439,34 @@ class SqlFolderRepository:
         self._saved(folder)
 
     async def trash(self, folder: Folder) -> None:
-        await self._mark(folder)
-        params = {
+        params: dict[str, Any] = {
             "id": folder.id,
             "active": _ACTIVE,
             "stored": _STORED,
             "trashed": _TRASHED,
             "trashed_at": _trashed_at(folder),
         }
+        if self._db.isolation == "repeatable read":
+            # The folder (if its version is still the one read: `f` is read locked), the
+            # active folders below it, and the stored files in them and in it, in one
+            # statement.
+            count = await self._db.execute(
+                "UPDATE folders f JOIN folders d ON d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                f" AND (d.id = f.id OR (d.status = :active AND {_below('mysql', 'f', 'd')}))"
+                " LEFT JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
+                " AND u.status = :stored"
+                " SET d.status = :trashed, d.trashed_at = :trashed_at, d.trashed_with = :id,"
+                " d.version = d.version + 1,"
+                " u.status = :trashed, u.trashed_at = :trashed_at, u.trashed_with = :id,"
+                " u.version = u.version + 1"
+                " WHERE f.public_id = :id AND f.version = :version",
+                params | {"version": folder.version},
+            )
+            if count == 0:
+                raise ConcurrencyConflict("The folder was changed by someone else; try again.")
+            self._saved(folder)
+            return
+        await self._mark(folder)
         if self._dialect == "mysql":
             # The folders below that are active, and the stored files in them and in the
             # folder itself, in one statement. (`f` is only read: its row, also one of `d`'s,
@@ -422,6 +500,8 @@ class SqlFolderRepository:
         )
 
     async def restore(self, folder: Folder, *, now: datetime) -> bool:
+        if self._db.isolation == "repeatable read":
+            return await self._restore_locking(folder, now)
         where = await self._destination(folder)
         if where is None:
             return False
@@ -474,8 +554,49 @@ class SqlFolderRepository:
         self._saved(folder)
         return True
 
+    async def _restore_locking(self, folder: Folder, now: datetime) -> bool:
+        """`restore` in one statement, where its reads lock (see `_LOCKING_PLACE`): the
+        folder where it goes, and everything trashed with it."""
+        try:
+            count = await self._db.execute(
+                f"UPDATE folders f{_LOCKING_PARENT} JOIN folders d ON d.user_id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " AND (d.id = f.id OR d.trashed_with = :id)"
+                " LEFT JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
+                " AND u.trashed_with = :id AND u.status = :trashed"
+                f" SET {_LOCKING_PLACE}, d.status = :active, d.trashed_at = NULL,"
+                " d.trashed_with = NULL, d.version = d.version + 1,"
+                " u.status = :stored, u.trashed_at = NULL, u.trashed_with = NULL,"
+                " u.restored_at = :restored_at, u.version = u.version + 1"
+                f" WHERE {_LOCKING_CONDITIONS}",
+                self._locking_params(folder)
+                | {"stored": _STORED, "trashed": _TRASHED, "restored_at": to_db_time(now)},
+            )
+        except AlreadyExists:
+            return False  # an active folder there holds the name
+        if count == 0:
+            return False
+        self._saved(folder)
+        return True
+
     async def purge(self, folder: Folder, *, release_bytes: int) -> None:
         params: dict[str, Any] = {"id": folder.id, "deleted": _DELETED, "trashed": _TRASHED}
+        if self._db.isolation == "repeatable read":
+            # The folder (if its version is still the one read), everything trashed with it,
+            # and its owner's quota, in one statement.
+            count = await self._db.execute(
+                "UPDATE folders f JOIN users o ON o.id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                " JOIN folders d ON d.user_id = f.user_id AND (d.id = f.id OR d.trashed_with = :id)"
+                " LEFT JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
+                " AND u.trashed_with = :id AND u.status = :trashed"
+                " SET d.status = :deleted, d.version = d.version + 1,"
+                f" u.status = :deleted, u.version = u.version + 1, {release_set('o.')}"
+                " WHERE f.public_id = :id AND f.version = :version",
+                params | {"version": folder.version, "release": release_bytes},
+            )
+            if count == 0:
+                raise ConcurrencyConflict("The folder was changed by someone else; try again.")
+            self._saved(folder)
+            return
         if self._dialect == "mysql":
             count = await self._db.execute(
                 "UPDATE folders f JOIN users o ON o.id = f.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608

@@ -23,7 +23,14 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from filestore.adapters.sql.executor import Database, Dialect, Params, Row, Transaction
+from filestore.adapters.sql.executor import (
+    Database,
+    Dialect,
+    Isolation,
+    Params,
+    Row,
+    Transaction,
+)
 from filestore.adapters.sql.folders import SqlFolderRepository
 from filestore.adapters.sql.repositories import (
     SqlConnectionRepository,
@@ -48,6 +55,10 @@ class _UnitStatements:
     @property
     def dialect(self) -> Dialect:
         return self._uow.database.dialect
+
+    @property
+    def isolation(self) -> Isolation:
+        return self._uow.database.isolation
 
     @property
     def in_transaction(self) -> bool:
