@@ -19,8 +19,10 @@
 -- root takes part in the UNIQUE index like any folder): moving a folder then changes its own row
 -- and its subtree's `path`, never its files. `path` lists the internal ids of a folder's
 -- ancestors, outermost first (`/` for a folder in the root, `/12/40/` two levels down): the
--- subtree of folder 40 is every row whose path contains `/40/`, and a move is into its own
--- subtree exactly when the new parent's path contains `/40/` or the parent is 40.
+-- subtree of folder 40 is every row whose path contains `/40/` (a range of the paths that
+-- begin like its own; the index holds their first 255 characters), and a move is into its own
+-- subtree exactly when the new parent's path contains `/40/` or the parent is 40. TEXT: no
+-- depth limit in practice.
 --
 -- `trash_entry` is `trashed_at` for what was trashed directly (its `trashed_with` is its own
 -- id), else NULL: the trash listing and the purge read an index of it.
@@ -32,7 +34,7 @@ CREATE TABLE IF NOT EXISTS folders (
   public_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   user_id INT UNSIGNED NOT NULL,
   parent_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
-  path VARCHAR(2900) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '/',
+  path TEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT ('/'),
   name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   name_key VARBINARY(3072) NOT NULL,
   status VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT 'active',
@@ -46,7 +48,7 @@ CREATE TABLE IF NOT EXISTS folders (
   UNIQUE KEY folders_public_id (public_id),
   UNIQUE KEY folders_live_name (user_id, parent_id, live_name),
   KEY folders_listing (user_id, parent_id, status, name_order, public_id),
-  KEY folders_subtree (user_id, path),
+  KEY folders_subtree (user_id, path(255)),
   KEY folders_trashed_with (trashed_with),
   KEY folders_trash (user_id, trash_entry, public_id),
   KEY folders_trash_sweep (trash_entry, public_id),
