@@ -58,13 +58,18 @@ _TRASH_MARKS = frozenset({"status", "trashed_at", "trashed_with"})
 _FOR_UPDATE: dict[Dialect, str] = {"mysql": " FOR UPDATE", "sqlite": ""}
 
 # Where a folder goes, in one multi-table UPDATE on MySQL under REPEATABLE READ (the Data API):
-# `f` is the folder as stored, `p` its new parent, `d` the rows written (the folder and,
-# as the statement says, the folders below it). `f` and `p` are constants (unique keys), read
-# once with shared locks before anything is written, so the conditions hold for the rows as
-# they are, and a concurrent write to them waits or deadlocks (one of the two fails).
+# `f` is the folder as stored, `p` its new parent, `c` a stored file there with its name, `d`
+# the rows written (the folder and, as the statement says, the folders below it). `f`, `p`
+# and `c` are constants (unique keys), read once with shared locks before anything is written,
+# so the conditions hold for the rows as they are, and a concurrent write to them (or into the
+# gap where `c` would be) waits or deadlocks: one of the two fails.
 _LOCKING_PARENT = (
     " LEFT JOIN folders p ON p.public_id = :parent_id AND p.user_id = f.user_id"
     " AND p.status = :active"
+    # A stored file there with the name (joined, not a subquery: MySQL 8 refuses a subquery
+    # on a table the statement updates, as a restore does).
+    " LEFT JOIN uploads c ON c.user_id = f.user_id AND c.folder_id = :parent_id"
+    f" AND c.live_name = {LIVE_NAME['mysql']}"
 )
 _LOCKING_PATH = "COALESCE(CONCAT(p.path, p.id, '/'), '/')"
 _LOCKING_PLACE = (
@@ -75,11 +80,9 @@ _LOCKING_PLACE = (
     " SUBSTRING(d.path, LENGTH(f.path) + LENGTH(f.id) + 2)))"
 )
 _LOCKING_CONDITIONS = (
-    "f.public_id = :id AND f.version = :version"  # noqa: S608 - constant fragments  # nosec B608
+    "f.public_id = :id AND f.version = :version"
     " AND (:parent_id = '' OR (p.id IS NOT NULL AND p.id <> f.id"
-    " AND LOCATE(CONCAT('/', f.id, '/'), p.path) = 0))"
-    " AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.user_id = f.user_id"
-    f" AND u.folder_id = :parent_id AND u.live_name = {LIVE_NAME['mysql']})"
+    " AND LOCATE(CONCAT('/', f.id, '/'), p.path) = 0)) AND c.id IS NULL"
 )
 
 
