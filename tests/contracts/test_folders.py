@@ -289,8 +289,8 @@ async def test_trashing_a_folder_marks_what_is_live_below_it_and_nothing_else(
             FolderStatus.TRASHED, when, a.id,
         )  # fmt: skip
     for file in (in_a, in_b):
-        row = await reload_upload(uow_factory, file)
-        assert (row.status, row.trashed_at, row.trashed_with) == (
+        taken = await reload_upload(uow_factory, file)
+        assert (taken.status, taken.trashed_at, taken.trashed_with) == (
             UploadStatus.TRASHED, when, a.id,
         )  # fmt: skip
     kept = await reload_upload(uow_factory, before)
@@ -353,7 +353,7 @@ async def test_a_restore_moves_the_subtree_where_it_is_put_unless_the_name_is_ta
     home = await folder(uow_factory, alice, "home")
     a = await folder(uow_factory, alice, "a", parent=home)
     b = await folder(uow_factory, alice, "b", parent=a)
-    trashed = await trash_folder(uow_factory, a)
+    await trash_folder(uow_factory, a)
     await trash_folder(uow_factory, home, minutes=1)
     await folder(uow_factory, alice, "a")  # the root's "a" now
     async with uow_factory() as uow:
@@ -362,10 +362,10 @@ async def test_a_restore_moves_the_subtree_where_it_is_put_unless_the_name_is_ta
         attempt.restore(T0, parent_id=None, name="A")
         assert not await uow.folders.restore(attempt, now=T0)
     async with uow_factory() as uow:
-        trashed = await uow.folders.get(a.id)
-        assert trashed is not None
-        trashed.restore(T0, parent_id=None, name="a (2)")
-        assert await uow.folders.restore(trashed, now=T0)
+        again = await uow.folders.get(a.id)
+        assert again is not None
+        again.restore(T0, parent_id=None, name="a (2)")
+        assert await uow.folders.restore(again, now=T0)
         await uow.commit()
     async with uow_factory() as uow:
         path = await uow.folders.get_path_for_sub(b.id, alice.sub)
