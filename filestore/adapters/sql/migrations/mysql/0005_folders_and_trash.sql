@@ -65,6 +65,7 @@ ALTER TABLE uploads
   ADD COLUMN trashed_with CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NULL,
   ADD COLUMN restored_at DATETIME(6) NULL;
 ALTER TABLE uploads
+  ADD COLUMN pending_since DATETIME(6) AS (IF(status = 'pending', created_at, NULL)) VIRTUAL,
   ADD COLUMN live_name BINARY(32) AS (IF(status = 'stored', UNHEX(SHA2(name_key, 256)), NULL)) VIRTUAL,
   ADD COLUMN name_order VARBINARY(768) AS (LEFT(name_key, 768)) VIRTUAL,
   ADD COLUMN trash_entry DATETIME(6) AS (IF(status = 'trashed' AND trashed_with = public_id, trashed_at, NULL)) VIRTUAL;
@@ -85,6 +86,11 @@ ALTER TABLE uploads ADD KEY uploads_folder_by_size (user_id, folder_id, size, pu
 -- Search reads the owner's stored files in this index alone (search_key and folder_id are in
 -- it, so no row is read until one matches).
 ALTER TABLE uploads ADD KEY uploads_search (user_id, status, search_key, folder_id);
+-- The reconciling sweep's pending uploads, oldest first, on a column that is NULL for every
+-- other upload: a file going to the trash (stored to trashed) changes no entry here, where
+-- the v1 index (status, created_at, public_id) changed one per file.
+ALTER TABLE uploads ADD KEY uploads_pending (pending_since, public_id);
+ALTER TABLE uploads DROP KEY uploads_pending_sweep;
 -- The trash listing and the purge sweep. (What was trashed with an item is found through the
 -- folders it was in, or the owner's trashed files: no index of its own to update.)
 ALTER TABLE uploads ADD KEY uploads_trash (user_id, trash_entry, public_id);
