@@ -47,8 +47,8 @@ _FOLDER_INDEX = {
     SortField.NAME: "uploads_folder_by_name",
     SortField.SIZE: "uploads_folder_by_size",
 }
-# A search reads the owner's stored files in the search index alone (search_key and folder_id
-# are in it) and sorts the few that match.
+# A search reads the owner's files in the search index alone (search_key and folder_id are in
+# it), then the rows of the few that match (their status), and sorts those.
 _SEARCH_INDEX = "uploads_search"
 
 

@@ -83,9 +83,10 @@ ALTER TABLE uploads ADD KEY uploads_owner_by_size (user_id, status, size, public
 ALTER TABLE uploads ADD KEY uploads_folder_by_created (user_id, folder_id, created_at, public_id);
 ALTER TABLE uploads ADD KEY uploads_folder_by_name (user_id, folder_id, name_order, public_id);
 ALTER TABLE uploads ADD KEY uploads_folder_by_size (user_id, folder_id, size, public_id);
--- Search reads the owner's stored files in this index alone (search_key and folder_id are in
--- it, so no row is read until one matches).
-ALTER TABLE uploads ADD KEY uploads_search (user_id, status, search_key, folder_id);
+-- Search reads the owner's files in this index alone (search_key and folder_id are in it, so
+-- no row is read until one matches; the status is checked on the few that do). Without the
+-- status, a file going to the trash changes no entry here.
+ALTER TABLE uploads ADD KEY uploads_search (user_id, search_key, folder_id);
 -- The reconciling sweep's pending uploads, oldest first, on a column that is NULL for every
 -- other upload: a file going to the trash (stored to trashed) changes no entry here, where
 -- the v1 index (status, created_at, public_id) changed one per file.

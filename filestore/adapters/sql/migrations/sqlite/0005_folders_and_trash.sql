@@ -49,7 +49,7 @@ CREATE INDEX IF NOT EXISTS uploads_owner_by_size ON uploads (user_id, status, si
 CREATE INDEX IF NOT EXISTS uploads_folder_by_created ON uploads (user_id, folder_id, created_at, public_id);
 CREATE INDEX IF NOT EXISTS uploads_folder_by_name ON uploads (user_id, folder_id, name_order, public_id);
 CREATE INDEX IF NOT EXISTS uploads_folder_by_size ON uploads (user_id, folder_id, size, public_id);
-CREATE INDEX IF NOT EXISTS uploads_search ON uploads (user_id, status, search_key, folder_id);
+CREATE INDEX IF NOT EXISTS uploads_search ON uploads (user_id, search_key, folder_id);
 CREATE INDEX IF NOT EXISTS uploads_pending ON uploads (pending_since, public_id);
 DROP INDEX IF EXISTS uploads_pending_sweep;
 CREATE INDEX IF NOT EXISTS uploads_trash ON uploads (user_id, trash_entry, public_id);
