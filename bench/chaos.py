@@ -364,7 +364,12 @@ async def check(
     )
 
     # 2. at least once to each consumer
-    inbox = await clients[0].call(clients[0].storage, "GET", f"{server.url}/_local/emails")
+    inbox = await clients[0].call(
+        clients[0].storage,
+        "GET",
+        f"{server.url}/_local/emails",
+        headers={"accept": "application/json"},
+    )
     inbox = inbox.json()["items"]
     mailed: Counter[str] = Counter()
     for mail in inbox:

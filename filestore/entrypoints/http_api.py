@@ -99,7 +99,7 @@ def patch_me(body: PreferencesIn) -> UserOut:
     security=BEARER,
     tags=["uploads"],
     responses=answers(
-        201, "Declared; send the bytes where the answer says.", 400, 413, links=UPLOAD_LINKS
+        201, "Declared; send the bytes where the answer says.", 400, 404, 413, links=UPLOAD_LINKS
     ),
 )
 def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:

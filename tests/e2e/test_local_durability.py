@@ -27,7 +27,9 @@ def server(tmp_path: Path) -> Iterator[LocalServerProcess]:
 
 
 def inbox(server: LocalServerProcess, address: str) -> list[str]:
-    items = httpx.get(f"{server.url}/_local/emails", timeout=30).json()["items"]
+    items = httpx.get(
+        f"{server.url}/_local/emails", headers={"accept": "application/json"}, timeout=30
+    ).json()["items"]
     return [m["text"] for m in items if address in m["to"]]
 
 

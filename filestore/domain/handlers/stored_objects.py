@@ -62,9 +62,10 @@ async def record_stored_object(
         upload = await uow.uploads.get_by_object_key(cmd.object_key)
         if upload is None:
             outcome = StoredOutcome.ORPHAN
-        elif upload.status is UploadStatus.STORED:
+        elif upload.status in (UploadStatus.STORED, UploadStatus.TRASHED):
             # A repeated event, or the object written again (its form re-sent before it
-            # expired): the bytes first stored stay the ones served.
+            # expired): the bytes first stored stay the ones served. A file in the trash
+            # keeps its bytes too: it may be restored.
             if await services.blobs.keep_first_version(cmd.object_key):
                 log.warning("upload %s: its object was replaced; first bytes restored", upload.id)
             return StoredOutcome.DUPLICATE
