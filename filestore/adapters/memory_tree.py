@@ -396,6 +396,22 @@ class MemoryTrashRepository:
                 return _copy(item)
         return None
 
+    async def get_with_files_for_sub(
+        self, item_id: str, sub: str
+    ) -> tuple[Upload | Folder, list[Upload]] | None:
+        item = await self.get_for_sub(item_id, sub)
+        if item is None:
+            return None
+        files = [
+            _copy(upload)
+            for upload in self._uploads.values()
+            if upload.owner_id == item.owner_id
+            and upload.status is UploadStatus.TRASHED
+            and upload.trashed_with == item.id
+            and upload.id != item.id
+        ]
+        return item, files
+
     async def list_expired(
         self, trashed_before: datetime, limit: int, after: TrashPosition | None = None
     ) -> list[Upload | Folder]:

@@ -296,6 +296,14 @@ class TrashRepository(Protocol):
         """The upload or folder `item_id` if the user with this sub trashed it directly and it
         is still in the trash, else None. One statement."""
 
+    async def get_with_files_for_sub(
+        self, item_id: str, sub: str
+    ) -> tuple[Upload | Folder, list[Upload]] | None:
+        """What `get_for_sub` answers, together with the uploads trashed with it (those whose
+        `trashed_with` is its id, as `UploadRepository.list_trashed_with` answers them, in no
+        set order; none for a file): what deleting it forever reads. None as `get_for_sub`.
+        One statement."""
+
     async def list_expired(
         self, trashed_before: datetime, limit: int, after: TrashPosition | None = None
     ) -> list[Upload | Folder]:

@@ -74,6 +74,38 @@ async def test_a_trash_item_is_found_by_its_owner_only_while_trashed_directly(
     assert isinstance(found_file, Upload) and found_file.id == file.id
 
 
+async def test_a_trash_item_is_found_with_the_files_trashed_with_it(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    alice, bob = await owner(uow_factory), await owner(uow_factory)
+    a = await folder(uow_factory, alice, "a")
+    inside = await stored(uow_factory, alice, "inside.txt", parent=a)
+    sub = await folder(uow_factory, alice, "sub", parent=a)
+    deep = await stored(uow_factory, alice, "deep.txt", parent=sub)
+    alone = await stored(uow_factory, alice, "alone.txt", parent=a)
+    await trash_upload(uow_factory, alone, minutes=1)  # before its folder: an item of its own
+    await trash_folder(uow_factory, a, minutes=2)
+    file = await stored(uow_factory, alice, "file.txt")
+    await trash_upload(uow_factory, file, minutes=3)
+    async with uow_factory() as uow:
+        found_folder = await uow.trash.get_with_files_for_sub(a.id, alice.sub)
+        found_file = await uow.trash.get_with_files_for_sub(file.id, alice.sub)
+        found_alone = await uow.trash.get_with_files_for_sub(alone.id, alice.sub)
+        assert await uow.trash.get_with_files_for_sub(a.id, bob.sub) is None
+        assert await uow.trash.get_with_files_for_sub(inside.id, alice.sub) is None
+        assert await uow.trash.get_with_files_for_sub(sub.id, alice.sub) is None
+        assert await uow.trash.get_with_files_for_sub(a.id, "sub-of-nobody") is None
+    assert found_folder is not None and found_file is not None and found_alone is not None
+    item, files = found_folder
+    assert isinstance(item, Folder) and item.id == a.id and item.name == "a"
+    assert {f.id: f.size for f in files} == {inside.id: inside.size, deep.id: deep.size}
+    assert {f.object_key for f in files} == {inside.object_key, deep.object_key}
+    assert isinstance(found_file[0], Upload) and found_file == (found_file[0], [])
+    assert found_file[0].id == file.id
+    assert isinstance(found_alone[0], Upload) and found_alone[0].id == alone.id
+    assert found_alone[1] == []
+
+
 async def test_expired_items_of_every_user_come_oldest_first(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

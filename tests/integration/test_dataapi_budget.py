@@ -211,16 +211,17 @@ async def test_folder_writes_fold_their_checks_into_a_write(counted: Counted) ->
     assert await counted.cost(store.restore(ALICE, upload_id)) <= WRITE
 
 
-async def test_deleting_a_folder_forever_is_a_write_after_reading_what_went_with_it(
-    counted: Counted,
-) -> None:
-    """One call over the budget, knowingly: besides the folder, the use case reads the files
-    trashed with it (their objects are deleted and each emits `upload.deleted`); the write
-    itself is one statement for the folder, everything with it and the quota."""
+async def test_deleting_forever_is_a_write_after_one_read(counted: Counted) -> None:
+    """A folder and the files trashed with it (whose objects are deleted) in one read; the
+    write is one statement for the folder, everything with it and the quota. A file alike."""
     store = counted.store
     await store.me(ALICE)
     docs = await store.create_folder(ALICE, "Docs")
     upload_id = await stored_upload(counted)
     await store.move(ALICE, upload_id, docs.id)
     await store.delete_folder(ALICE, docs.id)
-    assert await counted.cost(store.delete_forever(ALICE, docs.id)) <= WRITE + 1
+    assert await counted.cost(store.delete_forever(ALICE, docs.id)) <= WRITE
+    assert store.memory_blobs.objects == {}
+    alone = await stored_upload(counted, "alone.txt")
+    await store.delete(ALICE, alone)
+    assert await counted.cost(store.delete_forever(ALICE, alone)) <= WRITE

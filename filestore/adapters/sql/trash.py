@@ -13,7 +13,7 @@ from typing import Any
 
 from filestore.adapters.sql.executor import Dialect, Row, UnitExecutor, to_db_time
 from filestore.adapters.sql.rows import FOLDER_COLUMNS, UPLOAD_COLUMNS, folder_from, upload_from
-from filestore.domain.model import Folder, Upload
+from filestore.domain.model import Folder, Upload, UploadStatus
 from filestore.domain.ports import TrashPosition
 
 _UPLOADS = [column.strip() for column in UPLOAD_COLUMNS.split(",")]
@@ -98,6 +98,27 @@ class SqlTrashRepository:
         uploads, folders = _branches("AND {t}.public_id = :id AND o.sub = :sub")
         rows = await self._db.fetch(f"{uploads} UNION ALL {folders}", {"id": item_id, "sub": sub})
         return _item(rows[0]) if rows else None
+
+    async def get_with_files_for_sub(
+        self, item_id: str, sub: str
+    ) -> tuple[Upload | Folder, list[Upload]] | None:
+        # The item's two branches, and a third for the files that went with it: the owner's
+        # trashed files (the access path of `list_trashed_with`) whose `trashed_with` is its id.
+        uploads, folders = _branches("AND {t}.public_id = :id AND o.sub = :sub")
+        went_with = (
+            f"SELECT 'file' AS kind, NULL AS trash_at, u.public_id AS item_id, {_UPLOAD_ITEM}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            " FROM uploads u JOIN users o ON o.id = u.user_id WHERE o.sub = :sub"
+            " AND u.status = :trashed AND u.trashed_with = :id AND u.public_id <> :id"
+        )
+        rows = await self._db.fetch(
+            f"{uploads} UNION ALL {folders} UNION ALL {went_with}",
+            {"id": item_id, "sub": sub, "trashed": UploadStatus.TRASHED.value},
+        )
+        items = [_item(row) for row in rows if row[0] != "file"]
+        if not items:
+            return None
+        files = [upload_from(row[3 : 3 + _UPLOAD_WIDTH]) for row in rows if row[0] == "file"]
+        return items[0], files
 
     async def list_expired(
         self, trashed_before: datetime, limit: int, after: TrashPosition | None = None

@@ -88,10 +88,16 @@ async def restore_from_trash(cmd: commands.RestoreFromTrash, services: Services)
 
 
 async def delete_from_trash(cmd: commands.DeleteFromTrash, services: Services) -> None:
-    """Delete forever one file or folder the actor put in the trash."""
-    async with services.uow() as uow:
-        item = await _trashed(uow, cmd.actor, cmd.item_id)
-    await purge(item, services)
+    """Delete forever one file or folder the actor put in the trash: one read (the item and
+    the files trashed with it) and one write."""
+    found = None
+    if is_public_id(cmd.item_id):
+        async with services.uow() as uow:
+            found = await uow.trash.get_with_files_for_sub(cmd.item_id, cmd.actor.sub)
+    if found is None:
+        raise NotFound("Nothing like that in the trash.")
+    item, files = found
+    await purge(item, services, files)
 
 
 async def empty_trash(cmd: commands.EmptyTrash, services: Services) -> int:
@@ -137,10 +143,13 @@ async def _purge_quietly(item: Upload | Folder, services: Services) -> int:
     return 1
 
 
-async def purge(item: Upload | Folder, services: Services) -> None:
-    """Delete forever a file, or a folder and everything trashed with it: the bytes no
-    longer count, the objects are removed; a file's `upload.deleted` or a folder's
-    `folder.deleted` tells of it."""
+async def purge(
+    item: Upload | Folder, services: Services, files: Sequence[Upload] | None = None
+) -> None:
+    """Delete forever a file, or a folder and everything trashed with it (`files`, the
+    uploads among it, if the caller has read them; read here if None): the bytes no longer
+    count, the objects are removed; a file's `upload.deleted` or a folder's `folder.deleted`
+    tells of it."""
     now = services.clock.now()
     if isinstance(item, Upload):
         async with services.uow() as uow:
@@ -150,7 +159,8 @@ async def purge(item: Upload | Folder, services: Services) -> None:
         await services.blobs.delete(item.object_key)
         return
     async with services.uow() as uow:
-        files = await uow.uploads.list_trashed_with(item.owner_id, item.id)
+        if files is None:
+            files = await uow.uploads.list_trashed_with(item.owner_id, item.id)
         size = sum(f.size for f in files)
         item.purge(now, files=len(files), size=size)
         await uow.folders.purge(item, release_bytes=size)
