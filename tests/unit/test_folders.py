@@ -60,7 +60,8 @@ class TestFolders:
         self, store: FileStore, alice: Actor, bob: Actor
     ) -> None:
         docs = await store.create_folder(alice, "Docs")
-        with pytest.raises(NotFound):
+        # Named as where to put something, it is no folder at all: invalid input.
+        with pytest.raises(InvalidInput, match="folder to put it in does not exist"):
             await store.create_folder(bob, "mine", parent_id=docs.id)
         with pytest.raises(NotFound):
             await store.bus.handle(commands.GetFolder(bob, docs.id))
@@ -184,7 +185,7 @@ class TestFilesInFolders:
             await store.move(alice, mine.id, docs.id)
         with pytest.raises(NameTaken):
             await store.rename(alice, other.id, "a.txt")
-        with pytest.raises(NotFound):
+        with pytest.raises(InvalidInput, match="folder to put it in does not exist"):
             await store.move(alice, mine.id, "01890000-0000-7000-8000-000000000000")
         assert (await store.get_upload(alice, mine.id)).folder_id is None
 

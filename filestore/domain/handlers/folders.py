@@ -6,7 +6,7 @@ from filestore.domain import commands
 from filestore.domain.errors import InvalidInput, NotFound
 from filestore.domain.handlers.common import user_id_for
 from filestore.domain.handlers.cursors import decode_folder_cursor, encode_folder_cursor
-from filestore.domain.handlers.placement import refusal
+from filestore.domain.handlers.placement import check_destination_id, refusal
 from filestore.domain.handlers.results import FolderPage, FolderWithPath
 from filestore.domain.handlers.services import Services
 from filestore.domain.ids import is_public_id
@@ -37,7 +37,7 @@ async def create_folder(cmd: commands.CreateFolder, services: Services) -> Folde
     """A new folder in the root or in one of the actor's folders; a name taken there is a
     conflict naming what holds it."""
     name = normalize_name(cmd.name, FOLDER_NAME)
-    check_folder_id(cmd.parent_id)
+    check_destination_id(cmd.parent_id)
     async with services.uow() as uow:
         owner_id = await user_id_for(uow, cmd.actor, services)
         folder = Folder.create(
@@ -86,7 +86,7 @@ async def update_folder(cmd: commands.UpdateFolder, services: Services) -> Folde
     move into itself or below itself, is a conflict."""
     name = normalize_name(cmd.name, FOLDER_NAME) if cmd.name is not None else None
     if cmd.parent_id is not commands.UNCHANGED:
-        check_folder_id(cmd.parent_id)
+        check_destination_id(cmd.parent_id)
     now = services.clock.now()
     async with services.uow() as uow:
         folder = await owned_folder(uow, cmd.actor, cmd.folder_id)

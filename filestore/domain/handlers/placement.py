@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
-from filestore.domain.errors import ConcurrencyConflict, Conflict, NameTaken, NotFound
+from filestore.domain.errors import ConcurrencyConflict, Conflict, InvalidInput, NameTaken
+from filestore.domain.ids import is_public_id
 from filestore.domain.model import Aggregate, Folder, Upload
 from filestore.domain.names import free_name, name_key
 from filestore.domain.ports import UnitOfWork
@@ -34,7 +35,7 @@ class IfTaken(StrEnum):
 class IfGone(StrEnum):
     """What to do when the folder the thing goes to is not there (trashed, deleted, none)."""
 
-    REFUSE = "refuse"  # `NotFound`
+    REFUSE = "refuse"  # `InvalidInput` (`no_such_destination`)
     ROOT = "root"  # put it in the root instead
 
 
@@ -77,7 +78,7 @@ async def place_upload(
             raise ConcurrencyConflict("The file was changed meanwhile.")
         if not await active_folder(uow, upload.owner_id, folder_id):
             if if_gone is IfGone.REFUSE:
-                raise NotFound("No such folder.")
+                raise no_such_destination()
             folder_id = None
             continue
         clash = await uow.folders.find_clash(
@@ -90,6 +91,22 @@ async def place_upload(
         taken = await uow.folders.names_like(upload.owner_id, folder_id, asked)
         name = free_name(asked, taken)
     raise ConcurrencyConflict("The folder kept changing; try again.")
+
+
+def no_such_destination() -> InvalidInput:
+    """A folder named in a request's body (where to put something) that is not one of the
+    caller's active folders. Invalid input rather than 'not found', so that a 404 always
+    means the thing the path names; the same answer whoever's the folder is, or whether it
+    exists at all."""
+    return InvalidInput(
+        "The folder to put it in does not exist (it may have been deleted or put in the trash)."
+    )
+
+
+def check_destination_id(folder_id: str | None) -> None:
+    """A destination folder id from a client that is not even the shape of one."""
+    if folder_id is not None and not is_public_id(folder_id):
+        raise no_such_destination()
 
 
 async def refusal(
@@ -105,7 +122,7 @@ async def refusal(
     a folder being moved, also a cycle), as the error to raise; `ConcurrencyConflict` if the
     reason went away meanwhile (the bus runs the command again)."""
     if not await active_folder(uow, owner_id, parent_id):
-        return NotFound("No such folder.")
+        return no_such_destination()
     if moving is not None:
         current = await uow.folders.get(moving.id)
         if current is None or current.version != moving.version:

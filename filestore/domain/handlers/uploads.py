@@ -15,7 +15,13 @@ from filestore.domain.handlers.cursors import (
     encode_pending_cursor,
 )
 from filestore.domain.handlers.folders import check_folder_id
-from filestore.domain.handlers.placement import IfGone, IfTaken, place_upload
+from filestore.domain.handlers.placement import (
+    IfGone,
+    IfTaken,
+    check_destination_id,
+    no_such_destination,
+    place_upload,
+)
 from filestore.domain.handlers.results import DownloadLink, MultipartPlan, UploadPage, UploadTicket
 from filestore.domain.handlers.services import Services
 from filestore.domain.ids import is_public_id
@@ -43,7 +49,7 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
     policy.check_size(cmd.size)
     content_type = policy.normalize_content_type(cmd.content_type)
     sha256 = normalize_sha256(cmd.sha256)
-    check_folder_id(cmd.folder_id)
+    check_destination_id(cmd.folder_id)
     now = services.clock.now()
     multipart = policy.is_multipart(cmd.size)
 
@@ -81,7 +87,12 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
             )
         upload.requested(now)
         try:
-            await uow.uploads.add(upload)
+            try:
+                await uow.uploads.add(upload)
+            except NotFound as missing:
+                if cmd.folder_id is None:
+                    raise
+                raise no_such_destination() from missing  # its folder, checked by the insert
             await uow.commit()
         except BaseException:
             # Not committed (a lost race that the bus retries, a database error): no upload
@@ -112,7 +123,7 @@ async def _refuse_a_taken_name(uow: UnitOfWork, cmd: commands.RequestUpload, nam
     if cmd.folder_id is not None:
         folder = await uow.folders.get_for_sub(cmd.folder_id, cmd.actor.sub)
         if folder is None or not folder.is_active:
-            raise NotFound("No such folder.")
+            raise no_such_destination()
         owner_id: str | None = folder.owner_id
     else:
         owner_id = await uow.users.id_for_sub(cmd.actor.sub)
@@ -197,7 +208,7 @@ async def update_upload(cmd: commands.UpdateUpload, services: Services) -> Uploa
     where it goes is a conflict naming what holds it."""
     name = normalize_name(cmd.name) if cmd.name is not None else None
     if cmd.folder_id is not commands.UNCHANGED:
-        check_folder_id(cmd.folder_id)
+        check_destination_id(cmd.folder_id)
     now = services.clock.now()
     async with services.uow() as uow:
         upload = await owned_upload(uow, cmd.actor, cmd.upload_id)

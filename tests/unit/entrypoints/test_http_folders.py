@@ -13,6 +13,10 @@ from filestore.app import FileStore
 from tests.unit.entrypoints.conftest import BOB
 from tests.unit.entrypoints.test_http_api import request, stored_upload
 
+NO_DESTINATION = (
+    "The folder to put it in does not exist (it may have been deleted or put in the trash)."
+)
+
 
 def folder(name: str, parent_id: str | None = None) -> dict[str, Any]:
     status, body, _ = request("POST", "/folders", json_body={"name": name, "parent_id": parent_id})
@@ -64,8 +68,19 @@ def test_someone_elses_folder_is_404_everywhere(store: FileStore) -> None:
         assert request(method, path, BOB, json_body=body)[0] == 404, (method, path)
     assert request("GET", "/folders", BOB, query={"parent_id": a["id"]})[0] == 404
     assert request("GET", "/uploads", BOB, query={"folder_id": a["id"]})[0] == 404
-    status, _, _ = request("POST", "/folders", BOB, json_body={"name": "x", "parent_id": a["id"]})
-    assert status == 404
+    # Named in a body, someone else's folder is no destination, as one that never existed:
+    # invalid input, so that a 404 always means the thing in the path.
+    status, mine, _ = request("POST", "/folders", BOB, json_body={"name": "mine"})
+    assert status == 201
+    for method, path, body in (
+        ("POST", "/folders", {"name": "x", "parent_id": a["id"]}),
+        ("PATCH", f"/folders/{mine['id']}", {"parent_id": a["id"]}),
+        ("POST", "/uploads", {"name": "x", "size": 1, "content_type": "text/plain",
+                              "folder_id": a["id"]}),
+        ("POST", "/folders", {"name": "y", "parent_id": "not-an-id"}),
+    ):  # fmt: skip
+        status, answer, _ = request(method, path, BOB, json_body=body)
+        assert (status, answer["message"]) == (422, NO_DESTINATION), (method, body)
 
 
 def test_a_file_is_uploaded_into_a_folder_moved_and_renamed(store: FileStore) -> None:
