@@ -49,6 +49,7 @@ class FakeApi:
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     trashed: dict[str, str] = field(default_factory=dict)  # id -> trashed_with
     requests: list[str] = field(default_factory=list)  # "GET /folders?parent_id=root"
+    bodies: list[Any] = field(default_factory=list)  # the JSON bodies sent, in order
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def transport(self) -> httpx.MockTransport:
@@ -85,6 +86,8 @@ class FakeApi:
             if request.content and request.url.host != "storage.test"
             else {}
         )
+        if request.content and request.url.host != "storage.test":
+            self.bodies.append(body)
         try:
             status, answer = 200, self._route(request.method, request.url.path, query, body)
         except _Answer as answer_:

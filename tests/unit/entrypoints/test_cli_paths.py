@@ -105,8 +105,10 @@ def test_ensure_folder_reuses_what_exists_and_creates_the_rest(
     assert made.parent_id == resolver.folder("docs/2026").id
     assert len(matching(api.requests, "^POST /folders")) == 2
     # The new folders are known to be empty: no listing asked for them.
-    assert matching(api.requests, r"^GET /folders\?") == ["GET /folders?parent_id=root",
-                                                          f"GET /folders?parent_id={docs['id']}"]  # fmt: skip
+    assert matching(api.requests, r"^GET /folders\?") == [
+        "GET /folders?parent_id=root",
+        f"GET /folders?parent_id={docs['id']}",
+    ]
 
 
 def test_a_folder_created_meanwhile_is_reused_and_a_file_in_the_way_is_reported(
