@@ -93,13 +93,18 @@ def add_organize_commands(commands: Any, output: argparse.ArgumentParser) -> Non
 
     trash = commands.add_parser("trash", help="what was deleted: list, restore, delete forever")
     actions = trash.add_subparsers(dest="trash_command", required=True, metavar="ACTION")
-    actions.add_parser("ls", help="list the trash, most recent first", parents=[output])
+    listing = actions.add_parser("ls", help="list the trash, most recent first", parents=[output])
+    listing.set_defaults(run=list_trash, show=show_trash)
     restore = actions.add_parser("restore", help="put an item back where it was", parents=[output])
     restore.add_argument("item", metavar="ID_OR_NAME")
+    restore.set_defaults(run=restore_from_trash, show=show_restored)
     forever = actions.add_parser("rm", help="delete an item forever", parents=[output])
     forever.add_argument("item", metavar="ID_OR_NAME")
-    actions.add_parser("empty", help="delete everything in the trash forever", parents=[output])
-    trash.set_defaults(run=trash_command, show=show_trash)
+    forever.set_defaults(run=delete_forever, show=show_deleted_forever)
+    empty = actions.add_parser(
+        "empty", help="delete everything in the trash forever", parents=[output]
+    )
+    empty.set_defaults(run=empty_trash, show=lambda _: print("the trash is empty"))
 
 
 def default_order(sort: str) -> str:
@@ -254,21 +259,26 @@ def show_removed(removed: list[Any]) -> None:
 # the trash
 
 
-def trash_command(client: Client, args: argparse.Namespace) -> Any:
-    action = args.trash_command
-    if action == "ls":
-        return {"action": action, "items": client.trash()}
-    if action == "empty":
-        client.empty_trash()
-        return {"action": action}
+def list_trash(client: Client, args: argparse.Namespace) -> list[Any]:
+    return client.trash()
+
+
+def restore_from_trash(client: Client, args: argparse.Namespace) -> Any:
     item = trashed_item(client.trash(), args.item)
-    if action == "rm":
-        client.delete_forever(item["id"])
-        return {"action": action, "deleted": item["id"], "kind": item["kind"],
-                "name": item["name"]}  # fmt: skip
     restored = client.restore(item["id"])
     entry = Entry.of_folder(restored) if item["kind"] == "folder" else Entry.of_upload(restored)
-    return {"action": action, **_with_path(PathResolver(client), entry)}
+    return _with_path(PathResolver(client), entry)
+
+
+def delete_forever(client: Client, args: argparse.Namespace) -> Any:
+    item = trashed_item(client.trash(), args.item)
+    client.delete_forever(item["id"])
+    return {"deleted": item["id"], "kind": item["kind"], "name": item["name"]}
+
+
+def empty_trash(client: Client, args: argparse.Namespace) -> Any:
+    client.empty_trash()
+    return {"emptied": True}
 
 
 def trashed_item(items: list[Any], wanted: str) -> Any:
@@ -289,24 +299,23 @@ def trashed_item(items: list[Any], wanted: str) -> Any:
     return named[0]
 
 
-def show_trash(result: Any) -> None:
-    action = result["action"]
-    if action == "ls":
-        if not result["items"]:
-            print("the trash is empty")
-        for item in result["items"]:
-            size = item.get("size")
-            size_text = "folder" if item["kind"] == "folder" else str(size)
-            trashed = str(item["trashed_at"])[:19].replace("T", " ")
-            purge = str(item["purge_at"])[:10]
-            print(f"{item['id']}  {size_text:>12}  {trashed}  (purged {purge})  {item['name']}")
-    elif action == "empty":
+def show_trash(items: list[Any]) -> None:
+    if not items:
         print("the trash is empty")
-    elif action == "rm":
-        print(f"deleted forever: {result['name']}  ({result['deleted']})")
-    else:
-        suffix = "/" if result["kind"] == "folder" else ""
-        print(f"restored: {result['path']}{suffix}  ({result['id']})")
+    for item in items:
+        size = "folder" if item["kind"] == "folder" else str(item.get("size"))
+        trashed = str(item["trashed_at"])[:19].replace("T", " ")
+        purge = str(item["purge_at"])[:10]
+        print(f"{item['id']}  {size:>12}  {trashed}  (purged {purge})  {item['name']}")
+
+
+def show_restored(item: Any) -> None:
+    suffix = "/" if item["kind"] == "folder" else ""
+    print(f"restored: {item['path']}{suffix}  ({item['id']})")
+
+
+def show_deleted_forever(item: Any) -> None:
+    print(f"deleted forever: {item['name']}  ({item['deleted']})")
 
 
 # uploads into folders

@@ -211,7 +211,7 @@ def test_the_trash_lists_restores_and_deletes_forever_by_name_or_id(api: FakeApi
     second = api.add_file("notes.txt")
     run("rm", "notes.txt")
 
-    listed = run.json("trash", "ls")["items"]
+    listed = run.json("trash", "ls")
     assert sorted(i["name"] for i in listed) == ["docs", "notes.txt", "notes.txt"]
     assert "deleted 2026-02-01T00:00:00" in run("trash", "restore", "NOTES.TXT", status=1)
     restored = run.json("trash", "restore", second["id"])
