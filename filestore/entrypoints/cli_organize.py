@@ -5,13 +5,12 @@
     filestore mkdir [-p] PATH…
     filestore mv SRC DST
     filestore rm PATH…
-    filestore trash ls | restore ID_OR_NAME | rm ID_OR_NAME | empty
     filestore upload [-r] [--to PATH] [--on-conflict rename|fail] PATH…
 
 Paths start at the root (`docs/2026/report.pdf`) and are resolved by `cli_paths`; an id does
-wherever an existing file or folder is expected. Each command returns what `--json` prints (the
-API's objects, with `"kind"` where files and folders mix) and has a `show` that prints it for
-people.
+wherever an existing file or folder is expected (`filestore trash …` is in `cli_trash`). Each
+command returns what `--json` prints (the API's objects, with `"kind"` where files and folders
+mix) and has a `show` that prints it for people.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from filestore.entrypoints.cli_paths import (
     name_key,
     split_path,
 )
+from filestore.entrypoints.cli_trash import add_trash_commands
 from filestore.entrypoints.client_errors import ClientError
 
 if TYPE_CHECKING:
@@ -91,20 +91,7 @@ def add_organize_commands(commands: Any, output: argparse.ArgumentParser) -> Non
     rm.add_argument("paths", nargs="+", metavar="PATH", help="a path or id")
     rm.set_defaults(run=remove, show=show_removed)
 
-    trash = commands.add_parser("trash", help="what was deleted: list, restore, delete forever")
-    actions = trash.add_subparsers(dest="trash_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("ls", help="list the trash, most recent first", parents=[output])
-    listing.set_defaults(run=list_trash, show=show_trash)
-    restore = actions.add_parser("restore", help="put an item back where it was", parents=[output])
-    restore.add_argument("item", metavar="ID_OR_NAME")
-    restore.set_defaults(run=restore_from_trash, show=show_restored)
-    forever = actions.add_parser("rm", help="delete an item forever", parents=[output])
-    forever.add_argument("item", metavar="ID_OR_NAME")
-    forever.set_defaults(run=delete_forever, show=show_deleted_forever)
-    empty = actions.add_parser(
-        "empty", help="delete everything in the trash forever", parents=[output]
-    )
-    empty.set_defaults(run=empty_trash, show=lambda _: print("the trash is empty"))
+    add_trash_commands(commands, output)
 
 
 def default_order(sort: str) -> str:
@@ -120,13 +107,13 @@ def list_folder(client: Client, args: argparse.Namespace) -> list[Any]:
     resolver = PathResolver(client)
     if args.all:
         files = client.list(sort=args.sort, order=order)
-        return [_with_path(resolver, Entry.of_upload(f)) for f in files]
+        return [resolver.with_path(Entry.of_upload(f)) for f in files]
     found = resolver.entry(args.path) if args.path.strip("/") else ROOT_FOLDER
     if not found.is_folder:
-        return [_kind(found)]
+        return [found.as_json()]
     folders = sort_folders(resolver.subfolders(found), args.sort, order)
     files = client.list(folder_id=found.listing_id, sort=args.sort, order=order)
-    return [_kind(f) for f in folders] + [_kind(Entry.of_upload(f)) for f in files]
+    return [f.as_json() for f in folders] + [Entry.of_upload(f).as_json() for f in files]
 
 
 def sort_folders(folders: list[Entry], sort: str, order: str) -> list[Entry]:
@@ -143,15 +130,7 @@ def find_files(client: Client, args: argparse.Namespace) -> list[Any]:
     order = args.order or default_order(args.sort)
     resolver = PathResolver(client)
     files = client.list(query=args.text, sort=args.sort, order=order)
-    return [_with_path(resolver, Entry.of_upload(f)) for f in files]
-
-
-def _kind(entry: Entry) -> dict[str, Any]:
-    return {"kind": entry.kind, **entry.data}
-
-
-def _with_path(resolver: PathResolver, entry: Entry) -> dict[str, Any]:
-    return {**_kind(entry), "path": resolver.path_of(entry)}
+    return [resolver.with_path(Entry.of_upload(f)) for f in files]
 
 
 def show_listing(items: list[Any]) -> None:
@@ -199,7 +178,7 @@ def move(client: Client, args: argparse.Namespace) -> Any:
     with _explained(f"cannot move {args.source!r} to {args.target!r}"):
         parent, name = _destination(resolver, source, args.target)
         moved = _move(client, source, parent, name)
-    return {**_kind(moved), "path": resolver.path_of(moved)}
+    return resolver.with_path(moved)
 
 
 def _destination(resolver: PathResolver, source: Entry, target: str) -> tuple[Entry, str]:
@@ -256,68 +235,6 @@ def show_removed(removed: list[Any]) -> None:
         print(f"moved to the trash: {item['name']}{suffix}  ({item['deleted']})")
 
 
-# the trash
-
-
-def list_trash(client: Client, args: argparse.Namespace) -> list[Any]:
-    return client.trash()
-
-
-def restore_from_trash(client: Client, args: argparse.Namespace) -> Any:
-    item = trashed_item(client.trash(), args.item)
-    restored = client.restore(item["id"])
-    entry = Entry.of_folder(restored) if item["kind"] == "folder" else Entry.of_upload(restored)
-    return _with_path(PathResolver(client), entry)
-
-
-def delete_forever(client: Client, args: argparse.Namespace) -> Any:
-    item = trashed_item(client.trash(), args.item)
-    client.delete_forever(item["id"])
-    return {"deleted": item["id"], "kind": item["kind"], "name": item["name"]}
-
-
-def empty_trash(client: Client, args: argparse.Namespace) -> Any:
-    client.empty_trash()
-    return {"emptied": True}
-
-
-def trashed_item(items: list[Any], wanted: str) -> Any:
-    """The item of the trash with this id, or the one with this name (several: say which)."""
-    by_id = [item for item in items if item["id"] == wanted.strip().lower()]
-    if by_id:
-        return by_id[0]
-    key = name_key(wanted)
-    named = [item for item in items if name_key(item["name"]) == key]
-    if not named:
-        raise NotFound(f"nothing named {wanted!r} in the trash (see: filestore trash ls)")
-    if len(named) > 1:
-        choices = "; ".join(
-            f"{item['id']} ({item['kind']}, deleted {item['trashed_at'][:19]})" for item in named
-        )
-        raise ClientError(f"{len(named)} items named {wanted!r} in the trash; give an id: "
-                          f"{choices}")  # fmt: skip
-    return named[0]
-
-
-def show_trash(items: list[Any]) -> None:
-    if not items:
-        print("the trash is empty")
-    for item in items:
-        size = "folder" if item["kind"] == "folder" else str(item.get("size"))
-        trashed = str(item["trashed_at"])[:19].replace("T", " ")
-        purge = str(item["purge_at"])[:10]
-        print(f"{item['id']}  {size:>12}  {trashed}  (purged {purge})  {item['name']}")
-
-
-def show_restored(item: Any) -> None:
-    suffix = "/" if item["kind"] == "folder" else ""
-    print(f"restored: {item['path']}{suffix}  ({item['id']})")
-
-
-def show_deleted_forever(item: Any) -> None:
-    print(f"deleted forever: {item['name']}  ({item['deleted']})")
-
-
 # uploads into folders
 
 
@@ -344,9 +261,10 @@ def upload_paths(
         destination = resolver.ensure_folder(to) if to else ROOT_FOLDER
 
     def send(path: Path, folder: Entry) -> Any:
-        sent = client.upload(
-            path, content_type=content_type, folder_id=folder.id, on_conflict=on_conflict
-        )
+        with _explained(f"cannot upload {path}"):
+            sent = client.upload(
+                path, content_type=content_type, folder_id=folder.id, on_conflict=on_conflict
+            )
         where = resolver.path_of(folder).strip("/")
         return {**sent, "path": f"{where}/{sent['name']}" if where else sent["name"]}
 

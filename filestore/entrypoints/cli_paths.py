@@ -66,6 +66,10 @@ class Entry:
         """This folder as a `parent_id` / `folder_id` query value."""
         return self.id or ROOT
 
+    def as_json(self) -> dict[str, Any]:
+        """The API's object, with `"kind"` (`folder` or `upload`) for lists that mix them."""
+        return {"kind": self.kind, **self.data}
+
     @classmethod
     def of_folder(cls, folder: Mapping[str, Any]) -> Entry:
         return cls("folder", folder["id"], folder["name"], folder.get("parent_id"), folder)
@@ -253,6 +257,10 @@ class PathResolver:
             names = [step["name"] for step in folder.get("path") or [folder]]
             self._paths[folder_id] = "/".join(names)
         return self._paths[folder_id]
+
+    def with_path(self, entry: Entry) -> dict[str, Any]:
+        """`entry.as_json()` with the `"path"` where it is."""
+        return {**entry.as_json(), "path": self.path_of(entry)}
 
     def path_of(self, entry: Entry) -> str:
         """Where `entry` is, from the root: `docs/2026/report.pdf`."""
