@@ -19,9 +19,7 @@ from typing import Any
 
 import httpx
 
-from filestore.entrypoints.client_errors import ClientError
-
-__all__ = ["Client", "ClientError", "Progress"]
+from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
 
 PARALLEL_PARTS = 4
 
