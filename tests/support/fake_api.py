@@ -197,7 +197,9 @@ class FakeApi:
         clash = self._clash(name, parent, but=but)
         if clash is not None:
             kind = "A folder" if "parent_id" in clash else "A file"
-            raise _refuse(409, f"{kind} named {clash['name']!r} is already there.")
+            raise _refuse(
+                409, f'{kind} named "{clash["name"]}" is already there; choose another name.'
+            )
 
     def _patch(self, item: dict[str, Any], body: Any, parent_field: str) -> Any:
         name = body.get("name", item["name"])

@@ -107,8 +107,10 @@ def test_mkdir_needs_the_parent_unless_asked_to_make_it(api: FakeApi, run: Run) 
     assert len(matching(api.requests, "^POST /folders")) == 3  # docs once
     assert run("mkdir", "docs/2028").endswith("  2028/\n")
     again = run("mkdir", "DOCS/2026", status=1)
-    assert "cannot create folder 'DOCS/2026': A folder named '2026' is already there." in again
-    assert "(HTTP 409)" in again
+    assert again == (
+        "filestore: cannot create folder 'DOCS/2026': A folder named \"2026\" is already "
+        "there; choose another name. (HTTP 409)\n"
+    )
     before = len(api.requests)
     run("mkdir", "-p", "docs/2026")  # there already: fine, nothing created
     assert matching(api.requests[before:], "^POST") == []
@@ -172,8 +174,8 @@ def test_a_clash_shows_the_servers_message(api: FakeApi, run: Run) -> None:
     api.add_file("report.pdf")
     err = run("mv", "report.pdf", "docs", status=1)
     assert err == (
-        "filestore: cannot move 'report.pdf' to 'docs': A file named 'Report.pdf' is already "
-        "there. (HTTP 409)\n"
+        "filestore: cannot move 'report.pdf' to 'docs': A file named \"Report.pdf\" is "
+        "already there; choose another name. (HTTP 409)\n"
     )
     assert "Traceback" not in err
     err = run("mv", "missing.pdf", "docs", status=1)
@@ -266,7 +268,10 @@ def test_upload_to_a_new_folder_and_what_is_refused(api: FakeApi, run: Run, tmp_
     err = run("upload", str(tmp_path), status=1)
     assert "is a folder (upload it with -r)" in err
     err = run("upload", str(source), "--to", "docs/2026", "--on-conflict", "fail", status=1)
-    assert "A file named 'report.pdf' is already there. (HTTP 409)" in err
+    assert err == (
+        f'filestore: cannot upload {source}: A file named "report.pdf" is already there; '
+        "choose another name. (HTTP 409)\n"
+    )
     plain = run.json("upload", str(source))
     assert plain[0]["path"] == "report.pdf"
     declared = [b for b in api.bodies if "size" in b]
