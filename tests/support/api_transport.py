@@ -6,6 +6,8 @@ and records them as the S3 event would. No sockets."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -40,7 +42,10 @@ class InProcessApi:
             claims=self.claims,
             query=query,
         )
-        response = http_api.handler(event, LambdaContext())
+        with contextlib.redirect_stdout(
+            io.StringIO()
+        ):  # its logs and metrics, not the CLI's output
+            response = http_api.handler(event, LambdaContext())
         body = response.get("body") or ""
         content = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
         return httpx.Response(response["statusCode"], content=content,
