@@ -178,6 +178,7 @@ def move(client: Client, args: argparse.Namespace) -> Any:
     with _explained(f"cannot move {args.source!r} to {args.target!r}"):
         parent, name = _destination(resolver, source, args.target)
         moved = _move(client, source, parent, name)
+    resolver.moved(moved)
     return resolver.with_path(moved)
 
 

@@ -111,7 +111,16 @@ class PathResolver:
     def __init__(self, api: FolderApi) -> None:
         self.api = api
         self._children: dict[str, list[Entry]] = {}
-        self._paths: dict[str, str] = {}
+        self._paths: dict[str, str] = {}  # folder id -> `docs/2026`, as learnt on the way
+
+    def _learn(self, parent: Entry, children: list[Entry]) -> list[Entry]:
+        """Caches `parent`'s subfolders, and their paths where the parent's is known."""
+        self._children[parent.listing_id] = children
+        where = "" if parent.id is None else self._paths.get(parent.id)
+        if where is not None:
+            for child in children:
+                self._paths[str(child.id)] = f"{where}/{child.name}" if where else child.name
+        return children
 
     # folders
 
@@ -119,7 +128,7 @@ class PathResolver:
         """The folders in `folder` (cached for the life of the resolver)."""
         key = folder.listing_id
         if key not in self._children:
-            self._children[key] = [Entry.of_folder(f) for f in self.api.folders(key)]
+            return self._learn(folder, [Entry.of_folder(f) for f in self.api.folders(key)])
         return self._children[key]
 
     def subfolder(self, folder: Entry, name: str) -> Entry | None:
@@ -188,13 +197,17 @@ class PathResolver:
 
     def create_folder(self, parent: Entry, name: str) -> Entry:
         created = Entry.of_folder(self.api.create_folder(name, parent.id))
-        self._children.setdefault(parent.listing_id, []).append(created)
+        self._learn(parent, [*self._children.get(parent.listing_id, []), created])
         self._children[created.listing_id] = []  # new: nothing in it to ask for
         return created
 
     def _folder_by_id(self, folder_id: str) -> Entry | None:
         try:
-            return Entry.of_folder(self.api.folder(folder_id))
+            folder = self.api.folder(folder_id)
+            self._paths[folder_id] = "/".join(
+                step["name"] for step in folder.get("path") or [folder]
+            )
+            return Entry.of_folder(folder)
         except ClientError as error:
             if error.status == 404:
                 return None
@@ -246,6 +259,16 @@ class PathResolver:
                 return None
             raise
 
+    def moved(self, entry: Entry) -> None:
+        """Forgets what moving `entry` (as it is now) made stale: listings and paths below it."""
+        where = self.folder_path(entry.parent_id)
+        self._children.clear()
+        self._paths.clear()
+        if entry.parent_id is not None:
+            self._paths[entry.parent_id] = where
+        if entry.is_folder:
+            self._paths[str(entry.id)] = f"{where}/{entry.name}" if where else entry.name
+
     # showing where things are
 
     def folder_path(self, folder_id: str | None) -> str:
@@ -253,10 +276,14 @@ class PathResolver:
         if folder_id is None:
             return ""
         if folder_id not in self._paths:
-            folder = self.api.folder(folder_id)
-            names = [step["name"] for step in folder.get("path") or [folder]]
-            self._paths[folder_id] = "/".join(names)
+            self._fetch_folder(folder_id)
         return self._paths[folder_id]
+
+    def _fetch_folder(self, folder_id: str) -> Any:
+        """`GET /folders/{id}`, whose `path` says where the folder is."""
+        folder = self.api.folder(folder_id)
+        self._paths[folder_id] = "/".join(step["name"] for step in folder.get("path") or [folder])
+        return folder
 
     def with_path(self, entry: Entry) -> dict[str, Any]:
         """`entry.as_json()` with the `"path"` where it is."""

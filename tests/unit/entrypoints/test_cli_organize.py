@@ -123,7 +123,12 @@ def test_mv_into_a_folder_keeps_the_name(api: FakeApi, run: Run) -> None:
     assert (moved["folder_id"], moved["name"], moved["path"]) == (
         docs["id"], "report.pdf", "docs/report.pdf",
     )  # fmt: skip
-    assert api.requests[-2] == f"PATCH /uploads/{report['id']}"
+    # Found by walking from the root; moved in one request; its path known without asking.
+    assert api.requests == [
+        "GET /folders?parent_id=root",
+        "GET /uploads?folder_id=root&q=report.pdf",
+        f"PATCH /uploads/{report['id']}",
+    ]
     assert run("mv", "docs/report.pdf", "/") == f"{report['id']}  report.pdf\n"
     assert api.uploads[report["id"]]["folder_id"] is None
 
