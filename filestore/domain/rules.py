@@ -35,26 +35,27 @@ _CONTENT_TYPE = re.compile(
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def normalize_name(raw: str) -> str:
-    """The file name as stored: NFC-normalised, surrounding white space removed.
+def normalize_name(raw: str, what: str = "file name") -> str:
+    """A file or folder name as stored (`what` names which, for the messages):
+    NFC-normalised, surrounding white space removed.
 
     Raises `InvalidInput` if it is empty, longer than 255 characters, contains control
     characters or path separators, or is `.` or `..`. Any other Unicode is kept.
     """
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
-        raise InvalidInput("The file name is empty.")
+        raise InvalidInput(f"The {what} is empty.")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"The file name is {len(name)} characters long; the limit is 255.")
+        raise InvalidInput(f"The {what} is {len(name)} characters long; the limit is 255.")
     if "/" in name or "\\" in name:
-        raise InvalidInput("The file name must not contain '/' or '\\'.")
+        raise InvalidInput(f"The {what} must not contain '/' or '\\'.")
     if name in {".", ".."}:
-        raise InvalidInput("The file name must not be '.' or '..'.")
+        raise InvalidInput(f"The {what} must not be '.' or '..'.")
     for char in name:
         category = unicodedata.category(char)
         if category in {"Cc", "Zl", "Zp", "Cs"} or char in _BIDI_CONTROLS:
             raise InvalidInput(
-                f"The file name contains a control character (U+{ord(char):04X}); remove it."
+                f"The {what} contains a control character (U+{ord(char):04X}); remove it."
             )
     return name
 
@@ -82,6 +83,8 @@ class UploadPolicy:
     download_url_ttl: timedelta = timedelta(minutes=5)
     multipart_ttl: timedelta = timedelta(hours=24)
     share_url_ttl: timedelta = timedelta(minutes=5)
+    # How long a file or folder stays in the trash before the sweep deletes it for good.
+    trash_retention: timedelta = timedelta(days=30)
 
     def __post_init__(self) -> None:
         if not 0 < self.multipart_threshold <= self.single_request_limit <= S3_MAX_SINGLE_UPLOAD:
@@ -93,6 +96,8 @@ class UploadPolicy:
             raise ValueError("max_upload_size must be between 1 byte and 5 TiB")
         if not timedelta(0) < self.upload_url_ttl <= MAX_UPLOAD_URL_TTL:
             raise ValueError("upload_url_ttl must be at most 15 minutes")
+        if self.trash_retention < timedelta(0):
+            raise ValueError("trash_retention must not be negative")
         for pattern in self.allowed_content_types:
             if not _CONTENT_TYPE.match(pattern) and not pattern.endswith("/*"):
                 raise ValueError(f"allowed content type {pattern!r} is not type/subtype or type/*")

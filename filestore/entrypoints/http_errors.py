@@ -24,6 +24,7 @@ from filestore.domain.errors import (
     Conflict,
     FilestoreError,
     InvalidInput,
+    NameTaken,
     NotFound,
     ServiceUnavailable,
     TooLarge,
@@ -98,7 +99,7 @@ def _domain_error(error: FilestoreError) -> ErrorResponse:
         )
     for kind, status in _STATUS:
         if isinstance(error, kind):
-            details = error.details if isinstance(error, InvalidInput) else None
+            details = error.details if isinstance(error, InvalidInput | NameTaken) else None
             return _error(status, error.message, details)
     logger.exception("unmapped domain error")
     return _error(500, "Something went wrong on our side.")

@@ -41,7 +41,21 @@ VISIBILITY_TIMEOUT = 5
 QUEUES: dict[str, list[str] | None] = {
     "s3-events": None,
     "email": ["upload.stored", "upload.failed"],
-    "realtime": ["upload.stored", "upload.failed", "upload.renamed", "upload.deleted"],
+    "realtime": [
+        "upload.stored",
+        "upload.failed",
+        "upload.renamed",
+        "upload.deleted",
+        "upload.moved",
+        "upload.trashed",
+        "upload.restored",
+        "folder.created",
+        "folder.renamed",
+        "folder.moved",
+        "folder.trashed",
+        "folder.restored",
+        "folder.deleted",
+    ],
     "email-feedback": None,
 }
 # The queue subscribed to the e-mail feedback topic (all of it, raw delivery off), where SES's

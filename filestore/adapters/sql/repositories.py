@@ -36,6 +36,7 @@ from filestore.adapters.sql.executor import (
     to_db_time,
     to_db_time_or_none,
 )
+from filestore.adapters.sql.organize import SqlUploadOrganizing
 from filestore.domain.errors import ConcurrencyConflict, NotFound
 from filestore.domain.events import Event, parse_event
 from filestore.domain.model import (
@@ -364,7 +365,7 @@ def list_pending_query(
     return sql, params
 
 
-class SqlUploadRepository:
+class SqlUploadRepository(SqlUploadOrganizing):
     def __init__(self, executor: UnitExecutor, seen: list[Aggregate]) -> None:
         self._db, self._seen = executor, seen
 

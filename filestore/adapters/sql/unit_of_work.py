@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Self
 
 from filestore.adapters.sql.executor import Database, Dialect, Params, Row, Transaction
+from filestore.adapters.sql.organize import SqlFolderRepository, SqlTrashRepository
 from filestore.adapters.sql.repositories import (
     SqlConnectionRepository,
     SqlOutbox,
@@ -85,6 +86,8 @@ class SqlUnitOfWork:
         statements = _UnitStatements(self)
         self.users = SqlUserRepository(statements, self._seen, self._user_ids, self._learned)
         self.uploads = SqlUploadRepository(statements, self._seen)
+        self.folders = SqlFolderRepository()
+        self.trash = SqlTrashRepository()
         self.shares = SqlShareRepository(statements, self._seen)
         self.connections = SqlConnectionRepository(statements)
         self.outbox = SqlOutbox(statements)

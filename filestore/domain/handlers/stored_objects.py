@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from filestore.domain import commands
+from filestore.domain.errors import NameTaken
+from filestore.domain.handlers.placement import IfGone, IfTaken, place_upload
 from filestore.domain.handlers.results import StoredOutcome
 from filestore.domain.handlers.services import Services
-from filestore.domain.model import Upload, UploadStatus
+from filestore.domain.model import OnConflict, Upload, UploadStatus
 from filestore.domain.ports import ObjectInfo, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -32,9 +34,21 @@ async def settle(
     now = services.clock.now()
     problem = _check_object(upload, info)
     if problem is None:
-        upload.mark_stored(now)
-        await uow.uploads.update(upload)
-        return StoredOutcome.STORED
+        # Names are settled now: a name taken meanwhile becomes `name (2)` (or fails the
+        # upload, if it asked so), a folder trashed meanwhile leaves the file in the root.
+        if_taken = IfTaken.NUMBER if upload.on_conflict is OnConflict.RENAME else IfTaken.REFUSE
+        try:
+            await place_upload(
+                uow, upload,
+                lambda stored, name, folder_id: stored.mark_stored(
+                    now, name=name, folder_id=folder_id
+                ),
+                name=upload.name, folder_id=upload.folder_id,
+                if_taken=if_taken, if_gone=IfGone.ROOT,
+            )  # fmt: skip
+            return StoredOutcome.STORED
+        except NameTaken as taken:
+            problem = taken.message
     upload.mark_failed(problem, now)
     await uow.uploads.update(upload, release_bytes=upload.size)
     return StoredOutcome.FAILED
