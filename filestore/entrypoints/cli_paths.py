@@ -11,12 +11,12 @@ says the path names a folder.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from filestore.domain import names
 from filestore.entrypoints.client_errors import ClientError
 
 ROOT = "root"  # the API's name of the root where a folder id is expected in a query
@@ -83,8 +83,9 @@ ROOT_FOLDER = Entry("folder", None, "", None)
 
 
 def name_key(name: str) -> str:
-    """A name as the server compares it: surrounding space dropped, NFC, case folded."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name.strip()).casefold())
+    """A name as the server compares it (`filestore.domain.names`), of what a user typed: the
+    server drops the space around a name before it keeps it."""
+    return names.name_key(name.strip())
 
 
 def split_path(path: str) -> list[str]:

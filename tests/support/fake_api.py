@@ -12,23 +12,16 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 
+from filestore.domain.names import name_key as _key
+from filestore.domain.names import search_key as _search_key
+
 STORAGE = "https://storage.test"
-
-
-def _key(name: str) -> str:
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
-
-
-def _search_key(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 class _Answer(Exception):
