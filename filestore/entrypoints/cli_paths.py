@@ -204,11 +204,7 @@ class PathResolver:
 
     def _folder_by_id(self, folder_id: str) -> Entry | None:
         try:
-            folder = self.api.folder(folder_id)
-            self._paths[folder_id] = "/".join(
-                step["name"] for step in folder.get("path") or [folder]
-            )
-            return Entry.of_folder(folder)
+            return Entry.of_folder(self._fetch_folder(folder_id))
         except ClientError as error:
             if error.status == 404:
                 return None
@@ -225,7 +221,9 @@ class PathResolver:
     def find(self, path: str) -> Entry | None:
         """The file or folder at `path` (or with that id), or None.
 
-        A folder wins over a file of the same name; a trailing `/` looks for folders only.
+        The last name is looked for among folders (the listing a walk into it needs anyway), then
+        among files (a file and a folder never share a name in a folder); after a trailing `/`,
+        among folders only.
         """
         text = path.strip("/")
         if looks_like_id(text):
