@@ -41,7 +41,7 @@ from filestore.domain.handlers import (
 )
 from filestore.domain.messagebus import MessageBus
 from filestore.domain.model import Folder, OnConflict, Share, Upload, User
-from filestore.domain.ports import CompletedPart, PartUrl, StoredPart
+from filestore.domain.ports import ANY_FOLDER, CompletedPart, PartUrl, SortField, StoredPart
 from filestore.domain.rules import UploadPolicy
 from filestore.settings import Settings
 
@@ -152,9 +152,22 @@ class FileStore:
         return result
 
     async def list_uploads(
-        self, actor: Actor, *, limit: int = 50, cursor: str | None = None
+        self,
+        actor: Actor,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        folder: str | None = ANY_FOLDER,
+        sort: SortField = SortField.CREATED_AT,
+        descending: bool = True,
+        q: str | None = None,
     ) -> UploadPage:
-        result: UploadPage = await self.bus.handle(commands.ListUploads(actor, limit, cursor))
+        """A page of stored files: every one (`ANY_FOLDER`), or those in a folder (None: the
+        root); sorted; with `q`, those whose names contain it, ignoring case and accents."""
+        command = commands.ListUploads(
+            actor, limit, cursor, folder=folder, sort=sort, descending=descending, q=q
+        )
+        result: UploadPage = await self.bus.handle(command)
         return result
 
     async def get_upload(self, actor: Actor, upload_id: str) -> Upload:

@@ -273,6 +273,8 @@ class MemoryUploadRepository:
             raise AlreadyExists("An upload with this object key exists.")
         if await self._users.get(upload.owner_id) is None:
             raise NotFound("The owner of this upload does not exist.")
+        if not self.files.active_folder(upload.owner_id, upload.folder_id):
+            raise NotFound("No such folder.")
         if upload.status is UploadStatus.STORED and self.files.clash(
             upload.owner_id, upload.folder_id, upload.name_key, upload.id
         ):

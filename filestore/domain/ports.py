@@ -164,7 +164,9 @@ class UploadRepository(Protocol):
     async def add(self, upload: Upload) -> None:
         """Insert; raises `AlreadyExists` if the id or object key is taken, or if the upload
         is stored and its name is taken in its folder (uploads are added pending, so this
-        guards the rule, no more), `NotFound` if the owner does not exist."""
+        guards the rule, no more), `NotFound` if the owner does not exist or if `folder_id`
+        is not None and not an active folder of the owner (checked in the same statement,
+        so declaring an upload into a folder needs no read of the folder first)."""
 
     async def update(self, upload: Upload, *, release_bytes: int = 0) -> None:
         """Save if nobody saved it since it was read, else `ConcurrencyConflict`. With

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
+from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from filestore.domain.model import FolderStatus, UploadStatus
 from filestore.domain.names import name_key
 from filestore.domain.ports import NameClash, SortPosition, UnitOfWorkFactory
@@ -289,8 +289,8 @@ async def test_trashing_a_folder_marks_what_is_live_below_it_and_nothing_else(
             FolderStatus.TRASHED, when, a.id,
         )  # fmt: skip
     for file in (in_a, in_b):
-        row = await reload_upload(uow_factory, file)
-        assert (row.status, row.trashed_at, row.trashed_with) == (
+        taken = await reload_upload(uow_factory, file)
+        assert (taken.status, taken.trashed_at, taken.trashed_with) == (
             UploadStatus.TRASHED, when, a.id,
         )  # fmt: skip
     kept = await reload_upload(uow_factory, before)
@@ -353,7 +353,7 @@ async def test_a_restore_moves_the_subtree_where_it_is_put_unless_the_name_is_ta
     home = await folder(uow_factory, alice, "home")
     a = await folder(uow_factory, alice, "a", parent=home)
     b = await folder(uow_factory, alice, "b", parent=a)
-    trashed = await trash_folder(uow_factory, a)
+    await trash_folder(uow_factory, a)
     await trash_folder(uow_factory, home, minutes=1)
     await folder(uow_factory, alice, "a")  # the root's "a" now
     async with uow_factory() as uow:
@@ -362,10 +362,10 @@ async def test_a_restore_moves_the_subtree_where_it_is_put_unless_the_name_is_ta
         attempt.restore(T0, parent_id=None, name="A")
         assert not await uow.folders.restore(attempt, now=T0)
     async with uow_factory() as uow:
-        trashed = await uow.folders.get(a.id)
-        assert trashed is not None
-        trashed.restore(T0, parent_id=None, name="a (2)")
-        assert await uow.folders.restore(trashed, now=T0)
+        again = await uow.folders.get(a.id)
+        assert again is not None
+        again.restore(T0, parent_id=None, name="a (2)")
+        assert await uow.folders.restore(again, now=T0)
         await uow.commit()
     async with uow_factory() as uow:
         path = await uow.folders.get_path_for_sub(b.id, alice.sub)
@@ -420,3 +420,22 @@ async def test_names_like_gives_every_numbered_copy_of_a_name(
     assert {"report.pdf", "report (2).pdf", "report (3).pdf", "report (4).pdf"} <= like
     assert "other.pdf" not in like and "report (5).pdf" not in like
     assert percent == set()  # a wildcard character is just a character
+
+
+async def test_an_upload_is_added_only_into_an_active_folder_of_its_owner(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    alice, bob = await owner(uow_factory), await owner(uow_factory)
+    mine = await folder(uow_factory, alice, "mine")
+    bobs = await folder(uow_factory, bob, "bob's")
+    trashed = await folder(uow_factory, alice, "trashed")
+    await trash_folder(uow_factory, trashed)
+    for target in (bobs.id, trashed.id, "01890000-0000-7000-8000-000000000000"):
+        async with uow_factory() as uow:
+            with pytest.raises(NotFound):
+                await uow.uploads.add(make_upload(alice, folder_id=target))
+    upload = make_upload(alice, folder_id=mine.id)
+    async with uow_factory() as uow:
+        await uow.uploads.add(upload)
+        await uow.commit()
+    assert (await reload_upload(uow_factory, upload)).folder_id == mine.id

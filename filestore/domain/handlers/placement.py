@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from filestore.domain.errors import ConcurrencyConflict, Conflict, NameTaken, NotFound
 from filestore.domain.model import Aggregate, Folder, Upload
-from filestore.domain.names import free_name
+from filestore.domain.names import free_name, name_key
 from filestore.domain.ports import UnitOfWork
 
 # Each attempt follows a change someone else made meanwhile; this many in a row is a user
@@ -66,6 +66,12 @@ async def place_upload(
         if await uow.uploads.place(candidate):
             _take_state(upload, candidate)
             return candidate
+        if if_taken is IfTaken.NUMBER:
+            # Most likely the name is taken: one read says so and gives the next free one.
+            taken = await uow.folders.names_like(upload.owner_id, folder_id, asked)
+            if name_key(candidate.name) in taken:
+                name = free_name(asked, taken)
+                continue
         current = await uow.uploads.get(upload.id)
         if current is None or current.version != upload.version:
             raise ConcurrencyConflict("The file was changed meanwhile.")

@@ -100,26 +100,31 @@ async def empty_trash(cmd: commands.EmptyTrash, services: Services) -> int:
     while True:
         async with services.uow() as uow:
             page = await uow.trash.list_for_sub(cmd.actor.sub, LIST_LIMIT_MAX)
-        for item in page:
-            purged += await _purge_quietly(item, services)
-        if len(page) < LIST_LIMIT_MAX:
+        done = sum([await _purge_quietly(item, services) for item in page])
+        purged += done
+        # A page none of which could be purged (restored meanwhile, each of them) would come
+        # back the same: stop rather than go round.
+        if len(page) < LIST_LIMIT_MAX or not done:
             return purged
 
 
-async def purge_expired(now: datetime, batch_size: int, services: Services) -> int:
-    """Delete forever what has been in the trash longer than the retention (the sweep);
-    returns how many items."""
+async def purge_expired(
+    now: datetime, batch_size: int, services: Services, deadline: datetime | None = None
+) -> int:
+    """Delete forever what has been in the trash longer than the retention (the sweep), a
+    page at a time, starting no page past `deadline`; returns how many items."""
     cutoff = now - services.policy.trash_retention
     purged = 0
     after: TrashPosition | None = None
-    while True:
+    while deadline is None or services.clock.now() < deadline:
         async with services.uow() as uow:
             page = await uow.trash.list_expired(cutoff, batch_size, after)
         for item in page:
             purged += await _purge_quietly(item, services)
         if len(page) < batch_size:
-            return purged
+            break
         after = _position(page[-1])
+    return purged
 
 
 async def _purge_quietly(item: Upload | Folder, services: Services) -> int:

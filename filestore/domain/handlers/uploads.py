@@ -44,8 +44,8 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
     multipart = policy.is_multipart(cmd.size)
 
     async with services.uow() as uow:
-        if cmd.folder_id is not None or cmd.on_conflict is OnConflict.FAIL:
-            await _check_destination(uow, cmd, name)
+        if cmd.on_conflict is OnConflict.FAIL:
+            await _refuse_a_taken_name(uow, cmd, name)
         owner_id = await user_id_for(uow, cmd.actor, services)
         # The quota check and the reservation in one conditional step: concurrent uploads can
         # never reserve more than the quota between them.
@@ -92,20 +92,20 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
     return UploadTicket(upload, post=post)
 
 
-async def _check_destination(uow: UnitOfWork, cmd: commands.RequestUpload, name: str) -> None:
-    """Refuse at once an upload into a folder that is not the actor's, or one that asked to
-    fail on a name already taken (checked again when it is stored: names are settled then)."""
+async def _refuse_a_taken_name(uow: UnitOfWork, cmd: commands.RequestUpload, name: str) -> None:
+    """An upload that asked to fail on a taken name is refused at once if it is taken now
+    (and checked again when it is stored: names are settled then). The folder itself is
+    checked by `uploads.add`."""
     if cmd.folder_id is not None:
         folder = await uow.folders.get_for_sub(cmd.folder_id, cmd.actor.sub)
         if folder is None or not folder.is_active:
             raise NotFound("No such folder.")
-        owner_id = folder.owner_id
+        owner_id: str | None = folder.owner_id
     else:
-        owner_id = await uow.users.id_for_sub(cmd.actor.sub) or ""
-    if cmd.on_conflict is OnConflict.FAIL and owner_id:
-        clash = await uow.folders.find_clash(owner_id, cmd.folder_id, name)
-        if clash is not None:
-            raise NameTaken(clash.kind, clash.id, clash.name)
+        owner_id = await uow.users.id_for_sub(cmd.actor.sub)
+    clash = await uow.folders.find_clash(owner_id, cmd.folder_id, name) if owner_id else None
+    if clash is not None:
+        raise NameTaken(clash.kind, clash.id, clash.name)
 
 
 def _file_query(cmd: commands.ListUploads) -> FileQuery:
