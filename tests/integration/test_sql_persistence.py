@@ -24,6 +24,7 @@ from filestore.domain.errors import AlreadyExists
 from filestore.domain.model import EmailStatus, UploadStatus
 from filestore.domain.ports import ListPosition, UnitOfWorkFactory
 from tests.factories import T0, make_share, make_upload, make_user
+from tests.support.explain import plan_of
 from tests.support.mysql import MySQLDatabase
 from tests.support.sql import sqlite_url
 
@@ -111,9 +112,12 @@ async def test_microseconds_survive_and_order_the_listing(
     sql_uow_factory: UnitOfWorkFactory,
 ) -> None:
     user = make_user()
-    first = make_upload(user, created_at=T0, status=UploadStatus.STORED)
+    first = make_upload(user, name="first.txt", created_at=T0, status=UploadStatus.STORED)
     second = make_upload(
-        user, created_at=T0 + timedelta(microseconds=1), status=UploadStatus.STORED
+        user,
+        name="second.txt",
+        created_at=T0 + timedelta(microseconds=1),
+        status=UploadStatus.STORED,
     )
     async with sql_uow_factory() as uow:
         await uow.users.add(user)
@@ -195,25 +199,8 @@ def listing_data(empty_mysql: MySQLDatabase) -> tuple[MySQLDatabase, str]:
 def _plan(
     database: MySQLDatabase, sql: str, params: dict[str, object], table: str = "u"
 ) -> dict[str, object]:
-    """EXPLAIN's row for one table (by alias; `uploads` by default) of a query written with
-    `:name` parameters."""
-    from tests.support.dataapi_emulator import translate_named_parameters
-
-    statement, names = translate_named_parameters("EXPLAIN " + sql)
-    values = tuple(
-        v.replace(tzinfo=None) if hasattr(v, "tzinfo") else v
-        for v in (params[name] for name in names)
-    )
-    with (
-        pymysql.connect(
-            **database.pymysql_kwargs(), cursorclass=pymysql.cursors.DictCursor
-        ) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(statement, values)
-        rows = cursor.fetchall()
-    [found] = [row for row in rows if row["table"] == table]
-    return dict(found)
+    """EXPLAIN's row for one table (by alias; `uploads` by default)."""
+    return plan_of(database, sql, params, table)
 
 
 @pytest.mark.parametrize("cursor_at", [1990, 1000, 100])

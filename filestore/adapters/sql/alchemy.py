@@ -23,6 +23,7 @@ from filestore.adapters.sql.executor import (
     ER_DUP_ENTRY,
     ER_LOCK_DEADLOCK,
     Dialect,
+    Isolation,
     Params,
     Row,
     SqlError,
@@ -193,6 +194,11 @@ class SqlDatabase:
     @property
     def dialect(self) -> Dialect:
         return self._dialect
+
+    @property
+    def isolation(self) -> Isolation:
+        # MySQL transactions are READ COMMITTED (the engine below); SQLite has one writer.
+        return "read committed" if self._dialect == "mysql" else "serializable"
 
     async def begin(self) -> AlchemyTransaction:
         connection = await self.engine.connect()
