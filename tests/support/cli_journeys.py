@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
+
+from tests.support.local_server import LocalServerProcess, filestore
 
 
 class CliUser(Protocol):
@@ -19,6 +23,34 @@ class CliUser(Protocol):
     def json(self, *args: str) -> Any: ...
 
     def names(self, *args: str) -> list[str]: ...
+
+
+class Shell:
+    """The real `filestore` command (a subprocess) as one user of one `filestore serve`."""
+
+    def __init__(self, server: LocalServerProcess, email: str) -> None:
+        self.env = {"FILESTORE_ENDPOINT": server.url, "FILESTORE_TOKEN": server.token(email)}
+
+    def __call__(self, *args: str) -> str:
+        done = self.run(*args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        done = filestore(*args, env=self.env)
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    def fails(self, *args: str) -> str:
+        done = self.run(*args)
+        assert done.returncode == 1, done.stdout
+        return done.stderr
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json"))
+
+    def names(self, *args: str) -> list[str]:
+        return [item["name"] for item in self.json("ls", *args)]
 
 
 def _tree(root: Path) -> Path:
