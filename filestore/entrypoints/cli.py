@@ -113,8 +113,9 @@ def parser() -> argparse.ArgumentParser:
     upload.add_argument("--to", metavar="FOLDER", help="into this folder (created if missing)")
     upload.add_argument(
         "--on-conflict",
-        choices=("rename", "fail"),
-        help="a name already taken: keep both as 'name (2)' (default) or refuse",
+        choices=("rename", "fail", "skip"),
+        help="a name already taken: keep both as 'name (2)' (default), refuse, or skip that file "
+        "and go on (to finish an interrupted upload -r)",
     )
 
     download = commands.add_parser("download", help="download a file", parents=[output])
@@ -248,7 +249,10 @@ def _print_human(command: str, result: Any) -> None:
             print(f"no e-mail is sent: {why[result['email_status']]}")
     elif command == "upload":
         for item in result:
-            print(f"{item['id']}  {item['status']:<8}  {item.get('path') or item['name']}")
+            if "skipped" in item:
+                print(f"skipped: {item['path']} ({item['skipped']})")
+            else:
+                print(f"{item['id']}  {item['status']:<8}  {item.get('path') or item['name']}")
     elif command == "download":
         print(result["path"])
     elif command == "share":

@@ -5,7 +5,7 @@
     filestore mkdir [-p] PATH…
     filestore mv SRC DST
     filestore rm PATH…
-    filestore upload [-r] [--to PATH] [--on-conflict rename|fail] PATH…
+    filestore upload [-r] [--to PATH] [--on-conflict rename|fail|skip] PATH…
 
 Paths start at the root (`docs/2026/report.pdf`) and are resolved by `cli_paths`; an id does
 wherever an existing file or folder is expected (`filestore trash …` is in `cli_trash`). Each
@@ -250,7 +250,9 @@ def upload_paths(
 ) -> list[Any]:
     """Uploads files into the folder `to` (created as needed; default the root) and, with
     `recursive`, folders with everything in them, recreating their folders (reusing existing
-    ones). Each answer gains the `path` it was sent to.
+    ones). Each answer gains the `path` it was sent to. `on_conflict` is the API's (`rename`,
+    `fail`) or `skip`: a file whose name is taken is left out, answered as `{"path", "skipped"}`
+    with the server's reason, and the others go on.
     """
     for path in paths:
         if path.is_dir() and not recursive:
@@ -261,12 +263,22 @@ def upload_paths(
     with _explained(f"cannot create folder {to!r}"):
         destination = resolver.ensure_folder(to) if to else ROOT_FOLDER
 
+    skip = on_conflict == "skip"
+
     def send(path: Path, folder: Entry) -> Any:
-        with _explained(f"cannot upload {path}"):
-            sent = client.upload(
-                path, content_type=content_type, folder_id=folder.id, on_conflict=on_conflict
-            )
         where = resolver.path_of(folder).strip("/")
+        try:
+            sent = client.upload(
+                path,
+                content_type=content_type,
+                folder_id=folder.id,
+                on_conflict="fail" if skip else on_conflict,
+            )
+        except ClientError as error:
+            if skip and error.status == 409:
+                return {"path": f"{where}/{path.name}" if where else path.name,
+                        "skipped": str(error)}  # fmt: skip
+            raise ClientError(f"cannot upload {path}: {error}", status=error.status) from error
         return {**sent, "path": f"{where}/{sent['name']}" if where else sent["name"]}
 
     def send_tree(directory: Path, parent: Entry) -> Iterator[Any]:

@@ -117,3 +117,11 @@ def organize(
     assert me("trash", "ls") == "the trash is empty\n"
     assert me.json("find", "jpg", "--sort", "name") != []
     assert "no file or folder" in me.fails("rm", "backup/photos/a (2).jpg")
+
+    # Finishing an interrupted folder upload: what is there already is skipped.
+    sent = me.json("upload", "-r", str(photos), "--to", "backup", "--on-conflict", "skip")
+    assert sorted(s["path"] for s in sent if "skipped" in s) == [
+        "Backup/photos/2025/b.jpg", "Backup/photos/2025/summer/c.jpg",
+    ]  # fmt: skip
+    assert [s["path"] for s in sent if "skipped" not in s] == ["Backup/photos/a.jpg"]
+    wait_for(lambda: "a.jpg" in me.names("backup/photos"), "the missing file to land")

@@ -283,3 +283,22 @@ def test_upload_to_a_new_folder_and_what_is_refused(api: FakeApi, run: Run, tmp_
     assert declared[0]["folder_id"] == api.folders[declared[0]["folder_id"]]["id"]
     assert "folder_id" not in declared[-1] and "on_conflict" not in declared[-1]
     assert declared[1]["on_conflict"] == "fail"
+
+
+def test_upload_r_with_skip_sends_only_what_is_not_there_yet(
+    api: FakeApi, run: Run, tmp_path: Path
+) -> None:
+    tree = tmp_path / "photos"
+    tree.mkdir()
+    (tree / "a.jpg").write_bytes(b"a")
+    run("upload", "-r", str(tree))
+    (tree / "b.jpg").write_bytes(b"b")  # the run was interrupted before b.jpg: run it again
+
+    out = run("upload", "-r", str(tree), "--on-conflict", "skip").splitlines()
+    assert out[0] == (
+        'skipped: photos/a.jpg (A file named "a.jpg" is already there; choose another name. '
+        "(HTTP 409))"
+    )
+    assert out[1].endswith("  photos/b.jpg")
+    assert [b.get("on_conflict") for b in api.bodies if "size" in b] == [None, "fail", "fail"]
+    assert sorted(f["name"] for f in run.json("ls", "photos")) == ["a.jpg", "b.jpg"]
