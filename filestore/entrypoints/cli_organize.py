@@ -106,6 +106,8 @@ def list_folder(client: Client, args: argparse.Namespace) -> list[Any]:
     order = args.order or default_order(args.sort)
     resolver = PathResolver(client)
     if args.all:
+        if args.path.strip("/"):
+            raise ClientError("ls --all lists the files of every folder: give it no PATH")
         files = client.list(sort=args.sort, order=order)
         return [resolver.with_path(Entry.of_upload(f)) for f in files]
     found = resolver.entry(args.path) if args.path.strip("/") else ROOT_FOLDER

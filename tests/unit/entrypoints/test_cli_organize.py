@@ -83,6 +83,7 @@ def test_ls_reads_every_page_and_all_lists_every_folder_with_paths(api: FakeApi,
     assert [i["path"] for i in everything] == [f"{n}.txt" for n in range(5)] + [
         "docs/2026/deep.txt"
     ]
+    assert "give it no PATH" in run("ls", "docs", "--all", status=1)
 
 
 def test_find_searches_every_folder_and_shows_where_each_file_is(api: FakeApi, run: Run) -> None:
