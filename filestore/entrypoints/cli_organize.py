@@ -162,13 +162,13 @@ def make_folders(client: Client, args: argparse.Namespace) -> list[Any]:
                 if not name:
                     raise ClientError("the root exists already")
                 folder = resolver.create_folder(resolver.folder("/".join(parents)), name)
-        made.append(dict(folder.data))
+        made.append(resolver.with_path(folder))
     return made
 
 
 def show_folders(folders: list[Any]) -> None:
     for folder in folders:
-        print(f"{folder['id']}  {folder['name']}/")
+        print(f"{folder['id']}  {folder['path']}/")
 
 
 def move(client: Client, args: argparse.Namespace) -> Any:

@@ -82,7 +82,7 @@ def show_trash(items: list[Any]) -> None:
         size = "folder" if item["kind"] == "folder" else str(item.get("size"))
         trashed = str(item["trashed_at"])[:19].replace("T", " ")
         purge = str(item["purge_at"])[:10]
-        print(f"{item['id']}  {size:>12}  {trashed}  (purged {purge})  {item['name']}")
+        print(f"{item['id']}  {size:>12}  {trashed}  (kept until {purge})  {item['name']}")
 
 
 def show_restored(item: Any) -> None:

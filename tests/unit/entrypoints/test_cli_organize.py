@@ -104,9 +104,9 @@ def test_mkdir_needs_the_parent_unless_asked_to_make_it(api: FakeApi, run: Run) 
     err = run("mkdir", "docs/2026", status=1)
     assert "no folder 'docs'" in err
     made = run.json("mkdir", "-p", "docs/2026", "docs/2027")
-    assert [f["name"] for f in made] == ["2026", "2027"]
+    assert [(f["name"], f["path"]) for f in made] == [("2026", "docs/2026"), ("2027", "docs/2027")]
     assert len(matching(api.requests, "^POST /folders")) == 3  # docs once
-    assert run("mkdir", "docs/2028").endswith("  2028/\n")
+    assert run("mkdir", "docs/2028").endswith("  docs/2028/\n")
     again = run("mkdir", "DOCS/2026", status=1)
     assert again == (
         "filestore: cannot create folder 'DOCS/2026': A folder named \"2026\" is already "
@@ -219,6 +219,7 @@ def test_the_trash_lists_restores_and_deletes_forever_by_name_or_id(api: FakeApi
     second = api.add_file("notes.txt")
     run("rm", "notes.txt")
 
+    assert "(kept until 2026-03-03)  notes.txt" in run("trash", "ls")
     listed = run.json("trash", "ls")
     assert sorted(i["name"] for i in listed) == ["docs", "notes.txt", "notes.txt"]
     assert "deleted 2026-02-01T00:00:00" in run("trash", "restore", "NOTES.TXT", status=1)
