@@ -130,8 +130,8 @@ def test_each_sort_reads_its_index_in_order(
 def test_a_search_reads_the_search_index_alone(
     organized: tuple[MySQLDatabase, str, str], scope: str
 ) -> None:
-    """The owner's stored files, in the search index alone (search_key and folder_id are in
-    it): a row is read only when it matches, then the few matches are sorted."""
+    """The owner's files, in the search index alone (search_key and folder_id are in it): a
+    row is read only when it matches, then the few matches are sorted."""
     database, sub, folder = organized
     query = FileQuery(
         folder=ANY_FOLDER if scope == "any" else folder, contains=search_key("report 12")

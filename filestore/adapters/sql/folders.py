@@ -5,20 +5,25 @@ migration 0005): a folder's subtree is every row of its owner whose path contain
 and a move makes a cycle exactly when the new parent is the folder or has it in its path.
 
 Every write that could break a rule is conditional, so that the check and the write are one
-statement with no read-check-write race: the parent must be an active folder of the owner
-(read in the statement); no stored file in the parent may hold the name (`NOT EXISTS`); no
-active folder may (the unique key `folders_live_name`). On MySQL the rows such a statement
-reads are locked (shared) until the transaction ends, so two writes that would together break
-a rule wait for each other or deadlock, and one of them fails: two folders moved into each
-other's subtree at once cannot make a cycle (the second sees the first's paths, or
-deadlocks on the rows the first moved).
+step with no read-check-write race: the parent must be an active folder of the owner, not the
+folder nor below it; no stored file in the parent may hold the name; no active folder may
+(the unique key `folders_live_name`). How the check sees what a concurrent transaction does
+depends on the isolation (`UnitExecutor.isolation`):
 
-The Data API budget (a write is at most 3 statements and the outbox row) shapes the MySQL
-side: a trash, restore or purge is one statement for the folder itself, conditional on its
-version, and one multi-table `UPDATE` for everything it takes along (its subtree's folders
-and their files at once). SQLite updates one table per statement and costs no round trips,
-so it spells the same out in simpler statements. Cycle checks read a joined row on MySQL
-(its `UPDATE` may not read its own table in a subquery) and a subquery on SQLite.
+- REPEATABLE READ (the Data API, Aurora's default): the rows a write reads in its joins and
+  subqueries are locked (shared) until the transaction ends, so each write is one statement:
+  a move or restore (the folder, its subtree's paths, for a restore everything trashed with
+  it), a trash (with its subtree and their files), a purge (with the quota). Two writes that
+  would together break a rule wait for each other or deadlock, and one fails. This keeps every
+  folder write within the Data API budget (3 statements, the outbox row included).
+- READ COMMITTED (our aiomysql engine): reads in a write lock nothing, so a write first locks
+  what it depends on (`lock_names`; a move or restore reads its destination `FOR UPDATE`),
+  then writes, seeing whatever committed while it waited.
+- SQLite has one writer at a time; it updates one table per statement, so it spells the same
+  out in simpler statements.
+
+Two folders moved into each other's subtree at once cannot make a cycle: the second sees the
+first's paths, or deadlocks on the rows the first moved.
 """
 
 from __future__ import annotations
@@ -58,13 +63,18 @@ _TRASH_MARKS = frozenset({"status", "trashed_at", "trashed_with"})
 _FOR_UPDATE: dict[Dialect, str] = {"mysql": " FOR UPDATE", "sqlite": ""}
 
 # Where a folder goes, in one multi-table UPDATE on MySQL under REPEATABLE READ (the Data API):
-# `f` is the folder as stored, `p` its new parent, `d` the rows written (the folder and,
-# as the statement says, the folders below it). `f` and `p` are constants (unique keys), read
-# once with shared locks before anything is written, so the conditions hold for the rows as
-# they are, and a concurrent write to them waits or deadlocks (one of the two fails).
+# `f` is the folder as stored, `p` its new parent, `c` a stored file there with its name, `d`
+# the rows written (the folder and, as the statement says, the folders below it). `f`, `p`
+# and `c` are constants (unique keys), read once with shared locks before anything is written,
+# so the conditions hold for the rows as they are, and a concurrent write to them (or into the
+# gap where `c` would be) waits or deadlocks: one of the two fails.
 _LOCKING_PARENT = (
     " LEFT JOIN folders p ON p.public_id = :parent_id AND p.user_id = f.user_id"
     " AND p.status = :active"
+    # A stored file there with the name (joined, not a subquery: MySQL 8 refuses a subquery
+    # on a table the statement updates, as a restore does).
+    " LEFT JOIN uploads c ON c.user_id = f.user_id AND c.folder_id = :parent_id"
+    f" AND c.live_name = {LIVE_NAME['mysql']}"
 )
 _LOCKING_PATH = "COALESCE(CONCAT(p.path, p.id, '/'), '/')"
 _LOCKING_PLACE = (
@@ -75,11 +85,9 @@ _LOCKING_PLACE = (
     " SUBSTRING(d.path, LENGTH(f.path) + LENGTH(f.id) + 2)))"
 )
 _LOCKING_CONDITIONS = (
-    "f.public_id = :id AND f.version = :version"  # noqa: S608 - constant fragments  # nosec B608
+    "f.public_id = :id AND f.version = :version"
     " AND (:parent_id = '' OR (p.id IS NOT NULL AND p.id <> f.id"
-    " AND LOCATE(CONCAT('/', f.id, '/'), p.path) = 0))"
-    " AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.user_id = f.user_id"
-    f" AND u.folder_id = :parent_id AND u.live_name = {LIVE_NAME['mysql']})"
+    " AND LOCATE(CONCAT('/', f.id, '/'), p.path) = 0)) AND c.id IS NULL"
 )
 
 

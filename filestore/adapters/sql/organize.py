@@ -47,8 +47,8 @@ _FOLDER_INDEX = {
     SortField.NAME: "uploads_folder_by_name",
     SortField.SIZE: "uploads_folder_by_size",
 }
-# A search reads the owner's stored files in the search index alone (search_key and folder_id
-# are in it) and sorts the few that match.
+# A search reads the owner's files in the search index alone (search_key and folder_id are in
+# it), then the rows of the few that match (their status), and sorts those.
 _SEARCH_INDEX = "uploads_search"
 
 
@@ -168,10 +168,10 @@ class SqlUploadOrganizing:
 
     async def place(self, upload: Upload) -> bool:
         # One statement: the folder must be active and the owner's, and no active folder may
-        # hold the name there (read with shared locks on MySQL, so a folder created meanwhile
-        # waits for this transaction, or deadlocks with it: one of them fails). Another stored
-        # file holding it breaks the unique key `uploads_live_name`. A stored file's name is
-        # given in its folder only with the folder locked (`lock_names`).
+        # hold the name there; another stored file holding it breaks the unique key
+        # `uploads_live_name`. Under REPEATABLE READ the statement's reads lock, so a folder
+        # created meanwhile waits for this transaction or deadlocks with it (one fails); under
+        # READ COMMITTED the folder is locked first (`lock_names`), to the same effect.
         if upload.status is UploadStatus.STORED:
             await lock_names(self._db, upload.owner_id, upload.folder_id)
         try:

@@ -276,7 +276,7 @@ def list_stored_query(
 # reads the pending part of the index from its oldest row (`ref` on status) up to the cursor,
 # so page n would cost O(n). Forcing the index keeps the range (asserted on the plan by the
 # integration tests, which saw the `ref` plan in about one run in three without it).
-_SWEEP_HINT: dict[Dialect, str] = {"mysql": " FORCE INDEX (uploads_pending_sweep)", "sqlite": ""}
+_SWEEP_HINT: dict[Dialect, str] = {"mysql": " FORCE INDEX (uploads_pending)", "sqlite": ""}
 
 
 def list_pending_query(
@@ -288,24 +288,23 @@ def list_pending_query(
     """The sweep's oldest-first page of pending uploads as SQL and parameters (also EXPLAINed
     by the tests).
 
-    Keyset pagination on the index (status, created_at, public_id), read forwards: one range
-    bounded by the cursor below and `created_before` above. As in the listing, the redundant
-    `u.created_at >= :at` is what makes the cursor a bound of the range; the OR decides ties on
-    created_at by id.
+    Keyset pagination on the index (pending_since, public_id), read forwards: one range
+    bounded by the cursor below and `created_before` above. `pending_since` is `created_at`
+    while the upload is pending, else NULL (migration 0005). As in the listing, the redundant
+    `u.pending_since >= :at` is what makes the cursor a bound of the range; the OR decides ties
+    on the time by id.
     """
-    params: dict[str, Any] = {
-        "status": UploadStatus.PENDING.value,
-        "before": to_db_time(created_before),
-        "limit": limit,
-    }
+    params: dict[str, Any] = {"before": to_db_time(created_before), "limit": limit}
     keyset = ""
     if after is not None:
-        keyset = " AND u.created_at >= :at AND (u.created_at > :at OR u.public_id > :after_id)"
+        keyset = (
+            " AND u.pending_since >= :at AND (u.pending_since > :at OR u.public_id > :after_id)"
+        )
         params |= {"at": to_db_time(after.created_at), "after_id": after.id}
     select = UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{_SWEEP_HINT[dialect]} ")
     sql = (
-        f"{select} WHERE u.status = :status AND u.created_at < :before{keyset}"
-        " ORDER BY u.created_at, u.public_id LIMIT :limit"
+        f"{select} WHERE u.pending_since < :before{keyset}"
+        " ORDER BY u.pending_since, u.public_id LIMIT :limit"
     )
     return sql, params
 

@@ -19,8 +19,10 @@
 -- root takes part in the UNIQUE index like any folder): moving a folder then changes its own row
 -- and its subtree's `path`, never its files. `path` lists the internal ids of a folder's
 -- ancestors, outermost first (`/` for a folder in the root, `/12/40/` two levels down): the
--- subtree of folder 40 is every row whose path contains `/40/`, and a move is into its own
--- subtree exactly when the new parent's path contains `/40/` or the parent is 40.
+-- subtree of folder 40 is every row whose path contains `/40/` (a range of the paths that
+-- begin like its own; the index holds their first 255 characters), and a move is into its own
+-- subtree exactly when the new parent's path contains `/40/` or the parent is 40. TEXT: no
+-- depth limit in practice.
 --
 -- `trash_entry` is `trashed_at` for what was trashed directly (its `trashed_with` is its own
 -- id), else NULL: the trash listing and the purge read an index of it.
@@ -32,7 +34,7 @@ CREATE TABLE IF NOT EXISTS folders (
   public_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   user_id INT UNSIGNED NOT NULL,
   parent_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
-  path VARCHAR(2900) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '/',
+  path TEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT ('/'),
   name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   name_key VARBINARY(3072) NOT NULL,
   status VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT 'active',
@@ -46,7 +48,7 @@ CREATE TABLE IF NOT EXISTS folders (
   UNIQUE KEY folders_public_id (public_id),
   UNIQUE KEY folders_live_name (user_id, parent_id, live_name),
   KEY folders_listing (user_id, parent_id, status, name_order, public_id),
-  KEY folders_subtree (user_id, path),
+  KEY folders_subtree (user_id, path(255)),
   KEY folders_trashed_with (trashed_with),
   KEY folders_trash (user_id, trash_entry, public_id),
   KEY folders_trash_sweep (trash_entry, public_id),
@@ -63,6 +65,7 @@ ALTER TABLE uploads
   ADD COLUMN trashed_with CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NULL,
   ADD COLUMN restored_at DATETIME(6) NULL;
 ALTER TABLE uploads
+  ADD COLUMN pending_since DATETIME(6) AS (IF(status = 'pending', created_at, NULL)) VIRTUAL,
   ADD COLUMN live_name BINARY(32) AS (IF(status = 'stored', UNHEX(SHA2(name_key, 256)), NULL)) VIRTUAL,
   ADD COLUMN name_order VARBINARY(768) AS (LEFT(name_key, 768)) VIRTUAL,
   ADD COLUMN trash_entry DATETIME(6) AS (IF(status = 'trashed' AND trashed_with = public_id, trashed_at, NULL)) VIRTUAL;
@@ -80,9 +83,15 @@ ALTER TABLE uploads ADD KEY uploads_owner_by_size (user_id, status, size, public
 ALTER TABLE uploads ADD KEY uploads_folder_by_created (user_id, folder_id, created_at, public_id);
 ALTER TABLE uploads ADD KEY uploads_folder_by_name (user_id, folder_id, name_order, public_id);
 ALTER TABLE uploads ADD KEY uploads_folder_by_size (user_id, folder_id, size, public_id);
--- Search reads the owner's stored files in this index alone (search_key and folder_id are in
--- it, so no row is read until one matches).
-ALTER TABLE uploads ADD KEY uploads_search (user_id, status, search_key, folder_id);
+-- Search reads the owner's files in this index alone (search_key and folder_id are in it, so
+-- no row is read until one matches; the status is checked on the few that do). Without the
+-- status, a file going to the trash changes no entry here.
+ALTER TABLE uploads ADD KEY uploads_search (user_id, search_key, folder_id);
+-- The reconciling sweep's pending uploads, oldest first, on a column that is NULL for every
+-- other upload: a file going to the trash (stored to trashed) changes no entry here, where
+-- the v1 index (status, created_at, public_id) changed one per file.
+ALTER TABLE uploads ADD KEY uploads_pending (pending_since, public_id);
+ALTER TABLE uploads DROP KEY uploads_pending_sweep;
 -- The trash listing and the purge sweep. (What was trashed with an item is found through the
 -- folders it was in, or the owner's trashed files: no index of its own to update.)
 ALTER TABLE uploads ADD KEY uploads_trash (user_id, trash_entry, public_id);

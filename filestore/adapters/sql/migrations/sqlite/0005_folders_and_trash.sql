@@ -39,6 +39,8 @@ ALTER TABLE uploads ADD COLUMN restored_at DATETIME;
 ALTER TABLE uploads ADD COLUMN live_name TEXT GENERATED ALWAYS AS
   (CASE WHEN status = 'stored' THEN name_key END) VIRTUAL;
 ALTER TABLE uploads ADD COLUMN name_order TEXT GENERATED ALWAYS AS (name_key) VIRTUAL;
+ALTER TABLE uploads ADD COLUMN pending_since DATETIME GENERATED ALWAYS AS
+  (CASE WHEN status = 'pending' THEN created_at END) VIRTUAL;
 ALTER TABLE uploads ADD COLUMN trash_entry DATETIME GENERATED ALWAYS AS
   (CASE WHEN status = 'trashed' AND trashed_with = public_id THEN trashed_at END) VIRTUAL;
 CREATE UNIQUE INDEX IF NOT EXISTS uploads_live_name ON uploads (user_id, folder_id, live_name);
@@ -47,6 +49,8 @@ CREATE INDEX IF NOT EXISTS uploads_owner_by_size ON uploads (user_id, status, si
 CREATE INDEX IF NOT EXISTS uploads_folder_by_created ON uploads (user_id, folder_id, created_at, public_id);
 CREATE INDEX IF NOT EXISTS uploads_folder_by_name ON uploads (user_id, folder_id, name_order, public_id);
 CREATE INDEX IF NOT EXISTS uploads_folder_by_size ON uploads (user_id, folder_id, size, public_id);
-CREATE INDEX IF NOT EXISTS uploads_search ON uploads (user_id, status, search_key, folder_id);
+CREATE INDEX IF NOT EXISTS uploads_search ON uploads (user_id, search_key, folder_id);
+CREATE INDEX IF NOT EXISTS uploads_pending ON uploads (pending_since, public_id);
+DROP INDEX IF EXISTS uploads_pending_sweep;
 CREATE INDEX IF NOT EXISTS uploads_trash ON uploads (user_id, trash_entry, public_id);
 CREATE INDEX IF NOT EXISTS uploads_trash_sweep ON uploads (trash_entry, public_id);
