@@ -177,7 +177,7 @@ async def test_the_cli_resumes_a_multipart_upload_with_the_missing_parts_only(
         assert down.returncode == 0, down.stderr
         assert target.read_bytes() == data
 
-    # Renaming and deleting with the CLI reach an open WebSocket.
+    # Renaming, trashing and deleting for good with the CLI reach an open WebSocket.
     ws_url = local_server.url.replace("http", "ws") + f"/ws?token={token}"
     async with websockets.connect(ws_url) as socket:
         moved = await asyncio.to_thread(filestore, "mv", upload_id, "bigger.bin", env=env)
@@ -186,6 +186,10 @@ async def test_the_cli_resumes_a_multipart_upload_with_the_missing_parts_only(
         assert (renamed["type"], renamed["upload"]["name"]) == ("upload.renamed", "bigger.bin")
         removed = await asyncio.to_thread(filestore, "rm", upload_id, env=env)
         assert removed.returncode == 0, removed.stderr
+        trashed = await _next_message(socket, upload_id)
+        assert trashed["type"] == "upload.trashed"
+        purged = await asyncio.to_thread(filestore, "trash", "rm", upload_id, env=env)
+        assert purged.returncode == 0, purged.stderr
         deleted = await _next_message(socket, upload_id)
         assert deleted["type"] == "upload.deleted"
 
