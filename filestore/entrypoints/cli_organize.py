@@ -218,16 +218,18 @@ def show_moved(item: Any) -> None:
 def remove(client: Client, args: argparse.Namespace) -> list[Any]:
     resolver = PathResolver(client)
     entries = [resolver.entry(path) for path in args.paths]  # all found before any is deleted
-    if any(entry.id is None for entry in entries):
+    ids = [entry.id for entry in entries]
+    if None in ids:
         raise ClientError("the root cannot be deleted")
     removed = []
-    for path, entry in zip(args.paths, entries, strict=True):
-        assert entry.id is not None
+    for path, entry, item_id in zip(args.paths, entries, ids, strict=True):
+        if item_id is None:  # refused above; says so to the type checker
+            continue
         with _explained(f"cannot delete {path!r}"):
             if entry.is_folder:
-                client.delete_folder(entry.id)
+                client.delete_folder(item_id)
             else:
-                client.delete(entry.id)
+                client.delete(item_id)
         removed.append({"deleted": entry.id, "kind": entry.kind, "name": entry.name})
     return removed
 
