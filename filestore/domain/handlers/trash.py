@@ -127,14 +127,17 @@ async def purge_expired(
     """Delete forever what has been in the trash longer than the retention (the sweep), a
     page at a time, starting no page past `deadline`; returns how many items."""
     cutoff = now - services.policy.trash_retention
+    # Whole rows of files and folders, as a trash page has them: no more of them at once
+    # (a row with a long name is ~2 KB as the Data API answers it; it answers 1 MiB a call).
+    page_size = min(batch_size, LIST_LIMIT_MAX)
     purged = 0
     after: TrashPosition | None = None
     while deadline is None or services.clock.now() < deadline:
         async with services.uow() as uow:
-            page = await uow.trash.list_expired(cutoff, batch_size, after)
+            page = await uow.trash.list_expired(cutoff, page_size, after)
         for item in page:
             purged += await _purge_quietly(item, services)
-        if len(page) < batch_size:
+        if len(page) < page_size:
             break
         after = _position(page[-1])
     return purged
