@@ -35,9 +35,9 @@ log = logging.getLogger(__name__)
 LIST_LIMIT_MAX = 100
 # Objects removed at once when a folder is deleted forever.
 DELETE_CONCURRENCY = 16
-# Object keys read at a time when a folder is deleted forever: a key is about 80 bytes, so a
-# page is ~150 KB as the Data API answers it, far below its 1 MiB per call, and a folder of up
-# to this many files costs no read beyond the first.
+# Object keys read at a time when a folder is deleted forever: as the Data API answers them, a
+# page is ~100 KB on its own and ~650 KB with the item's first read (rows as wide as a trash
+# item's), below its 1 MiB per call; a folder of up to this many files costs no extra read.
 PURGE_PAGE = 1000
 
 
