@@ -241,7 +241,8 @@ class MemoryUploadRepository:
         self.list_files_for_sub = self.files.list_files_for_sub
         self.list_pending_for_sub = self.files.list_pending_for_sub
         self.place = self.files.place
-        self.list_trashed_with = self.files.list_trashed_with
+        self.files_trashed_with = self.files.files_trashed_with
+        self.object_keys_trashed_with = self.files.object_keys_trashed_with
 
     def _save(self, upload: Upload) -> None:
         self._table.update(upload.id, upload)

@@ -9,7 +9,7 @@ caught at commit, since every write that depends on the tree stages a new versio
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -23,6 +23,7 @@ from filestore.domain.ports import (
     ListPosition,
     NameClash,
     SortPosition,
+    TrashedFiles,
     TrashPosition,
 )
 
@@ -161,12 +162,29 @@ class MemoryFileListing:
         self._guard.touch(upload.owner_id)
         return True
 
-    async def list_trashed_with(self, owner_id: str, item_id: str) -> list[Upload]:
-        return [
-            _copy(u)
+    async def files_trashed_with(self, owner_id: str, item_id: str, limit: int) -> TrashedFiles:
+        return _trashed_files(self._owned(owner_id), item_id, limit)
+
+    async def object_keys_trashed_with(
+        self, owner_id: str, item_id: str, limit: int, after: str
+    ) -> list[str]:
+        keys = sorted(
+            u.object_key
             for u in self._owned(owner_id)
-            if u.status is UploadStatus.TRASHED and u.trashed_with == item_id
-        ]
+            if u.trashed_with == item_id and u.id != item_id and u.object_key > after
+        )
+        return keys[:limit]
+
+
+def _trashed_files(owned: Iterable[Upload], item_id: str, limit: int) -> TrashedFiles:
+    """What `files_trashed_with` answers, from one owner's uploads."""
+    files = [
+        u
+        for u in owned
+        if u.status is UploadStatus.TRASHED and u.trashed_with == item_id and u.id != item_id
+    ]
+    keys = sorted(u.object_key for u in files)[:limit]
+    return TrashedFiles(len(files), sum(u.size for u in files), keys)
 
 
 class MemoryFolderRepository:
@@ -397,20 +415,13 @@ class MemoryTrashRepository:
         return None
 
     async def get_with_files_for_sub(
-        self, item_id: str, sub: str
-    ) -> tuple[Upload | Folder, list[Upload]] | None:
+        self, item_id: str, sub: str, limit: int
+    ) -> tuple[Upload | Folder, TrashedFiles] | None:
         item = await self.get_for_sub(item_id, sub)
         if item is None:
             return None
-        files = [
-            _copy(upload)
-            for upload in self._uploads.values()
-            if upload.owner_id == item.owner_id
-            and upload.status is UploadStatus.TRASHED
-            and upload.trashed_with == item.id
-            and upload.id != item.id
-        ]
-        return item, files
+        owned = (u for u in self._uploads.values() if u.owner_id == item.owner_id)
+        return item, _trashed_files(owned, item.id, limit)
 
     async def list_expired(
         self, trashed_before: datetime, limit: int, after: TrashPosition | None = None

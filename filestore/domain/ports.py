@@ -91,6 +91,18 @@ class TrashPosition:
 
 
 @dataclass(frozen=True)
+class TrashedFiles:
+    """The files trashed with an item, as deleting it forever needs them: how many, their
+    bytes in all, and the object keys of the first of them in object-key order (at most the
+    limit asked for; `UploadRepository.object_keys_trashed_with` reads on from the last).
+    Bounded whatever the folder holds: one page of keys, never every row."""
+
+    count: int
+    size: int
+    object_keys: list[str]
+
+
+@dataclass(frozen=True)
 class ProcessedBy:
     """One consumer's handling of one event: what `ProcessedEvents` remembers."""
 
@@ -208,9 +220,17 @@ class UploadRepository(Protocol):
         or (a) or (b) fails: nothing is saved then and the caller reads to find out which.
         For a rename, a move, a restore and the step to `stored`."""
 
-    async def list_trashed_with(self, owner_id: str, item_id: str) -> list[Upload]:
+    async def files_trashed_with(self, owner_id: str, item_id: str, limit: int) -> TrashedFiles:
         """The owner's trashed uploads whose `trashed_with` is `item_id` (what a purge of
-        that item deletes), in no set order."""
+        that item deletes): their count, their size, and the first `limit` of their object
+        keys. One statement."""
+
+    async def object_keys_trashed_with(
+        self, owner_id: str, item_id: str, limit: int, after: str
+    ) -> list[str]:
+        """The object keys of the owner's uploads whose `trashed_with` is `item_id` (trashed
+        with it, or deleted forever with it: a purge reads on after its write), in key order,
+        strictly after the key `after`; at most `limit`. One statement."""
 
 
 class FolderRepository(Protocol):
@@ -261,7 +281,7 @@ class FolderRepository(Protocol):
     async def purge(self, folder: Folder, *, release_bytes: int) -> None:
         """Save a folder just deleted forever (`Folder.purge`) and mark deleted, in the same
         step, every folder and upload whose `trashed_with` is its id, giving `release_bytes`
-        (the total size of those uploads, read by `UploadRepository.list_trashed_with`) back
+        (the total size of those uploads, read by `UploadRepository.files_trashed_with`) back
         to the owner's quota. Raises `ConcurrencyConflict` if the version is stale (a restore
         or a purge came first)."""
 
@@ -297,12 +317,11 @@ class TrashRepository(Protocol):
         is still in the trash, else None. One statement."""
 
     async def get_with_files_for_sub(
-        self, item_id: str, sub: str
-    ) -> tuple[Upload | Folder, list[Upload]] | None:
-        """What `get_for_sub` answers, together with the uploads trashed with it (those whose
-        `trashed_with` is its id, as `UploadRepository.list_trashed_with` answers them, in no
-        set order; none for a file): what deleting it forever reads. None as `get_for_sub`.
-        One statement."""
+        self, item_id: str, sub: str, limit: int
+    ) -> tuple[Upload | Folder, TrashedFiles] | None:
+        """What `get_for_sub` answers, together with the uploads trashed with it as
+        `UploadRepository.files_trashed_with` answers them (none for a file): what deleting
+        it forever reads first. None as `get_for_sub`. One statement."""
 
     async def list_expired(
         self, trashed_before: datetime, limit: int, after: TrashPosition | None = None

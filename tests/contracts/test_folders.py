@@ -11,7 +11,7 @@ import pytest
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
 from filestore.domain.model import FolderStatus, UploadStatus
 from filestore.domain.names import name_key
-from filestore.domain.ports import NameClash, SortPosition, UnitOfWorkFactory
+from filestore.domain.ports import NameClash, SortPosition, TrashedFiles, UnitOfWorkFactory
 from tests.contracts.organize_support import (
     folder,
     owner,
@@ -384,8 +384,8 @@ async def test_purging_a_folder_deletes_what_went_with_it_and_gives_the_bytes_ba
     await trash_upload(uow_factory, alone)
     trashed = await trash_folder(uow_factory, a, minutes=1)
     async with uow_factory() as uow:
-        files = await uow.uploads.list_trashed_with(alice.id, a.id)
-        assert {f.id for f in files} == {one.id, two.id}
+        files = await uow.uploads.files_trashed_with(alice.id, a.id, 10)
+        assert files == TrashedFiles(2, 300, sorted([one.object_key, two.object_key]))
         trashed.purge(T0, files=2, size=300)
         await uow.folders.purge(trashed, release_bytes=300)
         await uow.commit()
@@ -397,7 +397,7 @@ async def test_purging_a_folder_deletes_what_went_with_it_and_gives_the_bytes_ba
     async with uow_factory() as uow:
         user = await uow.users.get(alice.id)
         assert user is not None and user.used_bytes == 700
-        assert await uow.uploads.list_trashed_with(alice.id, a.id) == []
+        assert await uow.uploads.files_trashed_with(alice.id, a.id, 10) == TrashedFiles(0, 0, [])
         # purged again from what was read before: that version is gone
         trashed.status, trashed.version = FolderStatus.TRASHED, trashed.version - 1
         with pytest.raises(ConcurrencyConflict):

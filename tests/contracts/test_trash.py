@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from filestore.domain.model import Folder, Upload
-from filestore.domain.ports import TrashPosition, UnitOfWorkFactory
+from filestore.domain.ports import TrashedFiles, TrashPosition, UnitOfWorkFactory
 from tests.contracts.organize_support import (
     folder,
     owner,
@@ -88,22 +88,55 @@ async def test_a_trash_item_is_found_with_the_files_trashed_with_it(
     file = await stored(uow_factory, alice, "file.txt")
     await trash_upload(uow_factory, file, minutes=3)
     async with uow_factory() as uow:
-        found_folder = await uow.trash.get_with_files_for_sub(a.id, alice.sub)
-        found_file = await uow.trash.get_with_files_for_sub(file.id, alice.sub)
-        found_alone = await uow.trash.get_with_files_for_sub(alone.id, alice.sub)
-        assert await uow.trash.get_with_files_for_sub(a.id, bob.sub) is None
-        assert await uow.trash.get_with_files_for_sub(inside.id, alice.sub) is None
-        assert await uow.trash.get_with_files_for_sub(sub.id, alice.sub) is None
-        assert await uow.trash.get_with_files_for_sub(a.id, "sub-of-nobody") is None
+        found_folder = await uow.trash.get_with_files_for_sub(a.id, alice.sub, 10)
+        found_file = await uow.trash.get_with_files_for_sub(file.id, alice.sub, 10)
+        found_alone = await uow.trash.get_with_files_for_sub(alone.id, alice.sub, 10)
+        assert await uow.trash.get_with_files_for_sub(a.id, bob.sub, 10) is None
+        assert await uow.trash.get_with_files_for_sub(inside.id, alice.sub, 10) is None
+        assert await uow.trash.get_with_files_for_sub(sub.id, alice.sub, 10) is None
+        assert await uow.trash.get_with_files_for_sub(a.id, "sub-of-nobody", 10) is None
+        first_key = await uow.trash.get_with_files_for_sub(a.id, alice.sub, 1)
     assert found_folder is not None and found_file is not None and found_alone is not None
     item, files = found_folder
     assert isinstance(item, Folder) and item.id == a.id and item.name == "a"
-    assert {f.id: f.size for f in files} == {inside.id: inside.size, deep.id: deep.size}
-    assert {f.object_key for f in files} == {inside.object_key, deep.object_key}
-    assert isinstance(found_file[0], Upload) and found_file == (found_file[0], [])
+    keys = sorted([inside.object_key, deep.object_key])
+    assert files == TrashedFiles(2, inside.size + deep.size, keys)
+    # a page of keys, never more: the count and the size still tell of them all
+    assert first_key is not None and first_key[1] == TrashedFiles(2, files.size, keys[:1])
+    assert isinstance(found_file[0], Upload) and found_file[1] == TrashedFiles(0, 0, [])
     assert found_file[0].id == file.id
     assert isinstance(found_alone[0], Upload) and found_alone[0].id == alone.id
-    assert found_alone[1] == []
+    assert found_alone[1] == TrashedFiles(0, 0, [])
+
+
+async def test_the_object_keys_of_a_folders_files_are_read_a_page_at_a_time(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """What a purge reads of a folder's files is bounded: their count and size, and their
+    object keys a page at a time, in key order, before and after the purge's write."""
+    alice, bob = await owner(uow_factory), await owner(uow_factory)
+    a = await folder(uow_factory, alice, "a")
+    sub = await folder(uow_factory, alice, "sub", parent=a)
+    made = [await stored(uow_factory, alice, f"{n}.txt", parent=a, size=n) for n in (1, 2)]
+    made += [await stored(uow_factory, alice, f"{n}.txt", parent=sub, size=n) for n in (3, 4, 5)]
+    await stored(uow_factory, bob, "other.txt")
+    trashed = await trash_folder(uow_factory, a)
+    keys = sorted(u.object_key for u in made)
+    async with uow_factory() as uow:
+        assert await uow.uploads.files_trashed_with(alice.id, a.id, 2) == TrashedFiles(
+            5, 15, keys[:2]
+        )
+        assert await uow.uploads.files_trashed_with(bob.id, a.id, 2) == TrashedFiles(0, 0, [])
+        assert await uow.uploads.object_keys_trashed_with(alice.id, a.id, 2, keys[1]) == keys[2:4]
+        assert await uow.uploads.object_keys_trashed_with(alice.id, a.id, 2, keys[3]) == keys[4:]
+        assert await uow.uploads.object_keys_trashed_with(bob.id, a.id, 2, "") == []
+        trashed.purge(T0, files=5, size=15)
+        await uow.folders.purge(trashed, release_bytes=15)
+        await uow.commit()
+    async with uow_factory() as uow:  # after the purge: deleted with it, read on all the same
+        assert await uow.uploads.files_trashed_with(alice.id, a.id, 2) == TrashedFiles(0, 0, [])
+        assert await uow.uploads.object_keys_trashed_with(alice.id, a.id, 3, "") == keys[:3]
+        assert await uow.uploads.object_keys_trashed_with(alice.id, a.id, 3, keys[2]) == keys[3:]
 
 
 async def test_expired_items_of_every_user_come_oldest_first(

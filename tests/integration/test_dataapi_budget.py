@@ -212,8 +212,11 @@ async def test_folder_writes_fold_their_checks_into_a_write(counted: Counted) ->
 
 
 async def test_deleting_forever_is_a_write_after_one_read(counted: Counted) -> None:
-    """A folder and the files trashed with it (whose objects are deleted) in one read; the
-    write is one statement for the folder, everything with it and the quota. A file alike."""
+    """A folder and what a purge needs of the files trashed with it (their count, size and
+    object keys) in one read; the write is one statement for the folder, everything with it
+    and the quota. A file alike. (A folder of more than `PURGE_PAGE` files, 1,000, costs one
+    more read per further page of keys, each answer bounded far below the Data API's 1 MiB:
+    tests/integration/test_dataapi_large_trash.py.)"""
     store = counted.store
     await store.me(ALICE)
     docs = await store.create_folder(ALICE, "Docs")

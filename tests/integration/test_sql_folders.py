@@ -142,9 +142,8 @@ async def test_trash_restore_and_purge_act_on_what_went_together(uow_factory: Fa
         assert await uow.folders.list_for_sub(user.sub, top.id, 10) is None
         trash = await uow.trash.list_for_sub(user.sub, 10)
         assert [item.id for item in trash] == [top.id, alone.id]  # newest first
-        assert {u.id for u in await uow.uploads.list_trashed_with(user.id, top.id)} == {
-            f.id for f in files
-        }
+        went_with = await uow.uploads.files_trashed_with(user.id, top.id, 100)
+        assert went_with.object_keys == sorted(f.object_key for f in files)
         got = await uow.trash.get_for_sub(top.id, user.sub)
         assert isinstance(got, Folder) and got.status is FolderStatus.TRASHED
         assert await uow.trash.get_for_sub(inner.id, user.sub) is None  # went along

@@ -12,6 +12,7 @@ from filestore.domain import commands, events
 from filestore.domain.commands import Actor
 from filestore.domain.errors import NotFound
 from filestore.domain.handlers import TrashPage
+from filestore.domain.handlers import trash as trash_handlers
 from filestore.domain.model import Folder, Upload
 from tests.support.clock import FakeClock
 from tests.unit.test_folders import upload_into
@@ -126,6 +127,27 @@ class TestTrash:
         assert (deleted.files, deleted.size) == (3, 3 * len(DATA))
         assert published(store, "upload.deleted") == []
         await store.delete_folder(alice, docs.id)  # again, long gone: still fine
+
+    @pytest.mark.parametrize("page", [2, 3, 7])
+    async def test_a_big_folder_loses_every_object_a_page_of_keys_at_a_time(
+        self, store: FileStore, alice: Actor, page: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The objects of a folder's files are removed a page of keys at a time (a page a
+        read: the Data API answers at most 1 MiB), the last page full or not."""
+        monkeypatch.setattr(trash_handlers, "PURGE_PAGE", page)
+        docs = await store.create_folder(alice, "Docs")
+        inner = await store.create_folder(alice, "inner", parent_id=docs.id)
+        files = [(await upload_into(store, alice, f"{i}.txt", docs.id))[0] for i in range(3)]
+        files += [(await upload_into(store, alice, f"{i}.txt", inner.id))[0] for i in range(3)]
+        kept = await stored_upload(store, alice, "kept.txt")
+        await store.delete_folder(alice, docs.id)
+        await store.delete_forever(alice, docs.id)
+        for file in files:
+            assert await store.services.blobs.head(file.object_key) is None
+        assert await store.services.blobs.head(kept.object_key) is not None
+        [deleted] = published(store, "folder.deleted")
+        assert isinstance(deleted, events.FolderDeleted) and deleted.files == 6
+        assert (await store.me(alice)).used_bytes == len(DATA)
 
     async def test_emptying_the_trash_deletes_everything_in_it(
         self, store: FileStore, alice: Actor

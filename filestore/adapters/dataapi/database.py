@@ -112,9 +112,25 @@ def _message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", "") or error)
 
 
-def _translate(error: ClientError) -> Exception:
+class ResultTooLarge(SqlError):
+    """The Data API refused to answer a statement whose result is over 1 MiB (as the service
+    says, "Database returned more than the allowed response size limit"; a transaction the
+    statement was in is rolled back). Never retried: the statement would fail again. A read
+    that grows with a user's data reads in pages that stay far below the limit."""
+
+
+_TOO_LARGE = "response size limit"
+
+
+def _translate(error: ClientError, sql: str | None = None) -> Exception:
     """The domain's name for a database error the Data API reports, or a `SqlError`."""
     message = _message(error)
+    if _code(error) == "BadRequestException" and _TOO_LARGE in message:
+        statement = " ".join((sql or "").split())[:200]
+        return ResultTooLarge(
+            f"The Data API answers at most 1 MiB a call, and this statement's result is"
+            f" larger ({message}); it must read in pages: {statement}"
+        )
     match = _ERROR_CODE.search(message)
     code = int(match.group(1)) if match else None
     if code == ER_DUP_ENTRY or "Duplicate entry" in message:
@@ -309,7 +325,7 @@ class DataApiDatabase:
             except ClientError as error:
                 code = _code(error)
                 if code not in (_RESUMING, _STATEMENT_TIMEOUT):
-                    raise _translate(error) from error
+                    raise _translate(error, request.get("sql")) from error
                 delay = self.retry.delay(attempt)
                 if time.monotonic() + delay > deadline:
                     raise ServiceUnavailable(

@@ -27,9 +27,17 @@ from filestore.adapters.sql.rows import (
     upload_set,
     upload_values,
 )
+from filestore.adapters.sql.trash import files_trashed_with, object_keys_trashed_with
 from filestore.domain.errors import AlreadyExists
 from filestore.domain.model import Aggregate, FolderStatus, Upload, UploadStatus
-from filestore.domain.ports import ANY_FOLDER, FileQuery, ListPosition, SortField, SortPosition
+from filestore.domain.ports import (
+    ANY_FOLDER,
+    FileQuery,
+    ListPosition,
+    SortField,
+    SortPosition,
+    TrashedFiles,
+)
 
 _SORT_COLUMN = {
     SortField.CREATED_AT: "u.created_at",
@@ -200,10 +208,10 @@ class SqlUploadOrganizing:
         self._seen.append(upload)
         return True
 
-    async def list_trashed_with(self, owner_id: str, item_id: str) -> list[Upload]:
-        rows = await self._db.fetch(
-            f"{UPLOAD_SELECT} WHERE u.trashed_with = :item_id AND o.public_id = :owner_id"
-            " AND u.status = :trashed",
-            {"item_id": item_id, "owner_id": owner_id, "trashed": UploadStatus.TRASHED.value},
-        )
-        return [upload_from(row) for row in rows]
+    async def files_trashed_with(self, owner_id: str, item_id: str, limit: int) -> TrashedFiles:
+        return await files_trashed_with(self._db, owner_id, item_id, limit)
+
+    async def object_keys_trashed_with(
+        self, owner_id: str, item_id: str, limit: int, after: str
+    ) -> list[str]:
+        return await object_keys_trashed_with(self._db, owner_id, item_id, limit, after)

@@ -4,6 +4,11 @@ What was trashed directly is what has `trash_entry` (its `trashed_at` while its
 `trashed_with` is its own id; migration 0005): files and folders each have an index of it per
 owner and one across owners for the purge sweep. A page of the trash is one statement: the
 newest page of each table (each a range of its index), merged and cut to the page.
+
+What went to the trash with a folder is found through the folders that went with it
+(`folders_trashed_with`), then the files in each (an index by folder): the path the purge's
+write takes. A purge reads of those files only what it needs and a bounded amount of it, their
+count, their size and a page of object keys (the Data API answers at most 1 MiB a call).
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from typing import Any
 from filestore.adapters.sql.executor import Dialect, Row, UnitExecutor, to_db_time
 from filestore.adapters.sql.rows import FOLDER_COLUMNS, UPLOAD_COLUMNS, folder_from, upload_from
 from filestore.domain.model import Folder, Upload, UploadStatus
-from filestore.domain.ports import TrashPosition
+from filestore.domain.ports import TrashedFiles, TrashPosition
 
 _UPLOADS = [column.strip() for column in UPLOAD_COLUMNS.split(",")]
 _FOLDERS = [column.strip() for column in FOLDER_COLUMNS.split(",")]
 _UPLOAD_WIDTH = len(_UPLOADS)
+_TRASHED = UploadStatus.TRASHED.value
 
 
 def _aliased(columns: list[str]) -> str:
@@ -78,6 +84,59 @@ def list_trash_query(
     return _page(uploads, folders, "trash_at DESC, item_id DESC"), params
 
 
+# The files that went to the trash with the folder `:id` (or were deleted forever with it),
+# through the folders that went with it; `{owner}` says whose, on the users row `o`.
+_WENT_WITH = (
+    "FROM folders d JOIN users o ON o.id = d.user_id"
+    " JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
+    " AND u.trashed_with = :id WHERE d.trashed_with = :id AND {owner}"
+)
+_OWNER_BY_ID = "o.public_id = :owner_id"
+_OWNER_BY_SUB = "o.sub = :sub"
+
+
+def _went_with_totals(owner: str) -> str:
+    """How many files are in the trash with `:id`, and their bytes: one row."""
+    where = _WENT_WITH.format(owner=owner)
+    return f"SELECT COUNT(*), COALESCE(SUM(u.size), 0) {where} AND u.status = :trashed"  # nosec B608
+
+
+def _went_with_keys(owner: str, *, trashed: bool, after: bool) -> str:
+    """A page of the object keys of the files trashed (or deleted) with `:id`, in key order."""
+    where = _WENT_WITH.format(owner=owner)
+    if trashed:
+        where += " AND u.status = :trashed"
+    if after:
+        where += " AND u.object_key > :after"
+    return f"SELECT u.object_key {where} ORDER BY u.object_key LIMIT :limit"  # nosec B608
+
+
+async def files_trashed_with(
+    db: UnitExecutor, owner_id: str, item_id: str, limit: int
+) -> TrashedFiles:
+    """`UploadRepository.files_trashed_with`: the totals and the first keys, one statement."""
+    totals = _went_with_totals(_OWNER_BY_ID)
+    keys = _went_with_keys(_OWNER_BY_ID, trashed=True, after=False)
+    rows = await db.fetch(
+        f"SELECT 'totals', t.* FROM ({totals}) t"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+        f" UNION ALL SELECT 'key', k.*, NULL FROM ({keys}) k",
+        {"id": item_id, "owner_id": owner_id, "trashed": _TRASHED, "limit": limit},
+    )
+    count, size = next((row[1], row[2]) for row in rows if row[0] == "totals")
+    return TrashedFiles(int(count), int(size), [row[1] for row in rows if row[0] == "key"])
+
+
+async def object_keys_trashed_with(
+    db: UnitExecutor, owner_id: str, item_id: str, limit: int, after: str
+) -> list[str]:
+    """`UploadRepository.object_keys_trashed_with`: one page, one statement."""
+    rows = await db.fetch(
+        _went_with_keys(_OWNER_BY_ID, trashed=False, after=True),
+        {"id": item_id, "owner_id": owner_id, "after": after, "limit": limit},
+    )
+    return [row[0] for row in rows]
+
+
 def _item(row: Row) -> Upload | Folder:
     if row[0] == "upload":
         return upload_from(row[3 : 3 + _UPLOAD_WIDTH])
@@ -100,25 +159,27 @@ class SqlTrashRepository:
         return _item(rows[0]) if rows else None
 
     async def get_with_files_for_sub(
-        self, item_id: str, sub: str
-    ) -> tuple[Upload | Folder, list[Upload]] | None:
-        # The item's two branches, and a third for the files that went with it: the owner's
-        # trashed files (the access path of `list_trashed_with`) whose `trashed_with` is its id.
+        self, item_id: str, sub: str, limit: int
+    ) -> tuple[Upload | Folder, TrashedFiles] | None:
+        # The item's two branches, then the files that went with it: a row of totals and a
+        # page of keys, each in the third column (`item_id`) and the fourth, the rest NULL (a
+        # key row is about 600 bytes as the Data API answers it: 1,000 of them fit its 1 MiB).
         uploads, folders = _branches("AND {t}.public_id = :id AND o.sub = :sub")
-        went_with = (
-            f"SELECT 'file' AS kind, NULL AS trash_at, u.public_id AS item_id, {_UPLOAD_ITEM}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-            " FROM uploads u JOIN users o ON o.id = u.user_id WHERE o.sub = :sub"
-            " AND u.status = :trashed AND u.trashed_with = :id AND u.public_id <> :id"
-        )
+        padding = ", NULL" * (len(_UPLOADS) + len(_FOLDERS) - 1)
+        totals = _went_with_totals(_OWNER_BY_SUB)
+        keys = _went_with_keys(_OWNER_BY_SUB, trashed=True, after=False)
         rows = await self._db.fetch(
-            f"{uploads} UNION ALL {folders} UNION ALL {went_with}",
-            {"id": item_id, "sub": sub, "trashed": UploadStatus.TRASHED.value},
+            f"{uploads} UNION ALL {folders}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            f" UNION ALL SELECT 'totals', NULL, t.*{padding} FROM ({totals}) t"
+            f" UNION ALL SELECT 'key', NULL, k.*, NULL{padding} FROM ({keys}) k",
+            {"id": item_id, "sub": sub, "trashed": _TRASHED, "limit": limit},
         )
-        items = [_item(row) for row in rows if row[0] != "file"]
+        items = [_item(row) for row in rows if row[0] in ("upload", "folder")]
         if not items:
             return None
-        files = [upload_from(row[3 : 3 + _UPLOAD_WIDTH]) for row in rows if row[0] == "file"]
-        return items[0], files
+        count, size = next((row[2], row[3]) for row in rows if row[0] == "totals")
+        keys_found = [row[2] for row in rows if row[0] == "key"]
+        return items[0], TrashedFiles(int(count), int(size), keys_found)
 
     async def list_expired(
         self, trashed_before: datetime, limit: int, after: TrashPosition | None = None

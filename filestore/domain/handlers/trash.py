@@ -3,7 +3,9 @@ sweep's purge of what has been there longer than the retention.
 
 Deleting forever is final: the files' objects are removed once the database says so (after
 the commit; an object left behind by a crash is an orphan the sweep of the bucket can find,
-and no upload points at it any more).
+and no upload points at it any more). A folder may hold any number of files, so what a purge
+reads of them is bounded: their count and size, and their object keys a page at a time (the
+Data API answers at most 1 MiB a call). The database marks them all deleted in one write.
 """
 
 from __future__ import annotations
@@ -26,13 +28,17 @@ from filestore.domain.handlers.results import TrashItem, TrashPage
 from filestore.domain.handlers.services import Services
 from filestore.domain.ids import is_public_id
 from filestore.domain.model import Folder, Upload
-from filestore.domain.ports import TrashPosition, UnitOfWork
+from filestore.domain.ports import TrashedFiles, TrashPosition, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 LIST_LIMIT_MAX = 100
 # Objects removed at once when a folder is deleted forever.
 DELETE_CONCURRENCY = 16
+# Object keys read at a time when a folder is deleted forever: as the Data API answers them, a
+# page is ~100 KB on its own and ~650 KB with the item's first read (rows as wide as a trash
+# item's), below its 1 MiB per call; a folder of up to this many files costs no extra read.
+PURGE_PAGE = 1000
 
 
 def _position(item: Upload | Folder) -> TrashPosition:
@@ -88,12 +94,13 @@ async def restore_from_trash(cmd: commands.RestoreFromTrash, services: Services)
 
 
 async def delete_from_trash(cmd: commands.DeleteFromTrash, services: Services) -> None:
-    """Delete forever one file or folder the actor put in the trash: one read (the item and
-    the files trashed with it) and one write."""
+    """Delete forever one file or folder the actor put in the trash: one read (the item, and
+    the count, size and first page of object keys of the files trashed with it) and one
+    write; one more read per further `PURGE_PAGE` files."""
     found = None
     if is_public_id(cmd.item_id):
         async with services.uow() as uow:
-            found = await uow.trash.get_with_files_for_sub(cmd.item_id, cmd.actor.sub)
+            found = await uow.trash.get_with_files_for_sub(cmd.item_id, cmd.actor.sub, PURGE_PAGE)
     if found is None:
         raise NotFound("Nothing like that in the trash.")
     item, files = found
@@ -120,14 +127,17 @@ async def purge_expired(
     """Delete forever what has been in the trash longer than the retention (the sweep), a
     page at a time, starting no page past `deadline`; returns how many items."""
     cutoff = now - services.policy.trash_retention
+    # Whole rows of files and folders, as a trash page has them: no more of them at once
+    # (a row with a long name is ~2 KB as the Data API answers it; it answers 1 MiB a call).
+    page_size = min(batch_size, LIST_LIMIT_MAX)
     purged = 0
     after: TrashPosition | None = None
     while deadline is None or services.clock.now() < deadline:
         async with services.uow() as uow:
-            page = await uow.trash.list_expired(cutoff, batch_size, after)
+            page = await uow.trash.list_expired(cutoff, page_size, after)
         for item in page:
             purged += await _purge_quietly(item, services)
-        if len(page) < batch_size:
+        if len(page) < page_size:
             break
         after = _position(page[-1])
     return purged
@@ -144,12 +154,14 @@ async def _purge_quietly(item: Upload | Folder, services: Services) -> int:
 
 
 async def purge(
-    item: Upload | Folder, services: Services, files: Sequence[Upload] | None = None
+    item: Upload | Folder, services: Services, files: TrashedFiles | None = None
 ) -> None:
-    """Delete forever a file, or a folder and everything trashed with it (`files`, the
-    uploads among it, if the caller has read them; read here if None): the bytes no longer
-    count, the objects are removed; a file's `upload.deleted` or a folder's `folder.deleted`
-    tells of it."""
+    """Delete forever a file, or a folder and everything trashed with it (`files`, what the
+    caller read of the uploads among it; read here if None): the bytes no longer count, the
+    objects are removed; a file's `upload.deleted` or a folder's `folder.deleted` tells of it.
+
+    The write marks every row deleted in one step; the objects are then removed a page of
+    keys at a time, each page read after the last (the rows keep `trashed_with`)."""
     now = services.clock.now()
     if isinstance(item, Upload):
         async with services.uow() as uow:
@@ -160,12 +172,18 @@ async def purge(
         return
     async with services.uow() as uow:
         if files is None:
-            files = await uow.uploads.list_trashed_with(item.owner_id, item.id)
-        size = sum(f.size for f in files)
-        item.purge(now, files=len(files), size=size)
-        await uow.folders.purge(item, release_bytes=size)
+            files = await uow.uploads.files_trashed_with(item.owner_id, item.id, PURGE_PAGE)
+        item.purge(now, files=files.count, size=files.size)
+        await uow.folders.purge(item, release_bytes=files.size)
         await uow.commit()
-    await _delete_objects([f.object_key for f in files], services)
+    keys = files.object_keys
+    await _delete_objects(keys, services)
+    while len(keys) >= PURGE_PAGE:
+        async with services.uow() as uow:
+            keys = await uow.uploads.object_keys_trashed_with(
+                item.owner_id, item.id, PURGE_PAGE, after=keys[-1]
+            )
+        await _delete_objects(keys, services)
 
 
 async def _delete_objects(keys: Sequence[str], services: Services) -> None:

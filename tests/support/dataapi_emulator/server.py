@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_TRANSACTION_TIMEOUT = 180.0
 #: The service refuses to return more than 1 MiB of response data.
 MAX_RESPONSE_BYTES = 1024 * 1024
+#: What it answers then (a `BadRequestException`); a transaction the call was in is gone.
+TOO_LARGE = "Database returned more than the allowed response size limit"
 
 #: A database user name and password.
 Login = tuple[str, str]
@@ -344,10 +346,25 @@ class DataApiEmulator:
             finally:
                 cursor.close()
         if self._max_response_bytes is not None:
+            # The service counts the result as the database sends it, which is less than
+            # this JSON (a NULL is a byte there): measuring the JSON errs on the safe side.
             size = len(json.dumps(response, ensure_ascii=False).encode())
             if size > self._max_response_bytes:
-                raise bad_request("Database returned more than the allowed response size limit")
+                self._abandon(optional_string(request, "transactionId"))
+                raise bad_request(TOO_LARGE)
         return response
+
+    def _abandon(self, transaction_id: str | None) -> None:
+        """Roll back and forget the transaction a refused call was in, as the service does
+        (its next call answers that the transaction is not found)."""
+        if not transaction_id:
+            return
+        with self._lock:
+            transaction = self._transactions.pop(transaction_id, None)
+        if transaction is not None:
+            with transaction.lock:
+                if not transaction.ended:
+                    self._end(transaction, commit=False)
 
     def _batch_execute_statement(self, request: JsonObject) -> JsonObject:
         sql, names = translate_named_parameters(required_string(request, "sql"))
