@@ -98,7 +98,7 @@ _OWNER_BY_SUB = "o.sub = :sub"
 def _went_with_totals(owner: str) -> str:
     """How many files are in the trash with `:id`, and their bytes: one row."""
     where = _WENT_WITH.format(owner=owner)
-    return f"SELECT COUNT(*), COALESCE(SUM(u.size), 0) {where} AND u.status = :trashed"  # nosec B608
+    return f"SELECT COUNT(*), COALESCE(SUM(u.size), 0) {where} AND u.status = :trashed"
 
 
 def _went_with_keys(owner: str, *, trashed: bool, after: bool) -> str:
@@ -108,7 +108,7 @@ def _went_with_keys(owner: str, *, trashed: bool, after: bool) -> str:
         where += " AND u.status = :trashed"
     if after:
         where += " AND u.object_key > :after"
-    return f"SELECT u.object_key {where} ORDER BY u.object_key LIMIT :limit"  # nosec B608
+    return f"SELECT u.object_key {where} ORDER BY u.object_key LIMIT :limit"
 
 
 async def files_trashed_with(
