@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from filestore.adapters.sql.executor import (
     format_db_time,
 )
 from filestore.adapters.sql.migrations import run_migrations
+from filestore.adapters.sql.sqlite_writers import SqliteWriters
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
 
@@ -114,19 +115,36 @@ class AlchemyExecutor:
 class AlchemyTransaction(AlchemyExecutor):
     """A pooled connection inside a transaction; returned to the pool when it ends."""
 
+    def __init__(
+        self, connection: AsyncConnection, dialect: Dialect, on_end: Callable[[], None]
+    ) -> None:
+        super().__init__(connection, dialect)
+        self._on_end = on_end
+
+    async def _close(self) -> None:
+        try:
+            await self._connection.close()
+        finally:
+            on_end, self._on_end = self._on_end, _nothing
+            on_end()
+
     async def commit(self) -> None:
         try:
             await self._connection.commit()
         except exc.DBAPIError as error:
             raise _translate(error) from error
         finally:
-            await self._connection.close()
+            await self._close()
 
     async def rollback(self) -> None:
         try:
             await self._connection.rollback()
         finally:
-            await self._connection.close()
+            await self._close()
+
+
+def _nothing() -> None:
+    return None
 
 
 _texts: dict[str, TextClause] = {}
@@ -143,16 +161,18 @@ def _text(sql: str) -> TextClause:
 class SqlDatabase:
     """One engine (and its connection pool) for a process, and the units of work on it.
 
-    On MySQL a second engine runs the statements that stand on their own (`fetch`, `execute`:
-    a unit of work's reads before it writes, and its lone writes) on connections in autocommit
-    mode, which need no COMMIT or ROLLBACK round trip after them. SQLite has no round trips to
-    save: those run in a short transaction of their own.
+    A second engine runs the statements that stand on their own (`fetch`, `execute`: a unit of
+    work's reads before it writes, and its lone writes) on connections in autocommit mode, which
+    need no BEGIN, COMMIT or ROLLBACK after them: round trips on MySQL, and on SQLite hops to
+    the driver's thread (a statement on its own is a transaction of its own there).
     """
 
     def __init__(self, engine: AsyncEngine, autocommit_engine: AsyncEngine | None = None) -> None:
+        # Without an autocommit engine, lone statements run in a transaction of their own.
         self.engine = engine
         self.autocommit_engine = autocommit_engine
         self._dialect = _dialect_of(engine.url)
+        self._writers = SqliteWriters() if self._dialect == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> SqlDatabase:
@@ -160,7 +180,7 @@ class SqlDatabase:
         the process: small in a Lambda execution environment, larger in a server."""
         parsed = make_url(url)
         dialect = _dialect_of(parsed)
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        options: dict[str, Any] = {}
         if dialect == "mysql":
             if "charset" not in parsed.query:
                 parsed = parsed.update_query_dict({"charset": "utf8mb4"})
@@ -168,6 +188,9 @@ class SqlDatabase:
             options |= {
                 # A Lambda environment serves one request at a time: a couple of connections
                 # survive warm invocations; a server shares a larger pool among its requests.
+                # A connection to a server may have been closed by it meanwhile; a SQLite file
+                # cannot, so nothing there pays a ping per checkout.
+                "pool_pre_ping": True,
                 "pool_size": 2 if in_lambda else 5,
                 "max_overflow": 2 if in_lambda else 10,
                 # Below the server's wait_timeout, so a frozen environment wakes to fresh
@@ -178,10 +201,19 @@ class SqlDatabase:
                 "isolation_level": "READ COMMITTED",
             }
         options |= engine_options
+        if dialect == "sqlite":
+            # Every transaction ends in COMMIT or ROLLBACK before its connection goes back to
+            # the pool: a rollback on return would be one more hop to the driver's thread.
+            options.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(parsed, **options)
         if dialect == "sqlite":
             _configure_sqlite(engine)
-            return cls(engine)
+            autocommit_engine = create_async_engine(
+                parsed,
+                **(options | {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}),
+            )
+            _configure_sqlite(autocommit_engine, transactions=False)
+            return cls(engine, autocommit_engine)
         autocommit = options | {
             "isolation_level": "AUTOCOMMIT",
             # Nothing to roll back on a connection in autocommit mode: no ROLLBACK sent when a
@@ -194,14 +226,22 @@ class SqlDatabase:
     def dialect(self) -> Dialect:
         return self._dialect
 
+    async def _turn_to_write(self) -> Callable[[], None]:
+        return _nothing if self._writers is None else await self._writers.turn()
+
     async def begin(self) -> AlchemyTransaction:
-        connection = await self.engine.connect()
+        end_turn = await self._turn_to_write()
         try:
-            await connection.begin()
+            connection = await self.engine.connect()
+            try:
+                await connection.begin()
+            except BaseException:
+                await connection.close()
+                raise
         except BaseException:
-            await connection.close()
+            end_turn()
             raise
-        return AlchemyTransaction(connection, self._dialect)
+        return AlchemyTransaction(connection, self._dialect, end_turn)
 
     async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
         """One query outside any transaction (see the class doc)."""
@@ -225,8 +265,12 @@ class SqlDatabase:
                 raise
             await transaction.commit()
             return count
-        async with self.autocommit_engine.connect() as connection:
-            return await AlchemyExecutor(connection, self._dialect).execute(sql, params)
+        end_turn = await self._turn_to_write()
+        try:
+            async with self.autocommit_engine.connect() as connection:
+                return await AlchemyExecutor(connection, self._dialect).execute(sql, params)
+        finally:
+            end_turn()
 
     def uow_factory(self) -> SqlUnitOfWorkFactory:
         return SqlUnitOfWorkFactory(self)
@@ -254,10 +298,11 @@ class SqlDatabase:
             await self.autocommit_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, transactions: bool = True) -> None:
     """Real transactions on SQLite: BEGIN before the first statement (pysqlite's own handling
     would not begin one for a SELECT), foreign keys on, WAL so readers never wait for the writer,
-    and a wait for the write lock instead of failing at once."""
+    and a wait for the write lock instead of failing at once. Without `transactions` (the
+    autocommit engine) each statement is a transaction of its own."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -266,6 +311,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         for pragma in ("foreign_keys = ON", "journal_mode = WAL", "busy_timeout = 5000"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+    if not transactions:
+        return
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
