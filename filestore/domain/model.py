@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from filestore.domain import events
+from filestore.domain.checksums import Checksum
 from filestore.domain.errors import Conflict, QuotaExceeded
 from filestore.domain.rules import part_count_for
 
@@ -155,6 +156,8 @@ class Upload(Aggregate):
     stored_at: datetime | None = None
     multipart_id: str | None = None
     part_size: int | None = None
+    # What storage verified once the file was stored (`filestore.domain.checksums`).
+    checksum: Checksum | None = None
 
     @staticmethod
     def key_for(owner_id: str, upload_id: str) -> str:
@@ -192,6 +195,7 @@ class Upload(Aggregate):
             status=self.status.value,
             created_at=self.created_at,
             stored_at=self.stored_at,
+            checksum=None if self.checksum is None else events.ChecksumData.of(self.checksum),
         )
 
     def requested(self, now: datetime) -> None:
@@ -204,11 +208,13 @@ class Upload(Aggregate):
             )
         )
 
-    def mark_stored(self, now: datetime) -> None:
+    def mark_stored(self, now: datetime, checksum: Checksum | None = None) -> None:
+        """Stored, with the checksum storage verified (None: none was)."""
         if self.status is not UploadStatus.PENDING:
             raise Conflict(f"The upload is {self.status.value}, not pending.")
         self.status = UploadStatus.STORED
         self.stored_at = now
+        self.checksum = checksum
         self.events.append(
             events.UploadStored(occurred_at=now, user_id=self.owner_id, upload=self.view())
         )

@@ -125,7 +125,8 @@ def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
 )
 def sign_parts(upload_id: str, body: PartNumbersIn) -> PartUrlsOut:
     """Presigned PUT URLs for parts of a multipart upload."""
-    command = commands.SignParts(_actor(), upload_id, tuple(body.part_numbers))
+    sha256s = None if body.sha256 is None else tuple(body.sha256)
+    command = commands.SignParts(_actor(), upload_id, tuple(body.part_numbers), sha256s)
     return PartUrlsOut.of(_call(command))
 
 
@@ -150,7 +151,7 @@ def list_parts(upload_id: str) -> StoredPartsOut:
 )
 def complete(upload_id: str, body: CompleteIn) -> UploadOut:
     """Assemble a multipart upload from its parts."""
-    parts = tuple(CompletedPart(p.part_number, p.etag) for p in body.parts)
+    parts = tuple(CompletedPart(p.part_number, p.etag, p.sha256) for p in body.parts)
     return UploadOut.of(_call(commands.CompleteMultipart(_actor(), upload_id, parts)))
 
 

@@ -36,6 +36,7 @@ from filestore.adapters.sql.executor import (
     to_db_time,
     to_db_time_or_none,
 )
+from filestore.domain.checksums import Checksum
 from filestore.domain.errors import ConcurrencyConflict, NotFound
 from filestore.domain.events import Event, parse_event
 from filestore.domain.model import (
@@ -230,7 +231,7 @@ class SqlUserRepository:
 _UPLOAD_COLUMNS = (
     "u.public_id, o.public_id, u.name, u.size, u.content_type, u.object_key,"
     " u.created_at, u.expires_at, u.sha256, u.status, u.stored_at, u.multipart_id,"
-    " u.part_size, u.version"
+    " u.part_size, u.version, u.checksum_type, u.checksum_value"
 )
 _UPLOAD_SELECT = f"SELECT {_UPLOAD_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant  # nosec B608
 
@@ -251,13 +252,22 @@ def _upload(row: Row) -> Upload:
         multipart_id=row[11],
         part_size=None if row[12] is None else int(row[12]),
         version=int(row[13]),
+        checksum=_checksum(row[14], row[15], row[12]),
     )
+
+
+def _checksum(kind: str | None, value: str | None, part_size: Any) -> Checksum | None:
+    if kind not in ("full_object", "composite") or not value:
+        return None
+    if kind == "full_object":
+        return Checksum.full_object(value)
+    return Checksum("composite", value, None if part_size is None else int(part_size))
 
 
 # The columns an upload's update sets (each from the parameter of its name).
 _UPLOAD_UPDATED = (
     "name", "size", "content_type", "expires_at", "sha256", "status", "stored_at",
-    "multipart_id", "part_size",
+    "multipart_id", "part_size", "checksum_type", "checksum_value",
 )  # fmt: skip
 
 
@@ -288,6 +298,8 @@ def _upload_values(upload: Upload) -> dict[str, Any]:
         "stored_at": to_db_time_or_none(upload.stored_at),
         "multipart_id": upload.multipart_id,
         "part_size": upload.part_size,
+        "checksum_type": None if upload.checksum is None else upload.checksum.type,
+        "checksum_value": None if upload.checksum is None else upload.checksum.value,
     }
 
 
@@ -385,9 +397,10 @@ class SqlUploadRepository:
         count = await self._db.execute(
             "INSERT INTO uploads (public_id, user_id, object_key, created_at, name, size,"
             " content_type, expires_at, sha256, status, stored_at, multipart_id, part_size,"
-            " version) SELECT :id, o.id, :object_key, :created_at, :name, :size,"
-            " :content_type, :expires_at, :sha256, :status, :stored_at, :multipart_id,"
-            " :part_size, 1 FROM users o WHERE o.public_id = :owner_id",
+            " checksum_type, checksum_value, version) SELECT :id, o.id, :object_key,"
+            " :created_at, :name, :size, :content_type, :expires_at, :sha256, :status,"
+            " :stored_at, :multipart_id, :part_size, :checksum_type, :checksum_value, 1"
+            " FROM users o WHERE o.public_id = :owner_id",
             {
                 "id": upload.id,
                 "owner_id": upload.owner_id,

@@ -69,6 +69,7 @@ class SignedObjects(Protocol[Policy]):
         params: Mapping[str, str],
         chunks: AsyncIterator[bytes],
         content_length: str | None = None,
+        checksum_sha256: str | None = None,
     ) -> str: ...
 
     def open_object(self, key: str) -> tuple[Path, int, str, str]: ...
@@ -109,7 +110,11 @@ def blob_app(store: SignedObjects[Policy]) -> Starlette:
             store.check_url(request.method, key, params)
             if request.method == "PUT":
                 etag = await store.receive_part(
-                    key, params, request.stream(), request.headers.get("content-length")
+                    key,
+                    params,
+                    request.stream(),
+                    request.headers.get("content-length"),
+                    request.headers.get("x-amz-checksum-sha256"),
                 )
                 return Response(status_code=200, headers={"ETag": etag})
             found = await asyncio.to_thread(store.open_object, key)
