@@ -14,14 +14,16 @@ its final name) and streamed in bounded chunks. When an object lands, an S3-shap
 Layout under `root`:
   objects/<key>            the bytes           objects/<key>.meta.json   content type, ETag, SHA-256
   multipart/<id>/meta.json key, content type   multipart/<id>/<n>.part   one uploaded part
-                                               multipart/<id>/<n>.sha256 its SHA-256 (hex)
+                                               multipart/<id>/<n>.sha256 its SHA-256 (hex), and
+                                                 "sent" if it came with that checksum
+  tmp/                     files being written (cleared on start)
 
 Parts are hashed as they arrive (SHA-256, in a worker thread, so parts arriving together hash on
-every core) and checked against the `x-amz-checksum-sha256` their URL signs; completing a
-multipart upload checks the client's part SHA-256s against those, concatenates the parts in the
-kernel (`copy_file_range`) and reads none of the bytes again: the object's checksum is the
-composite of the parts' (`filestore.domain.checksums`), as on S3.
-  tmp/                     files being written (cleared on start)
+every core) and checked against the `x-amz-checksum-sha256` they come with (which their URL may
+sign); completing a multipart upload checks the client's part SHA-256s against those,
+concatenates the parts in the kernel (`copy_file_range`) and reads none of the bytes again. As on
+S3, the object's checksum is the composite of the parts' (`filestore.domain.checksums`) when every
+part was checked against a checksum the client gave (with the part, or at completion).
 """
 
 from __future__ import annotations
@@ -359,20 +361,21 @@ class FilesystemBlobStore:
         directory = self._multipart_dir(multipart_id)
         assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
         stored = {p.part_number: p for p in self._list_parts(key, multipart_id)}
-        part_sha256s = []
+        part_sha256s: list[str | None] = []
         for part in parts:
             have = stored.get(part.part_number)
             if have is None or have.etag.strip('"') != part.etag.strip('"'):
                 raise InvalidInput(
                     f"Part {part.part_number} was not uploaded or its ETag does not match."
                 )
-            arrived = (directory / f"{part.part_number}.sha256").read_text().strip()
-            if part.sha256 is not None and part.sha256.lower() != arrived:
+            arrived, sent = _part_sha256(directory, part.part_number)
+            if part.sha256 is not None and arrived is not None and part.sha256.lower() != arrived:
                 raise InvalidInput(
                     f"Part {part.part_number} is not what was sent: its SHA-256 does not match "
                     "the bytes that arrived. Upload the part again."
                 )
-            part_sha256s.append(arrived)
+            checked = arrived is not None and (sent or part.sha256 is not None)
+            part_sha256s.append(arrived if checked else None)
         temp = self.new_temp()
         digests, size = b"", 0
         with temp.open("wb") as out:
@@ -384,16 +387,19 @@ class FilesystemBlobStore:
             os.fsync(out.fileno())
         # S3's multipart ETag: the MD5 of the parts' ETags, then the part count.
         etag = f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
-        part_size = stored[parts[0].part_number].size if parts else 0
-        checksum = Checksum.composite(part_sha256s, part_size)
-        info = {
+        info: dict[str, Any] = {
             "content_type": meta["content_type"],
             "etag": etag,
             # S3 has no full-object SHA-256 of a multipart object: its composite instead.
             "sha256": None,
-            "checksum": {"type": checksum.type, "value": checksum.value, "part_size": part_size},
             "size": size,
         }
+        verified = [value for value in part_sha256s if value is not None]
+        if parts and len(verified) == len(parts):
+            part_size = stored[parts[0].part_number].size
+            checksum = Checksum.composite(verified, part_size)
+            info["checksum"] = {"type": checksum.type, "value": checksum.value,
+                                "part_size": part_size}  # fmt: skip
         self._publish(temp, key, info)
         shutil.rmtree(directory, ignore_errors=True)
         return size, etag
@@ -558,7 +564,7 @@ class FilesystemBlobStore:
                 raise BlobRequestRefused(
                     404, "NoSuchUpload", "The specified upload does not exist."
                 )
-            for suffix, value in (("sha256", sha), ("etag", etag)):
+            for suffix, value in (("sha256", f"{sha}\n{'sent' if sent else ''}"), ("etag", etag)):
                 _write_synced(directory / f"{number}.{suffix}.tmp", value.encode())
                 os.replace(directory / f"{number}.{suffix}.tmp", directory / f"{number}.{suffix}")
             os.replace(temp, directory / f"{number}.part")
@@ -642,6 +648,16 @@ def _append(source: BinaryIO, out: BinaryIO) -> int:
         out.write(chunk)
         total += len(chunk)
     return total
+
+
+def _part_sha256(directory: Path, number: int) -> tuple[str | None, bool]:
+    """A stored part's SHA-256 (None for a part stored before they were kept) and whether it
+    was checked against one the client sent with it."""
+    try:
+        digest, _, sent = (directory / f"{number}.sha256").read_text().partition("\n")
+    except FileNotFoundError:
+        return None, False
+    return digest.strip(), sent.strip() == "sent"
 
 
 def _discard(path: Path) -> None:
