@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, make_url
@@ -32,6 +32,9 @@ from filestore.adapters.sql.migrations import run_migrations
 from filestore.adapters.sql.sqlite_writers import SqliteWriters
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
+
+if TYPE_CHECKING:
+    from filestore.adapters.sql.sqlite import SqliteDatabase
 
 # SQLite's extended result codes (sqlite3.Error.sqlite_errorcode).
 _SQLITE_CONSTRAINT_PRIMARYKEY = 1555
@@ -320,9 +323,19 @@ def _configure_sqlite(engine: AsyncEngine, *, transactions: bool = True) -> None
         connection.exec_driver_sql("BEGIN")
 
 
+def open_database(url: str) -> SqlDatabase | SqliteDatabase:
+    """The database at `url`: MySQL through SQLAlchemy and aiomysql; a SQLite file through the
+    standard library's `sqlite3`, one hop per statement (`filestore.adapters.sql.sqlite`)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        from filestore.adapters.sql.sqlite import SqliteDatabase
+
+        return SqliteDatabase.from_url(url)
+    return SqlDatabase.from_url(url)
+
+
 async def upgrade_database(url: str) -> list[int]:
     """`filestore db upgrade`: migrate the database at `url`; returns the versions applied."""
-    database = SqlDatabase.from_url(url)
+    database = open_database(url)
     try:
         return await database.migrate()
     finally:
@@ -333,4 +346,4 @@ def sql_uow_factory(url: str | None) -> SqlUnitOfWorkFactory:
     """The composition root's provider for `database = "sql"`."""
     if not url:
         raise ValueError("FILESTORE_DATABASE_URL is required when FILESTORE_DATABASE=sql")
-    return SqlDatabase.from_url(url).uow_factory()
+    return open_database(url).uow_factory()
