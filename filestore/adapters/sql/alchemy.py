@@ -4,6 +4,8 @@
 a connection from the pool for one transaction and give it back when they end, so nothing
 leaks and warm Lambda invocations reuse connections. `upgrade_database(url)` runs the
 migrations. Only SQLAlchemy Core is used (text statements); the domain has no ORM mapping.
+`open_database(url)`, what the composition root uses, opens a SQLite file on the standard
+library's `sqlite3` instead (`filestore.adapters.sql.sqlite`: one hop per statement).
 """
 
 from __future__ import annotations
