@@ -179,7 +179,6 @@ class SqliteDatabase:
     def __init__(self, path: str) -> None:
         self.path = path
         self._free: list[_Connection] = []
-        self._all: list[_Connection] = []
         self._lock = threading.Lock()
         self._writers = SqliteWriters()
 
@@ -199,9 +198,7 @@ class SqliteDatabase:
         with self._lock:
             if self._free:
                 return self._free.pop()
-            connection = _Connection(self.path)
-            self._all.append(connection)
-            return connection
+            return _Connection(self.path)
 
     def _give_back(self, connection: _Connection) -> None:
         with self._lock:
