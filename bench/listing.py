@@ -21,33 +21,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import secrets
-import statistics
 import sys
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pymysql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from host import cpu_model, ram_gib  # bench/ is the script's directory
+from mysql_bench import (  # bench/ is the script's directory
+    DEFAULT_URL,
+    throwaway_database,
+    timed,
+    uuid7_at,
+)
 
 from filestore.adapters.memory import MemoryBlobStore
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.executor import to_datetime
-from filestore.adapters.sql.repositories import _UPLOAD_SELECT, _upload, list_stored_query
+from filestore.adapters.sql.repositories import list_stored_query
+from filestore.adapters.sql.rows import UPLOAD_SELECT, upload_from
 from filestore.adapters.system import RandomIds, SystemClock
 from filestore.domain.commands import Actor, ListUploads
 from filestore.domain.handlers import Services, encode_cursor, list_uploads
 from filestore.domain.ports import ListPosition
-from tests.support.mysql_url import mysql_server
 
 USERS = 10_000
 UPLOADS_PER_USER = 100
@@ -57,33 +55,6 @@ LAST_PAGE = HEAVY_UPLOADS // PAGE_SIZE  # 1,000
 ROUNDS = 200
 BATCH = 5_000
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-def uuid7_at(moment: datetime) -> str:
-    """A UUIDv7 for a given time (the loader makes ids as the app would have, back then)."""
-    ms = int(moment.timestamp() * 1000)
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms << 80) | (0x7 << 76) | ((rand >> 64) & 0xFFF) << 64 | (0b10 << 62)
-    value |= rand & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
-
-
-def machine(connection: pymysql.connections.Connection) -> dict[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT VERSION()")
-        (version,) = cursor.fetchone()
-        cursor.execute("SELECT @@innodb_buffer_pool_size")
-        (pool,) = cursor.fetchone()
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu_model(),
-        "cores": str(os.cpu_count()),
-        "ram": ram_gib(),
-        "database": str(version),
-        "innodb_buffer_pool_size": f"{int(pool) / 1024**2:.0f} MiB",
-        "python": platform.python_version(),
-        "os": platform.platform(),
-    }
 
 
 def load(connection: pymysql.connections.Connection) -> tuple[str, str]:
@@ -173,20 +144,6 @@ def load(connection: pymysql.connections.Connection) -> tuple[str, str]:
     return users[-1][1], sample_key
 
 
-async def timed(rounds: int, call: Callable[[], Awaitable[object]]) -> tuple[float, float]:
-    """Median and p99 in milliseconds over `rounds` calls (after 10 warm-up calls)."""
-    for _ in range(10):
-        await call()
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    return statistics.median(samples), p99
-
-
 async def measure(url: str, heavy: str, object_key: str) -> None:
     database = SqlDatabase.from_url(url)
     uow = database.uow_factory()()
@@ -220,7 +177,7 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
             assert len(got) == PAGE_SIZE, len(got)
 
         offset_sql = (
-            f"{_UPLOAD_SELECT} WHERE o.sub = :owner_sub AND u.status = :status"
+            f"{UPLOAD_SELECT} WHERE o.sub = :owner_sub AND u.status = :status"
             " ORDER BY u.created_at DESC, u.public_id DESC LIMIT :limit OFFSET :skip"
         )
 
@@ -235,7 +192,7 @@ async def measure(url: str, heavy: str, object_key: str) -> None:
                 },
             )
             # Build the same Upload objects the repository does, for a fair comparison.
-            assert len([_upload(row) for row in got]) == PAGE_SIZE
+            assert len([upload_from(row) for row in got]) == PAGE_SIZE
 
         async def lookup() -> None:
             assert await uow.uploads.get_by_object_key(object_key) is not None
@@ -277,9 +234,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--mysql-url",
-        default=os.environ.get(
-            "FILESTORE_TEST_MYSQL_URL", "mysql+aiomysql://root:@127.0.0.1:3306/"
-        ),
+        default=DEFAULT_URL,
         help="a server where the benchmark may create and drop a database",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -289,31 +244,12 @@ def main() -> int:
         global USERS, HEAVY_UPLOADS, LAST_PAGE, ROUNDS
         USERS, HEAVY_UPLOADS, ROUNDS = 100, 10_000, 50
         LAST_PAGE = HEAVY_UPLOADS // PAGE_SIZE
-    server = mysql_server(args.mysql_url)
-    admin = {
-        "host": server["host"],
-        "port": server["port"],
-        "user": server["user"],
-        "password": server["password"],
-        "charset": "utf8mb4",
-    }
-    name = f"filestore_bench_{secrets.token_hex(4)}"
-    connection = pymysql.connect(**admin, autocommit=True)
-    for key, value in machine(connection).items():
-        print(f"{key:>24}: {value}")
-    connection.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    parts = urlsplit(args.mysql_url)
-    url = f"{parts.scheme}://{parts.netloc}/{name}?charset=utf8mb4"
-    try:
-        asyncio.run(upgrade_database(url))
-        loader = pymysql.connect(**admin, database=name, autocommit=False)
+    with throwaway_database(args.mysql_url, keep=args.keep) as scratch:
+        asyncio.run(upgrade_database(scratch.url))
+        loader = pymysql.connect(**scratch.pymysql_kwargs, autocommit=False)
         heavy, object_key = load(loader)
         loader.close()
-        asyncio.run(measure(url, heavy, object_key))
-    finally:
-        if not args.keep:
-            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-        connection.close()
+        asyncio.run(measure(scratch.url, heavy, object_key))
     return 0
 
 

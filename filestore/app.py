@@ -30,16 +30,18 @@ from filestore.domain import commands
 from filestore.domain.commands import Actor
 from filestore.domain.handlers import (
     DownloadLink,
+    FolderPage,
     ReconcileReport,
     Services,
     SharedFile,
     StoredOutcome,
+    TrashPage,
     UploadPage,
     UploadTicket,
 )
 from filestore.domain.messagebus import MessageBus
-from filestore.domain.model import Share, Upload, User
-from filestore.domain.ports import CompletedPart, PartUrl, StoredPart
+from filestore.domain.model import Folder, OnConflict, Share, Upload, User
+from filestore.domain.ports import ANY_FOLDER, CompletedPart, PartUrl, SortField, StoredPart
 from filestore.domain.rules import UploadPolicy
 from filestore.settings import Settings
 
@@ -109,9 +111,21 @@ class FileStore:
     # uploads
 
     async def request_upload(
-        self, actor: Actor, name: str, *, size: int, content_type: str, sha256: str | None = None
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        size: int,
+        content_type: str,
+        sha256: str | None = None,
+        folder_id: str | None = None,
+        on_conflict: OnConflict = OnConflict.RENAME,
     ) -> UploadTicket:
-        command = commands.RequestUpload(actor, name, size, content_type, sha256)
+        """Declare an upload into a folder (None: the root); `on_conflict` says what happens
+        when its name is taken there once it is stored."""
+        command = commands.RequestUpload(
+            actor, name, size, content_type, sha256, folder_id=folder_id, on_conflict=on_conflict
+        )
         result: UploadTicket = await self.bus.handle(command)
         return result
 
@@ -145,9 +159,22 @@ class FileStore:
         return result
 
     async def list_uploads(
-        self, actor: Actor, *, limit: int = 50, cursor: str | None = None
+        self,
+        actor: Actor,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        folder: str | None = ANY_FOLDER,
+        sort: SortField = SortField.CREATED_AT,
+        descending: bool = True,
+        q: str | None = None,
     ) -> UploadPage:
-        result: UploadPage = await self.bus.handle(commands.ListUploads(actor, limit, cursor))
+        """A page of stored files: every one (`ANY_FOLDER`), or those in a folder (None: the
+        root); sorted; with `q`, those whose names contain it, ignoring case and accents."""
+        command = commands.ListUploads(
+            actor, limit, cursor, folder=folder, sort=sort, descending=descending, q=q
+        )
+        result: UploadPage = await self.bus.handle(command)
         return result
 
     async def get_upload(self, actor: Actor, upload_id: str) -> Upload:
@@ -159,11 +186,53 @@ class FileStore:
         return result
 
     async def rename(self, actor: Actor, upload_id: str, name: str) -> Upload:
-        result: Upload = await self.bus.handle(commands.RenameUpload(actor, upload_id, name))
+        result: Upload = await self.bus.handle(commands.UpdateUpload(actor, upload_id, name))
+        return result
+
+    async def move(self, actor: Actor, upload_id: str, folder_id: str | None) -> Upload:
+        """Move a file into a folder (None: the root)."""
+        command = commands.UpdateUpload(actor, upload_id, folder_id=folder_id)
+        result: Upload = await self.bus.handle(command)
         return result
 
     async def delete(self, actor: Actor, upload_id: str) -> None:
+        """Put a stored file in the trash; abort a pending upload."""
         await self.bus.handle(commands.DeleteUpload(actor, upload_id))
+
+    # folders and the trash
+
+    async def create_folder(
+        self, actor: Actor, name: str, *, parent_id: str | None = None
+    ) -> Folder:
+        result: Folder = await self.bus.handle(commands.CreateFolder(actor, name, parent_id))
+        return result
+
+    async def list_folders(
+        self, actor: Actor, *, parent_id: str | None = None, cursor: str | None = None
+    ) -> FolderPage:
+        command = commands.ListFolders(actor, parent_id, cursor=cursor)
+        result: FolderPage = await self.bus.handle(command)
+        return result
+
+    async def delete_folder(self, actor: Actor, folder_id: str) -> None:
+        """Put a folder in the trash with everything in it."""
+        await self.bus.handle(commands.DeleteFolder(actor, folder_id))
+
+    async def trash(self, actor: Actor, *, cursor: str | None = None) -> TrashPage:
+        result: TrashPage = await self.bus.handle(commands.ListTrash(actor, cursor=cursor))
+        return result
+
+    async def delete_forever(self, actor: Actor, item_id: str) -> None:
+        """Delete a file or folder in the trash for good."""
+        await self.bus.handle(commands.DeleteFromTrash(actor, item_id))
+
+    async def empty_trash(self, actor: Actor) -> int:
+        result: int = await self.bus.handle(commands.EmptyTrash(actor))
+        return result
+
+    async def restore(self, actor: Actor, item_id: str) -> Upload | Folder:
+        result: Upload | Folder = await self.bus.handle(commands.RestoreFromTrash(actor, item_id))
+        return result
 
     # shares
 

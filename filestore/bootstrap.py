@@ -15,7 +15,6 @@ loads only the libraries its configuration uses.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -330,15 +329,14 @@ def local_token_issuer(data_dir: Path) -> LocalTokenIssuer:
 
 
 def local_aws(data_dir: Path, endpoint_url: str | None = None) -> LocalAws:
-    """SNS, SQS and SES for `filestore serve`, provisioned as template.yaml does: moto in this
-    process, or the emulator at `endpoint_url` (LocalStack), which serves S3 as well."""
+    """SNS, SQS and SES for `filestore serve`, as template.yaml provisions them: durable queues
+    and inbox in a SQLite file under `data_dir`, or the emulator at `endpoint_url` (LocalStack),
+    which serves S3 as well."""
     from filestore.adapters.local import emulator
 
     emulator.use_local_credentials()
     if endpoint_url is None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        moto, url = emulator.start_moto()
-        return emulator.provision(url, moto=moto)
+        return emulator.durable(data_dir)
     # Names of their own per data dir: a server deletes objects no upload of its database
     # claims, so two servers must never share a bucket or queues.
     return emulator.provision(endpoint_url, with_bucket=True, prefix=emulator.prefix_for(data_dir))
@@ -359,6 +357,8 @@ class LocalSystem:
     token_verifier: TokenVerifier
     # Served by the server at `/_blobs`; None when the emulator is S3 as well.
     blobs: FilesystemBlobStore | None
+    # Whether this run marked the SQLite database in use (`database_running`).
+    _marked: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -371,6 +371,31 @@ class LocalSystem:
         """Bring the database schema up to date (idempotent); the versions applied now."""
         return await upgrade_database(self.settings)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file, if the database is one."""
+        prefix = "sqlite+aiosqlite:///"
+        url = self.settings.database_url or ""
+        return Path(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+    def check_database_log(self) -> None:
+        """Before the database is opened: `RuntimeError` if the last run crashed and the
+        SQLite write-ahead log that held its latest commits is gone."""
+        from filestore.adapters.local import wal_guard
+
+        if self.sqlite_file is not None:
+            try:
+                wal_guard.check(self.sqlite_file)
+            except wal_guard.WriteAheadLogLost as error:
+                raise RuntimeError(str(error)) from error
+
+    def database_running(self) -> None:
+        """Once the database is open: mark it in use, so a crash that loses its log is seen."""
+        from filestore.adapters.local import wal_guard
+
+        if self.sqlite_file is not None:
+            self._marked = wal_guard.mark_running(self.sqlite_file)
+
     async def aclose(self) -> None:
         """Publish what is still being published, then release the database's pooled
         connections (on the loop that opened them)."""
@@ -378,8 +403,14 @@ class LocalSystem:
         await self.container.uow_factory().aclose()
 
     def close(self) -> None:
-        """Stop the in-process emulator, if it is one."""
+        """Close the durable queues, if they are the local ones; after a clean stop, clear the
+        database's in-use mark."""
+        from filestore.adapters.local import wal_guard
+
         self.aws.stop()
+        # Only a run that marked it clears it: one refused at start leaves the mark it found.
+        if self.sqlite_file is not None and self._marked:
+            wal_guard.mark_stopped(self.sqlite_file)
 
 
 def build_local(
@@ -414,15 +445,22 @@ def build_local(
         cognito_issuer=ISSUER,
         cognito_client_id=AUDIENCE,
     )
+    from filestore.adapters.ses import SesEmailSender
+    from filestore.adapters.sns import SnsEventPublisher
+
     notifier = LocalRealtimeNotifier()
     container = build(
         settings,
         realtime=notifier,
-        # Mail goes to SES on the emulator, and to the log, where a person running it looks.
-        email=LoggedEmailSender(_ses_sender(settings)),
-        object_created=aws.notify_object_created,
+        # The outbox marks an event published once the topic's queues hold it (durably, locally).
         # The topic's subscriptions are the emulator's own: what none takes is not sent.
-        publisher=SubscribedTypesPublisher(_sns_publisher(settings), subscribed_types()),
+        publisher=SubscribedTypesPublisher(
+            SnsEventPublisher(aws.sns, aws.topic_arn), subscribed_types()
+        ),
+        # Mail goes to SES (the local inbox, or the emulator's), and to the log, where a person
+        # running it looks.
+        email=LoggedEmailSender(SesEmailSender(aws.ses, aws.sender)),
+        object_created=aws.notify_object_created,
     )
     # A server keeps running after it answered: a write answers once it committed, and its
     # events are published (and marked) meanwhile; the relay covers a crash in between.

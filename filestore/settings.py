@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     single_request_limit: int = Field(default=5 * GiB, gt=0)
     max_upload_size: int = Field(default=5 * 1024 * GiB, gt=0)
     default_quota_bytes: int = Field(default=10 * GiB, ge=0)
+    # Days a file or folder stays in the trash before the sweep deletes it for good.
+    trash_days: int = Field(default=30, ge=0, le=3650)
     allowed_content_types: str = ""  # comma-separated: "image/*,application/pdf"
 
     # sign-up (the Cognito pre-sign-up trigger): the e-mail domains people may sign up with,
@@ -109,6 +112,7 @@ class Settings(BaseSettings):
             max_upload_size=self.max_upload_size,
             default_quota_bytes=self.default_quota_bytes,
             allowed_content_types=allowed,
+            trash_retention=timedelta(days=self.trash_days),
         )
 
 

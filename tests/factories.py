@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from filestore.domain.ids import new_token, uuid7
-from filestore.domain.model import Share, Upload, User
+from filestore.domain.model import Folder, Share, Upload, User
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -51,3 +51,15 @@ def make_share(upload: Upload, **overrides: Any) -> Share:
     }
     fields.update(overrides)
     return Share(**fields)
+
+
+def make_folder(owner: User, **overrides: Any) -> Folder:
+    fields: dict[str, Any] = {
+        "id": overrides.pop("id", uuid7()),
+        "owner_id": owner.id,
+        "name": "Documents",
+        "parent_id": None,
+        "created_at": T0,
+    }
+    fields.update(overrides)
+    return Folder(**fields)

@@ -21,7 +21,9 @@ Layout under `root`:
 Parts are hashed as they arrive (SHA-256, in a worker thread, so parts arriving together hash on
 every core) and checked against the `x-amz-checksum-sha256` they come with (which their URL may
 sign); completing a multipart upload checks the client's part SHA-256s against those,
-concatenates the parts in the kernel (`copy_file_range`) and reads none of the bytes again. As on
+concatenates the parts in the kernel (`copy_file_range`) and reads none of the bytes again: the
+object's metadata keeps each part's size and SHA-256, which a download is checked against part by
+part (a single-request object's, against its SHA-256). As on
 S3, the object's checksum is the composite of the parts' (`filestore.domain.checksums`) when every
 part was checked against a checksum the client gave (with the part, or at completion).
 """
@@ -39,6 +41,8 @@ import logging
 import os
 import secrets
 import shutil
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,6 +67,10 @@ CHUNK = 256 * 1024
 # Received bytes are hashed and written this much at a time, in a worker thread.
 WRITE_BATCH = 1024 * 1024
 COPY_STEP = 1 << 30
+# The template's lifecycle rule aborts multipart uploads a day after they began (a multipart
+# upload lives `multipart_ttl`, a day, in the domain).
+MULTIPART_MAX_AGE = timedelta(days=1, hours=1)
+MULTIPART_SWEEP_EVERY = timedelta(hours=1)
 
 ObjectCreatedSink = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -138,12 +146,15 @@ class FilesystemBlobStore:
         self._objects = self.root / "objects"
         self._multipart = self.root / "multipart"
         self._tmp = self.root / "tmp"
+        self._publishing = threading.Lock()
         for directory in (self._objects, self._multipart, self._tmp):
             directory.mkdir(parents=True, exist_ok=True)
         # Leftovers of writes interrupted by a crash: never visible under a final name.
         for leftover in self._tmp.iterdir():
             with contextlib.suppress(OSError):
                 leftover.unlink()
+        self._multipart_swept_at = 0.0
+        self.sweep_multipart()
 
     @classmethod
     def in_data_dir(
@@ -276,16 +287,29 @@ class FilesystemBlobStore:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def _publish(self, temp: Path, key: str, meta: dict[str, Any]) -> None:
-        """Move a complete, fsynced temp file under its key, its metadata first."""
+    def _publish(
+        self, temp: Path, key: str, meta: dict[str, Any], *, replace: bool = False
+    ) -> None:
+        """Move a complete, fsynced temp file under its key, its metadata first.
+
+        Unless `replace`, a key that holds an object already is refused (`_already_stored`) and
+        `temp` discarded: an object, once stored, is the one served (S3's `If-None-Match: *`).
+        """
         path = self._object_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta_temp = self.new_temp()
         _write_synced(meta_temp, json.dumps(meta).encode())
-        # Metadata first: a crash in between leaves metadata without an object, which reads as
-        # absent; the other order would leave an object whose metadata is another one's.
-        os.replace(meta_temp, self._meta_path(path))
-        os.replace(temp, path)
+        # One writer at a time between the check and the rename, or two POSTs of one form at
+        # once could both find the key free.
+        with self._publishing:
+            if not replace and path.exists():
+                _discard(meta_temp)
+                _discard(temp)
+                raise _already_stored()
+            # Metadata first: a crash in between leaves metadata without an object, which reads
+            # as absent; the other order would leave an object whose metadata is another one's.
+            os.replace(meta_temp, self._meta_path(path))
+            os.replace(temp, path)
         _fsync_dir(path.parent)
 
     async def _created(self, key: str, size: int, etag: str, event_name: str) -> None:
@@ -311,15 +335,36 @@ class FilesystemBlobStore:
             "sha256": hashlib.sha256(data).hexdigest(),
             "size": len(data),
         }
-        self._publish(temp, key, meta)
+        self._publish(temp, key, meta, replace=True)
         return ObjectInfo(len(data), f'"{meta["etag"]}"', meta["sha256"])
 
     # --- the port -----------------------------------------------------------------------------
+
+    def sweep_multipart(self, now: float | None = None) -> int:
+        """Remove multipart uploads begun more than `MULTIPART_MAX_AGE` ago, as the bucket's
+        lifecycle rule (`AbortIncompleteMultipartUpload`) does on AWS; how many went. Run on
+        start and, at most once per `MULTIPART_SWEEP_EVERY`, when a multipart upload begins."""
+        now = time.time() if now is None else now
+        self._multipart_swept_at = now
+        removed = 0
+        for directory in self._multipart.iterdir():
+            try:
+                begun = (directory / "meta.json").stat().st_mtime
+            except OSError:
+                begun = directory.stat().st_mtime  # made, but its metadata never written
+            if now - begun > MULTIPART_MAX_AGE.total_seconds():
+                shutil.rmtree(directory, ignore_errors=True)
+                removed += 1
+        if removed:
+            log.info("removed %d multipart upload(s) begun over %s ago", removed, MULTIPART_MAX_AGE)
+        return removed
 
     async def create_multipart(
         self, key: str, *, content_type: str, part_checksums: bool = False
     ) -> str:
         _check_key(key)
+        if time.time() - self._multipart_swept_at > MULTIPART_SWEEP_EVERY.total_seconds():
+            await asyncio.to_thread(self.sweep_multipart)
         multipart_id = secrets.token_hex(16)
         directory = self._multipart / multipart_id
 
@@ -356,12 +401,21 @@ class FilesystemBlobStore:
         self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
     ) -> tuple[int, str]:
         meta = self._multipart_meta(key, multipart_id)
+        existing = self._head(key)
+        if meta is not None and existing is not None:
+            # Completed before, and the parts left behind by a crash: S3 answers a repeated
+            # CompleteMultipartUpload with the object it made, and so do we.
+            shutil.rmtree(self._multipart / multipart_id, ignore_errors=True)
+            return existing.size, existing.etag.strip('"')
         if meta is None:
             raise InvalidInput("The multipart upload does not exist; start a new upload.")
         directory = self._multipart_dir(multipart_id)
         assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
         stored = {p.part_number: p for p in self._list_parts(key, multipart_id)}
         part_sha256s: list[str | None] = []
+        # Each part's size and SHA-256 as it arrived: what a read checks the object against,
+        # part by part (there is no full-object SHA-256 without reading every byte again).
+        segments: list[tuple[int, str]] = []
         for part in parts:
             have = stored.get(part.part_number)
             if have is None or have.etag.strip('"') != part.etag.strip('"'):
@@ -376,6 +430,9 @@ class FilesystemBlobStore:
                 )
             checked = arrived is not None and (sent or part.sha256 is not None)
             part_sha256s.append(arrived if checked else None)
+            if arrived is None:  # a part stored before their SHA-256s were kept: hash it now
+                arrived = _file_sha256(directory / f"{part.part_number}.part")
+            segments.append((stored[part.part_number].size, arrived))
         temp = self.new_temp()
         digests, size = b"", 0
         with temp.open("wb") as out:
@@ -393,6 +450,7 @@ class FilesystemBlobStore:
             # S3 has no full-object SHA-256 of a multipart object: its composite instead.
             "sha256": None,
             "size": size,
+            "part_sha256s": [list(segment) for segment in segments],
         }
         verified = [value for value in part_sha256s if value is not None]
         if parts and len(verified) == len(parts):
@@ -446,6 +504,30 @@ class FilesystemBlobStore:
 
         await asyncio.to_thread(remove)
 
+    def lost_objects(self) -> list[tuple[str, str]]:
+        """Stored objects whose file went missing or changed size on the disk behind the
+        store's back, with why: `(key, reason)`. One `stat` per object; the bytes themselves
+        are checked when they are served (see the blob front)."""
+        lost = []
+        for meta_path in self._objects.rglob("*.meta.json"):
+            path = meta_path.with_name(meta_path.name.removesuffix(".meta.json"))
+            key = path.relative_to(self._objects).as_posix()
+            try:
+                size = json.loads(meta_path.read_text())["size"]
+            except (OSError, ValueError, KeyError):
+                continue  # being written, or not ours
+            try:
+                found = path.stat().st_size
+            except FileNotFoundError:
+                lost.append((key, "its stored bytes are missing from the server's storage"))
+                continue
+            if found != size:
+                lost.append((key, "its stored bytes were changed on the server's storage"))
+        return lost
+
+    async def keep_first_version(self, key: str) -> bool:
+        return False  # a stored object is never replaced here (see `_publish`)
+
     # --- serving presigned requests (for the HTTP front) ---------------------------------------
 
     def check_post(self, fields: Mapping[str, str]) -> PostPolicy:
@@ -477,7 +559,10 @@ class FilesystemBlobStore:
         self._check_expiry(expires)
 
     async def receive_post(self, policy: PostPolicy, chunks: AsyncIterator[bytes]) -> ObjectInfo:
-        """Write a POSTed file that must be exactly `policy.size` bytes (and its SHA-256)."""
+        """Write a POSTed file that must be exactly `policy.size` bytes (and its SHA-256), under
+        a key that holds no object yet (a form reposted within its expiry replaces nothing)."""
+        if await asyncio.to_thread(self._object_path(policy.key).exists):
+            raise _already_stored()  # before reading a byte of the file
         temp = self.new_temp()
         size, md5, sha = await self._receive(temp, chunks, policy.size, with_md5=True)
         try:
@@ -616,13 +701,45 @@ class FilesystemBlobStore:
             raise
         return size, "" if md5 is None else md5.hexdigest(), sha.hexdigest()
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str]:
-        """The object's path, size, ETag and content type, for serving a GET."""
+    def open_object(self, key: str) -> tuple[Path, int, str, str, list[tuple[int, str]] | None]:
+        """The object's path, size, ETag, content type and the SHA-256s recorded when it was
+        stored, for serving a GET (whose signature was checked: the key was an object's). The
+        SHA-256s are `(size, sha256)` of consecutive byte ranges: the whole object's, or each
+        part's of a multipart object (None: nothing was recorded).
+
+        A signed key with no object is one whose bytes went away (deleted since the URL was
+        signed, or lost from the disk): 410, saying so, not a 404 that reads as a wrong link.
+        """
         info = self._head(key)
         if info is None:
-            raise BlobRequestRefused(404, "NoSuchKey", "The specified key does not exist.")
+            raise BlobRequestRefused(
+                410,
+                "NoSuchKey",
+                "The object's bytes are gone: it was deleted, or its file is missing from "
+                "the server's storage.",
+            )
         path = self._object_path(key)
-        return path, info.size, info.etag, self._content_type(path)
+        return path, info.size, info.etag, self._content_type(path), self._digests(path, info)
+
+    def _digests(self, path: Path, info: ObjectInfo) -> list[tuple[int, str]] | None:
+        if info.sha256 is not None:
+            return [(info.size, info.sha256)]
+        try:
+            parts = json.loads(self._meta_path(path).read_text()).get("part_sha256s")
+        except (OSError, ValueError):
+            return None
+        if not isinstance(parts, list):
+            return None
+        return [(int(size), str(sha256)) for size, sha256 in parts]
+
+
+def _already_stored() -> BlobRequestRefused:
+    # S3's answer to a conditional write (`If-None-Match: *`) on a key that exists.
+    return BlobRequestRefused(
+        412,
+        "PreconditionFailed",
+        "An object is already stored under this key, and a stored object is never replaced.",
+    )
 
 
 def _check_key(key: str) -> None:
@@ -648,6 +765,14 @@ def _append(source: BinaryIO, out: BinaryIO) -> int:
         out.write(chunk)
         total += len(chunk)
     return total
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _part_sha256(directory: Path, number: int) -> tuple[str | None, bool]:

@@ -20,6 +20,13 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from filestore.adapters.http_headers import content_disposition
+from filestore.adapters.memory_tree import (
+    MemoryFileListing,
+    MemoryFolderRepository,
+    MemoryTrashRepository,
+    MemoryTree,
+    TreeGuard,
+)
 from filestore.domain.checksums import Checksum
 from filestore.domain.errors import (
     AlreadyExists,
@@ -33,6 +40,7 @@ from filestore.domain.events import Event
 from filestore.domain.model import (
     Aggregate,
     Connection,
+    Folder,
     Share,
     Upload,
     UploadStatus,
@@ -73,6 +81,8 @@ class MemoryDatabase:
 
     users: dict[str, User] = field(default_factory=dict)
     uploads: dict[str, Upload] = field(default_factory=dict)
+    folders: dict[str, Folder] = field(default_factory=dict)
+    trees: dict[str, MemoryTree] = field(default_factory=dict)  # by owner id
     shares: dict[str, Share] = field(default_factory=dict)
     connections: dict[str, Connection] = field(default_factory=dict)
     outbox: list[_OutboxRow] = field(default_factory=list)
@@ -223,8 +233,20 @@ class MemoryUploadRepository:
         seen: list[Aggregate],
         db: MemoryDatabase,
         users: MemoryUserRepository,
+        folders: _Staged[Folder],
+        guard: TreeGuard,
     ) -> None:
         self._table, self._seen, self._db, self._users = table, seen, db, users
+        self.files = MemoryFileListing(self._owned, self._save, users, folders, guard)
+        # Folders, sorting, search and the trash: see `memory_tree`.
+        self.list_files_for_sub = self.files.list_files_for_sub
+        self.list_pending_for_sub = self.files.list_pending_for_sub
+        self.place = self.files.place
+        self.list_trashed_with = self.files.list_trashed_with
+
+    def _save(self, upload: Upload) -> None:
+        self._table.update(upload.id, upload)
+        self._seen.append(upload)
 
     async def get(self, upload_id: str) -> Upload | None:
         return self._table.get(upload_id)
@@ -252,6 +274,12 @@ class MemoryUploadRepository:
             raise AlreadyExists("An upload with this object key exists.")
         if await self._users.get(upload.owner_id) is None:
             raise NotFound("The owner of this upload does not exist.")
+        if not self.files.active_folder(upload.owner_id, upload.folder_id):
+            raise NotFound("No such folder.")
+        if upload.status is UploadStatus.STORED and self.files.clash(
+            upload.owner_id, upload.folder_id, upload.name_key, upload.id
+        ):
+            raise AlreadyExists("A stored file or a folder there has this name.")
         self._table.insert(upload.id, upload)
         self._seen.append(upload)
 
@@ -327,9 +355,15 @@ class MemoryShareRepository:
         self, upload_id: str, sub: str, now: datetime
     ) -> list[Share] | None:
         upload = await self._uploads.get_for_sub(upload_id, sub)
-        if upload is None or upload.status is UploadStatus.DELETED:
+        if upload is None or upload.status in (UploadStatus.DELETED, UploadStatus.TRASHED):
             return None
-        rows = [s for s in self._table.values() if s.upload_id == upload_id and s.is_live(now)]
+        rows = [
+            s
+            for s in self._table.values()
+            if s.upload_id == upload_id
+            and s.is_live(now)
+            and (upload.restored_at is None or s.created_at > upload.restored_at)
+        ]
         rows.sort(key=lambda s: (s.expires_at, s.token))
         return [_clone(s) for s in rows]
 
@@ -442,10 +476,19 @@ class MemoryUnitOfWork:
         self._seen: list[Aggregate] = []
         self._users = _Staged(self._db.users)
         self._uploads = _Staged(self._db.uploads)
+        self._folders = _Staged(self._db.folders)
+        self._trees = _Staged(self._db.trees)
         self._shares = _Staged(self._db.shares)
         self.processed = MemoryProcessedEvents(self._db)
         self.users = MemoryUserRepository(self._users, self._seen, self._db, self.processed)
-        self.uploads = MemoryUploadRepository(self._uploads, self._seen, self._db, self.users)
+        guard = TreeGuard(self._trees)
+        self.uploads = MemoryUploadRepository(
+            self._uploads, self._seen, self._db, self.users, self._folders, guard
+        )
+        self.folders = MemoryFolderRepository(
+            self._folders, self._seen, self.users, self.uploads.files, self._uploads, guard
+        )
+        self.trash = MemoryTrashRepository(self._folders, self._uploads, self.users)
         self.shares = MemoryShareRepository(self._shares, self._seen, self.uploads, self.users)
         self.connections = MemoryConnectionRepository(self._db, self.processed)
         self.outbox = MemoryOutbox(self._db)
@@ -466,7 +509,7 @@ class MemoryUnitOfWork:
         events = drain_events(self._seen)
         await self.outbox.add(events)
         with self._db.lock:
-            for table in (self._users, self._uploads, self._shares):
+            for table in self._tables():
                 table.check()
             for processed in self.processed.added:
                 if processed in self._db.processed:
@@ -476,7 +519,7 @@ class MemoryUnitOfWork:
                 if self._db.user_ids_by_sub.get(user.sub, user.id) != user.id:
                     # Another unit of work registered this sub since we looked: a lost race.
                     raise ConcurrencyConflict("user registered concurrently")
-            for applied in (self._users, self._uploads, self._shares):
+            for applied in self._tables():
                 applied.apply()
             self._db.index(new_users, list(self._uploads.changes.values()))
             self.connections.apply()
@@ -484,6 +527,9 @@ class MemoryUnitOfWork:
             self.processed.apply()
         self.committed_events.extend(events)
         await self.rollback()  # what was staged is now committed: start clean
+
+    def _tables(self) -> tuple[_Staged[Any], ...]:
+        return (self._users, self._uploads, self._folders, self._trees, self._shares)
 
     async def rollback(self) -> None:
         if self._pending():
@@ -494,8 +540,7 @@ class MemoryUnitOfWork:
         return bool(
             self._seen
             or self._users.changes
-            or self._uploads.changes
-            or self._shares.changes
+            or any(table.changes for table in self._tables())
             or self.connections.added
             or self.connections.removed
             or self.outbox.added
@@ -638,7 +683,8 @@ class MemoryBlobStore:
         digest = hashlib.sha256(data).hexdigest()
         if grant.sha256 is not None and digest != grant.sha256:
             raise PresignedRequestRefused("The SHA256 you specified did not match the calculated.")
-        self._store(grant.key, data, grant.content_type or "application/octet-stream")
+        # As the local server's storage: a stored object is never replaced.
+        self._store(grant.key, data, grant.content_type or "application/octet-stream", once=True)
         if grant.sha256 is not None:
             self.objects[grant.key].checksum = Checksum.full_object(digest)
 
@@ -682,9 +728,11 @@ class MemoryBlobStore:
         """Store an object directly, as someone with bucket access could."""
         self._store(key, data, content_type)
 
-    def _store(self, key: str, data: bytes, content_type: str) -> None:
+    def _store(self, key: str, data: bytes, content_type: str, *, once: bool = False) -> None:
         sha = hashlib.sha256(data).hexdigest()
         with self._lock:
+            if once and key in self.objects:
+                raise PresignedRequestRefused("An object is already stored under this key.")
             self.objects[key] = _StoredObject(data, content_type, _etag(data), sha)
 
     # the port
@@ -748,6 +796,9 @@ class MemoryBlobStore:
     async def delete(self, key: str) -> None:
         with self._lock:
             self.objects.pop(key, None)
+
+    async def keep_first_version(self, key: str) -> bool:
+        return False  # `post` never replaces a stored object
 
 
 def _etag(data: bytes) -> str:

@@ -47,6 +47,10 @@ def _seconds(ttl: timedelta, cap: timedelta) -> int:
     return max(1, int(min(ttl, cap).total_seconds()))
 
 
+# Metadata of a copy that restored a replaced object's first version (its version id).
+RESTORED_FROM = "filestore-restored-from"
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -277,3 +281,48 @@ class S3BlobStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._s3.delete_object, Bucket=self.bucket, Key=key)
+
+    async def keep_first_version(self, key: str) -> bool:
+        """Copy the key's oldest version back over it if the current one differs (the bucket
+        is versioned: a replaced object's first bytes stay as a noncurrent version).
+
+        A copy, not a delete of the later version: no function may delete a version, so the
+        replacement stays recoverable too until the lifecycle expires it. The copy is marked
+        (`RESTORED_FROM` metadata) and, once made, is what the key serves: its own
+        `ObjectCreated` event, or an old event replayed after the lifecycle expired the first
+        version, finds a restored copy current and changes nothing.
+        """
+        return await asyncio.to_thread(self._keep_first_version, key)
+
+    def _keep_first_version(self, key: str) -> bool:
+        versions: list[dict[str, Any]] = []
+        pages = self._s3.get_paginator("list_object_versions")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=key):
+            versions += [v for v in page.get("Versions", []) if v["Key"] == key]
+        current = next((v for v in versions if v.get("IsLatest")), None)
+        if current is None or len(versions) < 2:
+            return False  # deleted (a delete marker is current), or never replaced
+        # S3 lists a key's versions newest first (LastModified has only seconds to go by).
+        first = versions[-1]
+        if first["ETag"] == current["ETag"]:
+            return False  # the first bytes are current
+        now = self._s3.head_object(Bucket=self.bucket, Key=key, VersionId=current["VersionId"])
+        if RESTORED_FROM in now.get("Metadata", {}):
+            return False  # restored already: what it serves is settled
+        head = self._s3.head_object(Bucket=self.bucket, Key=key, VersionId=first["VersionId"])
+        # Its metadata given (REPLACE): S3 emulators refuse a copy onto its own key that changes
+        # nothing, which AWS allows for an earlier version (its documented way to restore one).
+        self._s3.copy_object(
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": key, "VersionId": first["VersionId"]},
+            MetadataDirective="REPLACE",
+            ContentType=head.get("ContentType", "application/octet-stream"),
+            Metadata={**head.get("Metadata", {}), RESTORED_FROM: first["VersionId"]},
+        )
+        log.warning(
+            "s3://%s/%s was written again after it was stored; its first bytes (version %s) "
+            "are current again",
+            self.bucket, key, first["VersionId"],
+        )  # fmt: skip
+        return True

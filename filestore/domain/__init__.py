@@ -11,15 +11,28 @@ from filestore.domain.errors import (
     Conflict,
     FilestoreError,
     InvalidInput,
+    NameTaken,
     NotFound,
     QuotaExceeded,
     ServiceUnavailable,
     TooLarge,
 )
 from filestore.domain.messagebus import MessageBus
-from filestore.domain.model import Connection, EmailStatus, Share, Upload, UploadStatus, User
+from filestore.domain.model import (
+    Connection,
+    EmailStatus,
+    Folder,
+    FolderStatus,
+    OnConflict,
+    Share,
+    Upload,
+    UploadStatus,
+    User,
+)
+from filestore.domain.ports import ANY_FOLDER, SortField
 
 __all__ = [
+    "ANY_FOLDER",
     "Actor",
     "AlreadyExists",
     "ConcurrencyConflict",
@@ -27,12 +40,17 @@ __all__ = [
     "Connection",
     "EmailStatus",
     "FilestoreError",
+    "Folder",
+    "FolderStatus",
     "InvalidInput",
     "MessageBus",
+    "NameTaken",
     "NotFound",
+    "OnConflict",
     "QuotaExceeded",
     "ServiceUnavailable",
     "Share",
+    "SortField",
     "TooLarge",
     "Upload",
     "UploadStatus",

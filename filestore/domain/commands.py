@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import Final, Literal
 
 from filestore.domain.events import Event
-from filestore.domain.model import EmailStatus
-from filestore.domain.ports import CompletedPart
+from filestore.domain.model import EmailStatus, OnConflict
+from filestore.domain.ports import ANY_FOLDER, CompletedPart, SortField
+
+
+class _Unchanged(Enum):
+    UNCHANGED = "unchanged"
+
+
+# A field of an update that was not given: it changes nothing (unlike None, the root).
+UNCHANGED: Final = _Unchanged.UNCHANGED
+Unchanged = Literal[_Unchanged.UNCHANGED]
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class RequestUpload(Command):
     size: int
     content_type: str
     sha256: str | None = None
+    folder_id: str | None = None
+    on_conflict: OnConflict = OnConflict.RENAME
 
 
 @dataclass(frozen=True)
@@ -107,10 +120,28 @@ class RecordStoredObject(Command):
 
 
 @dataclass(frozen=True)
+class RecordLostObject(Command):
+    """The blob store found a stored object's bytes gone or changed (`reason` says which); its
+    upload cannot be served any more."""
+
+    object_key: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ListUploads(Command):
+    """A page of the actor's stored files (`folder`: an id, None for the root, ANY_FOLDER
+    for all), sorted, optionally only those whose names contain `q`; or, with `pending`,
+    their unfinished uploads newest first (which combines with nothing else)."""
+
     actor: Actor
     limit: int = 50
     cursor: str | None = None
+    folder: str | None = ANY_FOLDER
+    sort: SortField = SortField.CREATED_AT
+    descending: bool = True
+    q: str | None = None
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,18 +157,88 @@ class GetDownload(Command):
 
 
 @dataclass(frozen=True)
-class RenameUpload(Command):
+class UpdateUpload(Command):
+    """Rename and/or move a file (`folder_id` None: to the root)."""
+
     actor: Actor
     upload_id: str
-    name: str
+    name: str | None = None
+    folder_id: str | Unchanged | None = UNCHANGED
 
 
 @dataclass(frozen=True)
 class DeleteUpload(Command):
-    """Delete a stored upload, or abort a pending one (its multipart upload too)."""
+    """Put a stored file in the trash, or abort a pending upload (its multipart upload too)."""
 
     actor: Actor
     upload_id: str
+
+
+@dataclass(frozen=True)
+class CreateFolder(Command):
+    actor: Actor
+    name: str
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GetFolder(Command):
+    actor: Actor
+    folder_id: str
+
+
+@dataclass(frozen=True)
+class ListFolders(Command):
+    """A page of the folders in `parent_id` (None: the root), by name."""
+
+    actor: Actor
+    parent_id: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateFolder(Command):
+    """Rename and/or move a folder (`parent_id` None: to the root)."""
+
+    actor: Actor
+    folder_id: str
+    name: str | None = None
+    parent_id: str | Unchanged | None = UNCHANGED
+
+
+@dataclass(frozen=True)
+class DeleteFolder(Command):
+    """Put a folder in the trash with everything in it."""
+
+    actor: Actor
+    folder_id: str
+
+
+@dataclass(frozen=True)
+class ListTrash(Command):
+    actor: Actor
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class RestoreFromTrash(Command):
+    actor: Actor
+    item_id: str
+
+
+@dataclass(frozen=True)
+class DeleteFromTrash(Command):
+    """Delete forever one file or folder the actor put in the trash."""
+
+    actor: Actor
+    item_id: str
+
+
+@dataclass(frozen=True)
+class EmptyTrash(Command):
+    actor: Actor
 
 
 @dataclass(frozen=True)
@@ -200,7 +301,8 @@ class RelayOutbox(Command):
 
 @dataclass(frozen=True)
 class Reconcile(Command):
-    """The sweep: complete late uploads, expire abandoned ones, forget stale connections.
+    """The sweep: complete late uploads, expire abandoned ones, forget stale connections,
+    delete for good what has been in the trash longer than the policy keeps it.
 
     `grace`: pending uploads younger than this are left to their S3 event (default
     `SWEEP_GRACE`). A server starting after its queues were lost passes zero: no event is

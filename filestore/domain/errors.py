@@ -30,6 +30,16 @@ class Conflict(FilestoreError):
     """The thing exists but is in the wrong state for this (HTTP 409)."""
 
 
+class NameTaken(Conflict):
+    """A name is taken in the folder a file or folder was to go (HTTP 409, naming what holds
+    it in `details`)."""
+
+    def __init__(self, kind: str, item_id: str, name: str) -> None:
+        what = "A folder" if kind == "folder" else "A file"
+        super().__init__(f'{what} named "{name}" is already there; choose another name.')
+        self.details = [{"kind": kind, "id": item_id, "name": name}]
+
+
 class TooLarge(FilestoreError):
     """A declared size over a limit or over the user's quota (HTTP 413)."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from filestore.domain.checksums import Checksum
 from filestore.domain.ids import uuid7
 
-UploadStatusName = Literal["pending", "stored", "failed", "expired", "deleted"]
+UploadStatusName = Literal["pending", "stored", "trashed", "failed", "expired", "deleted"]
 
 
 class ChecksumData(BaseModel):
@@ -50,6 +50,18 @@ class UploadData(BaseModel):
     created_at: datetime
     stored_at: datetime | None = None
     checksum: ChecksumData | None = None
+    folder_id: str | None = None
+
+
+class FolderData(BaseModel):
+    """A folder as users see it (the HTTP API's `Folder`, and events' `folder`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    parent_id: str | None
+    created_at: datetime
 
 
 class Event(BaseModel):
@@ -111,6 +123,68 @@ class UploadDeleted(Event):
     upload: UploadData
 
 
+class UploadMoved(Event):
+    type: ClassVar[str] = "upload.moved"
+    upload: UploadData
+    old_folder_id: str | None
+
+
+class UploadTrashed(Event):
+    type: ClassVar[str] = "upload.trashed"
+    upload: UploadData
+
+
+class UploadRestored(Event):
+    """Back from the trash, in `upload.folder_id` under `upload.name` (which may differ from
+    the name it had: a clash on restore numbers it)."""
+
+    type: ClassVar[str] = "upload.restored"
+    upload: UploadData
+
+
+class FolderCreated(Event):
+    type: ClassVar[str] = "folder.created"
+    folder: FolderData
+
+
+class FolderRenamed(Event):
+    type: ClassVar[str] = "folder.renamed"
+    folder: FolderData
+    old_name: str
+
+
+class FolderMoved(Event):
+    type: ClassVar[str] = "folder.moved"
+    folder: FolderData
+    old_parent_id: str | None
+
+
+class FolderTrashed(Event):
+    """The folder went to the trash, and with it everything in it that was not already
+    there (those items get no event of their own)."""
+
+    type: ClassVar[str] = "folder.trashed"
+    folder: FolderData
+
+
+class FolderRestored(Event):
+    """The folder is back, with everything that went to the trash with it."""
+
+    type: ClassVar[str] = "folder.restored"
+    folder: FolderData
+
+
+class FolderDeleted(Event):
+    """The folder was deleted forever, and with it every file that went to the trash with
+    it: `files` of them, `size` bytes in all (those files get no `upload.deleted` of their
+    own)."""
+
+    type: ClassVar[str] = "folder.deleted"
+    folder: FolderData
+    files: int = 0
+    size: int = 0
+
+
 class ShareCreated(Event):
     type: ClassVar[str] = "share.created"
     upload_id: str
@@ -132,6 +206,15 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UploadExpired,
         UploadRenamed,
         UploadDeleted,
+        UploadMoved,
+        UploadTrashed,
+        UploadRestored,
+        FolderCreated,
+        FolderRenamed,
+        FolderMoved,
+        FolderTrashed,
+        FolderRestored,
+        FolderDeleted,
         ShareCreated,
         ShareRevoked,
     )

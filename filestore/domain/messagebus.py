@@ -43,6 +43,15 @@ NOTIFY_IN_PROCESS: EventHandlers = {
     events.UploadFailed: (commands.NotifyByEmail, commands.NotifyRealtime),
     events.UploadRenamed: (commands.NotifyRealtime,),
     events.UploadDeleted: (commands.NotifyRealtime,),
+    events.UploadMoved: (commands.NotifyRealtime,),
+    events.UploadTrashed: (commands.NotifyRealtime,),
+    events.UploadRestored: (commands.NotifyRealtime,),
+    events.FolderCreated: (commands.NotifyRealtime,),
+    events.FolderRenamed: (commands.NotifyRealtime,),
+    events.FolderMoved: (commands.NotifyRealtime,),
+    events.FolderTrashed: (commands.NotifyRealtime,),
+    events.FolderRestored: (commands.NotifyRealtime,),
+    events.FolderDeleted: (commands.NotifyRealtime,),
 }
 """For a system in one process (the library on its own): notify right away."""
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from filestore.domain import events
 from filestore.domain.checksums import Checksum
 from filestore.domain.errors import Conflict, QuotaExceeded
+from filestore.domain.names import name_key, search_key
 from filestore.domain.rules import part_count_for
 
 
@@ -30,9 +31,25 @@ class EmailStatus(StrEnum):
 class UploadStatus(StrEnum):
     PENDING = "pending"
     STORED = "stored"
+    # In the trash: still counted against the quota, invisible but to the trash listing.
+    TRASHED = "trashed"
     FAILED = "failed"
     EXPIRED = "expired"
     DELETED = "deleted"
+
+
+class FolderStatus(StrEnum):
+    ACTIVE = "active"
+    TRASHED = "trashed"
+    # Deleted forever (purged from the trash); the row stays so a repeated DELETE is no error.
+    DELETED = "deleted"
+
+
+class OnConflict(StrEnum):
+    """What storing a file does when its name is taken in its folder."""
+
+    RENAME = "rename"  # keep both: the new one becomes `name (2).ext`
+    FAIL = "fail"  # refuse the new one
 
 
 @dataclass
@@ -158,6 +175,14 @@ class Upload(Aggregate):
     part_size: int | None = None
     # What storage verified once the file was stored (`filestore.domain.checksums`).
     checksum: Checksum | None = None
+    folder_id: str | None = None  # None: the root
+    on_conflict: OnConflict = OnConflict.RENAME
+    # While trashed: when, and the id of what was trashed directly to put it there (its own id,
+    # or the folder it was in); a restore of that item restores exactly what carries its id.
+    trashed_at: datetime | None = None
+    trashed_with: str | None = None
+    # Share links made before this stay dead: trashing a file ends its links for good.
+    restored_at: datetime | None = None
 
     @staticmethod
     def key_for(owner_id: str, upload_id: str) -> str:
@@ -169,9 +194,22 @@ class Upload(Aggregate):
         return self.multipart_id is not None
 
     @property
-    def holds_quota(self) -> bool:
-        """Pending and stored bytes count against the owner's quota."""
+    def is_visible(self) -> bool:
+        """Whether its owner can see, change and share it (not trashed, deleted or failed)."""
         return self.status in (UploadStatus.PENDING, UploadStatus.STORED)
+
+    @property
+    def name_key(self) -> str:
+        return name_key(self.name)
+
+    @property
+    def search_key(self) -> str:
+        return search_key(self.name)
+
+    @property
+    def holds_quota(self) -> bool:
+        """Pending, stored and trashed bytes count against the owner's quota."""
+        return self.status in (UploadStatus.PENDING, UploadStatus.STORED, UploadStatus.TRASHED)
 
     @property
     def part_count(self) -> int:
@@ -196,6 +234,7 @@ class Upload(Aggregate):
             created_at=self.created_at,
             stored_at=self.stored_at,
             checksum=None if self.checksum is None else events.ChecksumData.of(self.checksum),
+            folder_id=self.folder_id,
         )
 
     def requested(self, now: datetime) -> None:
@@ -208,10 +247,21 @@ class Upload(Aggregate):
             )
         )
 
-    def mark_stored(self, now: datetime, checksum: Checksum | None = None) -> None:
-        """Stored, with the checksum storage verified (None: none was)."""
+    def mark_stored(
+        self,
+        now: datetime,
+        checksum: Checksum | None = None,
+        *,
+        name: str | None = None,
+        folder_id: str | None = None,
+    ) -> None:
+        """Stored, with the checksum storage verified (None: none was), under its final `name`
+        in its final folder (see `handlers.placement`): the name it asked for may have been
+        taken, its folder trashed meanwhile."""
         if self.status is not UploadStatus.PENDING:
             raise Conflict(f"The upload is {self.status.value}, not pending.")
+        if name is not None:
+            self.name, self.folder_id = name, folder_id
         self.status = UploadStatus.STORED
         self.stored_at = now
         self.checksum = checksum
@@ -229,6 +279,18 @@ class Upload(Aggregate):
             )
         )
 
+    def mark_lost(self, reason: str, now: datetime) -> None:
+        """A stored upload whose bytes the storage lost: failed, as if they had never arrived
+        whole (`upload.failed` tells its owner why); its quota is released by the caller."""
+        if self.status is not UploadStatus.STORED:
+            raise Conflict(f"The upload is {self.status.value}, not stored.")
+        self.status = UploadStatus.FAILED
+        self.events.append(
+            events.UploadFailed(
+                occurred_at=now, user_id=self.owner_id, upload=self.view(), reason=reason
+            )
+        )
+
     def expire(self, now: datetime) -> None:
         if self.status is not UploadStatus.PENDING:
             raise Conflict(f"The upload is {self.status.value}, not pending.")
@@ -238,7 +300,7 @@ class Upload(Aggregate):
         )
 
     def rename(self, name: str, now: datetime) -> None:
-        if self.status not in (UploadStatus.PENDING, UploadStatus.STORED):
+        if not self.is_visible:
             raise Conflict(f"The upload is {self.status.value}; only live uploads can be renamed.")
         if name == self.name:
             return
@@ -247,6 +309,50 @@ class Upload(Aggregate):
             events.UploadRenamed(
                 occurred_at=now, user_id=self.owner_id, upload=self.view(), old_name=old
             )
+        )
+
+    def move(self, folder_id: str | None, now: datetime) -> None:
+        """Into another folder (None: the root)."""
+        if not self.is_visible:
+            raise Conflict(f"The upload is {self.status.value}; only live uploads can be moved.")
+        if folder_id == self.folder_id:
+            return
+        old, self.folder_id = self.folder_id, folder_id
+        self.events.append(
+            events.UploadMoved(
+                occurred_at=now, user_id=self.owner_id, upload=self.view(), old_folder_id=old
+            )
+        )
+
+    def trash(self, now: datetime) -> bool:
+        """Into the trash; False if it already is there or deleted (again is no error)."""
+        if self.status in (UploadStatus.TRASHED, UploadStatus.DELETED):
+            return False
+        if self.status is not UploadStatus.STORED:
+            raise Conflict(f"The upload is {self.status.value}; only stored files go to the trash.")
+        self.status, self.trashed_at, self.trashed_with = UploadStatus.TRASHED, now, self.id
+        self.events.append(
+            events.UploadTrashed(occurred_at=now, user_id=self.owner_id, upload=self.view())
+        )
+        return True
+
+    def restore(self, now: datetime, *, folder_id: str | None, name: str) -> None:
+        """Out of the trash into `folder_id` as `name` (where it was, or the root if that
+        is gone; renamed on a clash). Its old share links stay dead."""
+        if self.status is not UploadStatus.TRASHED or self.trashed_with != self.id:
+            raise Conflict("Only a file put in the trash by itself can be restored by itself.")
+        self.status, self.trashed_at, self.trashed_with = UploadStatus.STORED, None, None
+        self.folder_id, self.name, self.restored_at = folder_id, name, now
+        self.events.append(
+            events.UploadRestored(occurred_at=now, user_id=self.owner_id, upload=self.view())
+        )
+
+    def honours(self, share: Share) -> bool:
+        """Whether a share link of this upload still leads to it: it is stored, and the link
+        was made after the file last came back from the trash (strictly: a link of the same
+        instant is taken as older, so an old link never survives)."""
+        return self.status is UploadStatus.STORED and (
+            self.restored_at is None or share.created_at > self.restored_at
         )
 
     def delete(self, now: datetime) -> bool:
@@ -264,6 +370,110 @@ class Upload(Aggregate):
             raise Conflict(
                 f"The upload is {self.status.value}; only stored files can be downloaded."
             )
+
+
+@dataclass
+class Folder(Aggregate):
+    """A folder of one user's files and folders; `parent_id` None is the root (which is no
+    folder of its own). Adapters keep whatever they need to find a folder's subtree in one
+    statement (a materialized path of ancestor ids, say); the model knows only the parent."""
+
+    id: str
+    owner_id: str
+    name: str
+    parent_id: str | None
+    created_at: datetime
+    status: FolderStatus = FolderStatus.ACTIVE
+    # As for uploads: when it went to the trash, and what was trashed directly to put it there.
+    trashed_at: datetime | None = None
+    trashed_with: str | None = None
+
+    @classmethod
+    def create(
+        cls, *, id: str, owner_id: str, name: str, parent_id: str | None, now: datetime
+    ) -> Folder:
+        folder = cls(id=id, owner_id=owner_id, name=name, parent_id=parent_id, created_at=now)
+        folder.events.append(
+            events.FolderCreated(occurred_at=now, user_id=owner_id, folder=folder.view())
+        )
+        return folder
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is FolderStatus.ACTIVE
+
+    @property
+    def name_key(self) -> str:
+        return name_key(self.name)
+
+    def view(self) -> events.FolderData:
+        return events.FolderData(
+            id=self.id, name=self.name, parent_id=self.parent_id, created_at=self.created_at
+        )
+
+    def _check_active(self) -> None:
+        if not self.is_active:
+            raise Conflict(f"The folder is {self.status.value}.")
+
+    def rename(self, name: str, now: datetime) -> None:
+        self._check_active()
+        if name == self.name:
+            return
+        old, self.name = self.name, name
+        self.events.append(
+            events.FolderRenamed(
+                occurred_at=now, user_id=self.owner_id, folder=self.view(), old_name=old
+            )
+        )
+
+    def move(self, parent_id: str | None, now: datetime) -> None:
+        """Into another folder (None: the root); whether that makes a cycle is checked where
+        it is saved (`FolderRepository.update`), against the stored tree."""
+        self._check_active()
+        if parent_id == self.id:
+            raise Conflict("A folder cannot be moved into itself.")
+        if parent_id == self.parent_id:
+            return
+        old, self.parent_id = self.parent_id, parent_id
+        self.events.append(
+            events.FolderMoved(
+                occurred_at=now, user_id=self.owner_id, folder=self.view(), old_parent_id=old
+            )
+        )
+
+    def trash(self, now: datetime) -> bool:
+        """Into the trash with everything in it (saved by `FolderRepository.trash`); False if
+        it already is there or deleted."""
+        if not self.is_active:
+            return False
+        self.status, self.trashed_at, self.trashed_with = FolderStatus.TRASHED, now, self.id
+        self.events.append(
+            events.FolderTrashed(occurred_at=now, user_id=self.owner_id, folder=self.view())
+        )
+        return True
+
+    def restore(self, now: datetime, *, parent_id: str | None, name: str) -> None:
+        """Out of the trash into `parent_id` as `name`, with everything trashed with it
+        (saved by `FolderRepository.restore`)."""
+        if self.status is not FolderStatus.TRASHED or self.trashed_with != self.id:
+            raise Conflict("Only a folder put in the trash by itself can be restored by itself.")
+        self.status, self.trashed_at, self.trashed_with = FolderStatus.ACTIVE, None, None
+        self.parent_id, self.name = parent_id, name
+        self.events.append(
+            events.FolderRestored(occurred_at=now, user_id=self.owner_id, folder=self.view())
+        )
+
+    def purge(self, now: datetime, *, files: int, size: int) -> None:
+        """Deleted forever with the `files` (of `size` bytes in all) trashed with it (saved by
+        `FolderRepository.purge`, which says how many they were)."""
+        if self.status is not FolderStatus.TRASHED:
+            raise Conflict(f"The folder is {self.status.value}, not in the trash.")
+        self.status = FolderStatus.DELETED
+        self.events.append(
+            events.FolderDeleted(
+                occurred_at=now, user_id=self.owner_id, folder=self.view(), files=files, size=size
+            )
+        )
 
 
 @dataclass

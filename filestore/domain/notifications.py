@@ -9,7 +9,10 @@ from filestore.domain import events
 from filestore.domain.model import User
 from filestore.domain.ports import EmailMessage
 
-# Event types that reach people; the rest are for machines.
+# Event types that reach people; the rest are for machines. E-mail tells of what happened
+# while the person was away (their file arrived, or did not); what they did themselves
+# (folders, moves, the trash) goes only to their open windows, which show it at once. A
+# purge by the sweep is not mailed either: it happens exactly when the trash said it would.
 EMAIL_EVENT_TYPES = frozenset({events.UploadStored.type, events.UploadFailed.type})
 REALTIME_EVENT_TYPES = frozenset(
     {
@@ -17,6 +20,15 @@ REALTIME_EVENT_TYPES = frozenset(
         events.UploadFailed.type,
         events.UploadRenamed.type,
         events.UploadDeleted.type,
+        events.UploadMoved.type,
+        events.UploadTrashed.type,
+        events.UploadRestored.type,
+        events.FolderCreated.type,
+        events.FolderRenamed.type,
+        events.FolderMoved.type,
+        events.FolderTrashed.type,
+        events.FolderRestored.type,
+        events.FolderDeleted.type,
     }
 )
 
@@ -66,6 +78,9 @@ def realtime_message(event: events.Event) -> dict[str, Any] | None:
     if event.type not in REALTIME_EVENT_TYPES:
         return None
     upload = getattr(event, "upload", None)
-    if not isinstance(upload, events.UploadData):
-        return None
-    return {"type": event.type, "upload": upload.model_dump(mode="json")}
+    if isinstance(upload, events.UploadData):
+        return {"type": event.type, "upload": upload.model_dump(mode="json")}
+    folder = getattr(event, "folder", None)
+    if isinstance(folder, events.FolderData):
+        return {"type": event.type, "folder": folder.model_dump(mode="json")}
+    return None

@@ -25,9 +25,16 @@ MIN_SHARE_LIFETIME = timedelta(seconds=1)
 MAX_SHARE_LIFETIME = timedelta(days=7)
 MAX_UPLOAD_URL_TTL = timedelta(minutes=15)
 
-# Unicode characters that change how a name is displayed without being visible: bidi overrides
-# and isolates make "txt.exe" look like "exe.txt".
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+# What a name must not contain, by Unicode general category: controls (Cc), surrogates (Cs),
+# line and paragraph separators (Zl, Zp), and format characters (Cf), which are invisible yet
+# change what a name says or how it shows: bidi overrides make "txt.exe" look like "exe.txt",
+# zero-width spaces, soft hyphens, byte-order marks and tag characters hide text inside a name.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp", "Cf"})
+# Two format characters that writing needs (Persian and Indic scripts, emoji sequences such as
+# 👩‍💻), allowed between two visible characters.
+_JOINERS = frozenset("\u200c\u200d")
+# Letters by category that show as nothing: the Hangul fillers.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _MIME_PART = r"[A-Za-z0-9!#$&^_.+-]{1,127}"
 _CONTENT_TYPE = re.compile(
     rf"^({_MIME_PART})/({_MIME_PART})((?:\s*;\s*{_MIME_PART}=(?:{_MIME_PART}|\"[^\"\\]*\"))*)$"
@@ -35,28 +42,42 @@ _CONTENT_TYPE = re.compile(
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def normalize_name(raw: str) -> str:
-    """The file name as stored: NFC-normalised, surrounding white space removed.
+def normalize_name(raw: str, what: str = "file name") -> str:
+    """A file or folder name as stored (`what` names which, for the messages):
+    NFC-normalised, surrounding white space removed.
 
-    Raises `InvalidInput` if it is empty, longer than 255 characters, contains control
-    characters or path separators, or is `.` or `..`. Any other Unicode is kept.
+    Raises `InvalidInput` if it is empty, longer than 255 characters, contains control or
+    invisible characters or path separators, or is `.` or `..`. Any other Unicode is kept.
     """
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
-        raise InvalidInput("The file name is empty.")
+        raise InvalidInput(f"The {what} is empty.")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"The file name is {len(name)} characters long; the limit is 255.")
+        raise InvalidInput(f"The {what} is {len(name)} characters long; the limit is 255.")
     if "/" in name or "\\" in name:
-        raise InvalidInput("The file name must not contain '/' or '\\'.")
+        raise InvalidInput(f"The {what} must not contain '/' or '\\'.")
     if name in {".", ".."}:
-        raise InvalidInput("The file name must not be '.' or '..'.")
-    for char in name:
-        category = unicodedata.category(char)
-        if category in {"Cc", "Zl", "Zp", "Cs"} or char in _BIDI_CONTROLS:
+        raise InvalidInput(f"The {what} must not be '.' or '..'.")
+    for index, char in enumerate(name):
+        if _invisible(name, index):
             raise InvalidInput(
-                f"The file name contains a control character (U+{ord(char):04X}); remove it."
+                f"The {what} contains an invisible or control character (U+{ord(char):04X}); "
+                "remove it."
             )
     return name
+
+
+def _invisible(name: str, index: int) -> bool:
+    """Whether `name[index]` is a character names must not contain (see _REFUSED_CATEGORIES)."""
+    char = name[index]
+    if char in _BLANK_LETTERS:
+        return True
+    if unicodedata.category(char) not in _REFUSED_CATEGORIES:
+        return False
+    if char in _JOINERS and 0 < index < len(name) - 1:
+        before, after = name[index - 1], name[index + 1]
+        return any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in (before, after))
+    return True
 
 
 def normalize_sha256(raw: str | None) -> str | None:
@@ -82,6 +103,8 @@ class UploadPolicy:
     download_url_ttl: timedelta = timedelta(minutes=5)
     multipart_ttl: timedelta = timedelta(hours=24)
     share_url_ttl: timedelta = timedelta(minutes=5)
+    # How long a file or folder stays in the trash before the sweep deletes it for good.
+    trash_retention: timedelta = timedelta(days=30)
 
     def __post_init__(self) -> None:
         if not 0 < self.multipart_threshold <= self.single_request_limit <= S3_MAX_SINGLE_UPLOAD:
@@ -93,6 +116,8 @@ class UploadPolicy:
             raise ValueError("max_upload_size must be between 1 byte and 5 TiB")
         if not timedelta(0) < self.upload_url_ttl <= MAX_UPLOAD_URL_TTL:
             raise ValueError("upload_url_ttl must be at most 15 minutes")
+        if self.trash_retention < timedelta(0):
+            raise ValueError("trash_retention must not be negative")
         for pattern in self.allowed_content_types:
             if not _CONTENT_TYPE.match(pattern) and not pattern.endswith("/*"):
                 raise ValueError(f"allowed content type {pattern!r} is not type/subtype or type/*")

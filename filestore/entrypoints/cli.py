@@ -3,8 +3,11 @@
     filestore serve [--host H] [--port P] [--data-dir DIR] [--database-url URL] [--aws-endpoint-url URL]
     filestore token [--data-dir DIR] --email EMAIL [--sub SUB]
     filestore db upgrade [--database-url URL]
-    filestore [--endpoint URL] [--token T] [--json] upload PATH… [--resume ID] | ls | download ID [-o PATH]
-                                                 | mv ID NAME | rm ID | share ID --expires 1h | whoami
+    filestore [--endpoint URL] [--token T] [--json]
+        upload PATH… [-r] [--to FOLDER] [--resume ID] | download ID [-o PATH]
+        | share ID --expires 1h | whoami
+        | ls [PATH] [--sort …] | find TEXT | mkdir [-p] PATH… | mv SRC DST | rm PATH…
+        | trash ls|restore|rm|empty                       (these in cli_organize)
 
 Every error is one line on stderr and a non-zero exit status.
 """  # noqa: E501
@@ -20,6 +23,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from filestore.entrypoints.cli_organize import add_organize_commands
 
 DEFAULT_DATA_DIR = Path(".filestore")
 
@@ -92,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     serve.add_argument("--database-url", help="a MySQL URL (mysql+aiomysql://…) instead of SQLite")
     serve.add_argument(
-        "--aws-endpoint-url", help="an external AWS emulator (LocalStack) instead of moto"
+        "--aws-endpoint-url", help="an external AWS emulator (LocalStack) for SNS, SQS, SES, S3"
     )
 
     token = commands.add_parser("token", help="print a token the local server accepts")
@@ -104,22 +109,25 @@ def parser() -> argparse.ArgumentParser:
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     upload.add_argument("--resume", metavar="ID", help="continue an interrupted upload")
     upload.add_argument("--content-type")
+    upload.add_argument("-r", "--recursive", action="store_true", help="folders and their files")
+    upload.add_argument("--to", metavar="FOLDER", help="into this folder (created if missing)")
+    upload.add_argument(
+        "--on-conflict",
+        choices=("rename", "fail", "skip"),
+        help="a name already taken: keep both as 'name (2)' (default), refuse, or skip that file "
+        "and go on (to finish an interrupted upload -r)",
+    )
 
-    commands.add_parser("ls", help="list your files, newest first", parents=[output])
     download = commands.add_parser("download", help="download a file", parents=[output])
     download.add_argument("id")
     download.add_argument("-o", "--output", type=Path)
-    mv = commands.add_parser("mv", help="rename a file", parents=[output])
-    mv.add_argument("id")
-    mv.add_argument("name")
-    rm = commands.add_parser("rm", help="delete a file", parents=[output])
-    rm.add_argument("id")
     share = commands.add_parser(
         "share", help="make a link anyone can download from", parents=[output]
     )
     share.add_argument("id")
     share.add_argument("--expires", type=_duration, default=3600, help="e.g. 30s, 15m, 1h, 7d")
     commands.add_parser("whoami", help="who the token says you are", parents=[output])
+    add_organize_commands(commands, output)
     add_db_commands(commands)
     return main
 
@@ -187,13 +195,16 @@ def _client_command(args: argparse.Namespace) -> int:
 
     client = Client(args.endpoint, args.token)
     try:
-        result = _run(client, args)
+        # The organize commands say how they run and show; the others are below.
+        result = args.run(client, args) if "run" in args else _run(client, args)
     except ClientError as error:
         return _fail(str(error))
     finally:
         client.close()
     if args.json:
         print(json.dumps(result, indent=2, default=str))
+    elif "show" in args:
+        args.show(result)
     else:
         _print_human(args.command, result)
     return 0
@@ -203,13 +214,6 @@ def _run(client: Any, args: argparse.Namespace) -> Any:
     command = args.command
     if command == "whoami":
         return client.whoami()
-    if command == "ls":
-        return client.list()
-    if command == "mv":
-        return client.rename(args.id, args.name)
-    if command == "rm":
-        client.delete(args.id)
-        return {"deleted": args.id}
     if command == "share":
         return client.share(args.id, args.expires)
     if command == "download":
@@ -221,7 +225,16 @@ def _run(client: Any, args: argparse.Namespace) -> Any:
 
                 raise ClientError("--resume takes exactly one PATH")
             return [client.resume(args.paths[0], args.resume)]
-        return [client.upload(path, content_type=args.content_type) for path in args.paths]
+        from filestore.entrypoints.cli_organize import upload_paths
+
+        return upload_paths(
+            client,
+            args.paths,
+            to=args.to,
+            recursive=args.recursive,
+            content_type=args.content_type,
+            on_conflict=args.on_conflict,
+        )
     raise AssertionError(command)  # pragma: no cover
 
 
@@ -234,20 +247,14 @@ def _print_human(command: str, result: Any) -> None:
                "complained": "one of our e-mails was marked as spam"}  # fmt: skip
         if result.get("email_status") in why:
             print(f"no e-mail is sent: {why[result['email_status']]}")
-    elif command == "ls":
-        if not result:
-            print("no files yet")
-        for item in result:
-            print(f"{item['id']}  {item['size']:>12}  {item['created_at'][:19]}  {item['name']}")
     elif command == "upload":
         for item in result:
-            print(f"{item['id']}  {item['status']:<8}  {item['name']}")
+            if "skipped" in item:
+                print(f"skipped: {item['path']} ({item['skipped']})")
+            else:
+                print(f"{item['id']}  {item['status']:<8}  {item.get('path') or item['name']}")
     elif command == "download":
         print(result["path"])
-    elif command == "mv":
-        print(f"{result['id']}  {result['name']}")
-    elif command == "rm":
-        print(f"deleted {result['deleted']}")
     elif command == "share":
         print(f"{result['url']}  (expires {result['expires_at']})")
 

@@ -22,12 +22,11 @@ from typing import Any
 import httpx
 
 from filestore.entrypoints.checksums_client import DownloadCheck, header_value, upload_sha256s
+from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
 
 PARALLEL_PARTS = 4
 
-
-class ClientError(Exception):
-    """An error to show the user in one line (the API's `message` for HTTP errors)."""
+Items = list[Any]  # a listing's items, every page (`Client.list` hides the builtin in the class)
 
 
 class Progress:
@@ -77,13 +76,16 @@ class Client:
     endpoint: str
     token: str | None
     progress: bool | None = None
+    transport: httpx.BaseTransport | None = None  # default: the network
 
     def __post_init__(self) -> None:
         self.endpoint = self.endpoint.rstrip("/")
         headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
-        self.http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=60)
+        self.http = httpx.Client(
+            base_url=self.endpoint, headers=headers, timeout=60, transport=self.transport
+        )
         # Storage URLs are presigned: never send the API token to them.
-        self.storage = httpx.Client(timeout=300)
+        self.storage = httpx.Client(timeout=300, transport=self.transport)
 
     def close(self) -> None:
         self.http.close()
@@ -97,32 +99,87 @@ class Client:
         except httpx.HTTPError as error:
             raise ClientError(f"cannot reach {self.endpoint}: {error}") from error
         if response.status_code >= 400:
-            raise ClientError(_message(response))
+            raise ClientError(_message(response), status=response.status_code)
         return response.json() if response.content else None
+
+    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """The items of a paginated listing, every page (`next_cursor`) in turn."""
+        params = {"limit": 100, **(params or {})}
+        while True:
+            page = self.api("GET", path, params=params)
+            yield from page["items"]
+            if not page.get("next_cursor"):
+                return
+            params["cursor"] = page["next_cursor"]
 
     # commands
 
     def whoami(self) -> Any:
         return self.api("GET", "/me")
 
-    def list(self, *, limit: int = 50, all_pages: bool = True) -> list[Any]:
-        items: list[Any] = []
-        cursor = None
-        while True:
-            params: dict[str, Any] = {"limit": limit}
-            if cursor:
-                params["cursor"] = cursor
-            page = self.api("GET", "/uploads", params=params)
-            items.extend(page["items"])
-            cursor = page.get("next_cursor")
-            if not cursor or not all_pages:
-                return items
+    def list(
+        self,
+        *,
+        folder_id: str | None = None,
+        sort: str | None = None,
+        order: str | None = None,
+        query: str | None = None,
+    ) -> Items:
+        """Stored files, every page: in `folder_id` (an id or `root`), else in every folder;
+        by `sort` (`created_at`, `name`, `size`) and `order` (`asc`, `desc`); whose names
+        contain `query` (ignoring case and accents)."""
+        params = {"folder_id": folder_id, "sort": sort, "order": order, "q": query}
+        return list(self.pages("/uploads", {k: v for k, v in params.items() if v is not None}))
+
+    def get(self, upload_id: str) -> Any:
+        return self.api("GET", f"/uploads/{upload_id}")
 
     def rename(self, upload_id: str, name: str) -> Any:
         return self.api("PATCH", f"/uploads/{upload_id}", json={"name": name})
 
+    def update(self, upload_id: str, changes: dict[str, Any]) -> Any:
+        """Rename and/or move a file: `changes` has `name` and/or `folder_id` (None = the root)."""
+        return self.api("PATCH", f"/uploads/{upload_id}", json=changes)
+
     def delete(self, upload_id: str) -> None:
+        """To the trash (a pending upload is aborted instead)."""
         self.api("DELETE", f"/uploads/{upload_id}")
+
+    # folders
+
+    def folders(self, parent_id: str = "root") -> Items:
+        """The folders in `parent_id` (an id or `root`), every page, in name order."""
+        return list(self.pages("/folders", {"parent_id": parent_id}))
+
+    def folder(self, folder_id: str) -> Any:
+        """A folder, with its `path` from the outermost folder down to it."""
+        return self.api("GET", f"/folders/{folder_id}")
+
+    def create_folder(self, name: str, parent_id: str | None = None) -> Any:
+        return self.api("POST", "/folders", json={"name": name, "parent_id": parent_id})
+
+    def update_folder(self, folder_id: str, changes: dict[str, Any]) -> Any:
+        """Rename and/or move a folder: `changes` has `name` and/or `parent_id` (None = root)."""
+        return self.api("PATCH", f"/folders/{folder_id}", json=changes)
+
+    def delete_folder(self, folder_id: str) -> None:
+        """The folder and everything in it, to the trash."""
+        self.api("DELETE", f"/folders/{folder_id}")
+
+    # the trash
+
+    def trash(self) -> Items:
+        """What was trashed directly, most recent first, every page."""
+        return list(self.pages("/trash"))
+
+    def restore(self, item_id: str) -> Any:
+        return self.api("POST", f"/trash/{item_id}/restore")
+
+    def delete_forever(self, item_id: str) -> None:
+        self.api("DELETE", f"/trash/{item_id}")
+
+    def empty_trash(self) -> None:
+        self.api("DELETE", "/trash")
 
     def share(self, upload_id: str, expires_in: int) -> Any:
         return self.api("POST", f"/uploads/{upload_id}/shares", json={"expires_in": expires_in})
@@ -157,7 +214,14 @@ class Client:
             temp.unlink(missing_ok=True)
         return target
 
-    def upload(self, path: Path, *, content_type: str | None = None) -> Any:
+    def upload(
+        self,
+        path: Path,
+        *,
+        content_type: str | None = None,
+        folder_id: str | None = None,
+        on_conflict: str | None = None,
+    ) -> Any:
         import mimetypes
 
         from filestore.domain.rules import part_size_for
@@ -173,6 +237,8 @@ class Client:
         body: dict[str, Any] = {
             "name": path.name, "size": size, "content_type": kind, "sha256": sha256,
         }  # fmt: skip
+        body |= {"folder_id": folder_id} if folder_id else {}
+        body |= {"on_conflict": on_conflict} if on_conflict else {}
         ticket = self.api("POST", "/uploads", json=body)
         upload = ticket["upload"]
         if "upload_url" in ticket:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -27,15 +27,19 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from filestore.domain import commands
-from filestore.domain.commands import Actor
+from filestore.domain.errors import InvalidInput
 from filestore.domain.handlers import LIST_LIMIT_MAX
 from filestore.domain.messagebus import MessageBus
-from filestore.domain.ports import CompletedPart
-from filestore.entrypoints.http_errors import Unauthenticated
+from filestore.domain.model import OnConflict
+from filestore.domain.ports import ANY_FOLDER, CompletedPart, SortField
+from filestore.entrypoints import http_folders  # noqa: F401 - registers its routes
+from filestore.entrypoints.folder_schemas import UploadPatchIn
+from filestore.entrypoints.http_calls import actor, call
+from filestore.entrypoints.http_folders import Cursor, FolderParam, folder_param
 from filestore.entrypoints.http_openapi import BEARER, SHARE_LINKS, UPLOAD_LINKS, answers
-from filestore.entrypoints.http_resolver import app, caller
+from filestore.entrypoints.http_resolver import app
 from filestore.entrypoints.observability import log_keys, logger, metrics, tracer
-from filestore.entrypoints.runtime import await_sync, run_sync, runtime
+from filestore.entrypoints.runtime import run_sync, runtime
 from filestore.entrypoints.schemas import (
     CompleteIn,
     DownloadOut,
@@ -43,7 +47,6 @@ from filestore.entrypoints.schemas import (
     PartNumbersIn,
     PartUrlsOut,
     PreferencesIn,
-    RenameIn,
     SharedFileOut,
     ShareIn,
     ShareOut,
@@ -61,17 +64,8 @@ from filestore.entrypoints.schemas import (
 __all__ = ["app", "handle", "handler"]
 
 
-def _actor() -> Actor:
-    actor = caller()
-    if actor is None:
-        raise Unauthenticated
-    return actor
-
-
-def _call(command: commands.Command) -> Any:
-    """Run one command on the bus, waiting on the core's event loop (see the module doc)."""
-    bus: MessageBus = app.context["bus"]
-    return await_sync(bus.handle(command))
+_actor = actor
+_call = call
 
 
 def _public_url() -> str:
@@ -107,12 +101,20 @@ def patch_me(body: PreferencesIn) -> UserOut:
     security=BEARER,
     tags=["uploads"],
     responses=answers(
-        201, "Declared; send the bytes where the answer says.", 400, 413, links=UPLOAD_LINKS
+        201, "Declared; send the bytes where the answer says.", 400, 404, 413, links=UPLOAD_LINKS
     ),
 )
 def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
     """Declare an upload: a presigned POST, or (large files) a multipart plan."""
-    command = commands.RequestUpload(_actor(), body.name, body.size, body.content_type, body.sha256)
+    command = commands.RequestUpload(
+        _actor(),
+        body.name,
+        body.size,
+        body.content_type,
+        body.sha256,
+        folder_id=body.folder_id,
+        on_conflict=OnConflict(body.on_conflict),
+    )
     return ticket_out(_call(command))
 
 
@@ -147,10 +149,10 @@ def list_parts(upload_id: str) -> StoredPartsOut:
     operation_id="complete",
     security=BEARER,
     tags=["uploads"],
-    responses=answers(200, "The stored file.", 400, 404),
+    responses=answers(200, "The stored file (again, if completed before).", 400, 404),
 )
 def complete(upload_id: str, body: CompleteIn) -> UploadOut:
-    """Assemble a multipart upload from its parts."""
+    """Assemble a multipart upload from its parts; completing it again answers the same."""
     parts = tuple(CompletedPart(p.part_number, p.etag, p.sha256) for p in body.parts)
     return UploadOut.of(_call(commands.CompleteMultipart(_actor(), upload_id, parts)))
 
@@ -160,16 +162,35 @@ def complete(upload_id: str, body: CompleteIn) -> UploadOut:
     operation_id="list_uploads",
     security=BEARER,
     tags=["uploads"],
-    responses=answers(200, "A page of my stored files."),
+    responses=answers(200, "A page of my files.", 404),
 )
 def list_uploads(
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 50,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=512, pattern="^[A-Za-z0-9_-]+$")
-    ] = None,
+    cursor: Cursor = None,
+    folder_id: FolderParam = None,
+    sort: Annotated[Literal["created_at", "name", "size"] | None, Query()] = None,
+    order: Annotated[Literal["asc", "desc"] | None, Query()] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+    status: Annotated[Literal["stored", "pending"], Query()] = "stored",
 ) -> UploadPageOut:
-    """My stored files, newest first."""
-    return UploadPageOut.of(_call(commands.ListUploads(_actor(), limit, cursor)))
+    """My stored files: all of them, or those in one folder (`folder_id`, or `root`), newest
+    first or sorted by `sort` and `order`; with `q`, only those whose names contain it
+    (ignoring case and accents). `status=pending`: my unfinished uploads, newest first
+    (with no other filter)."""
+    pending = status == "pending"
+    if pending and (folder_id, sort, order, q) != (None, None, None, None):
+        raise InvalidInput("status=pending combines with no folder_id, sort, order or q.")
+    command = commands.ListUploads(
+        _actor(),
+        limit,
+        cursor,
+        folder=ANY_FOLDER if folder_id is None else folder_param(folder_id),
+        sort=SortField(sort or "created_at"),
+        descending=order != "asc",
+        q=q,
+        pending=pending,
+    )
+    return UploadPageOut.of(_call(command))
 
 
 @app.get(
@@ -201,11 +222,13 @@ def download(upload_id: str) -> DownloadOut:
     operation_id="rename",
     security=BEARER,
     tags=["uploads"],
-    responses=answers(200, "The renamed upload.", 400, 404),
+    responses=answers(200, "The renamed and/or moved upload.", 400, 404, 409),
 )
-def rename(upload_id: str, body: RenameIn) -> UploadOut:
-    """Rename a file (metadata only)."""
-    return UploadOut.of(_call(commands.RenameUpload(_actor(), upload_id, body.name)))
+def rename(upload_id: str, body: UploadPatchIn) -> UploadOut:
+    """Rename and/or move a file (metadata only; `"folder_id": null`: to the root); a name
+    taken where it goes is 409, naming what holds it."""
+    command = commands.UpdateUpload(_actor(), upload_id, body.name, body.folder())
+    return UploadOut.of(_call(command))
 
 
 @app.delete(
@@ -214,10 +237,10 @@ def rename(upload_id: str, body: RenameIn) -> UploadOut:
     operation_id="delete_upload",
     security=BEARER,
     tags=["uploads"],
-    responses=answers(204, "Deleted (or it already was).", 404),
+    responses=answers(204, "In the trash, or aborted (or it already was).", 404),
 )
 def delete_upload(upload_id: str) -> Response[None]:
-    """Delete a file, or abort a pending upload. Deleting again is fine."""
+    """Put a file in the trash, or abort a pending upload. Again is fine."""
     _call(commands.DeleteUpload(_actor(), upload_id))
     return Response(status_code=204)
 

@@ -24,11 +24,17 @@ from filestore.domain.errors import (
     Conflict,
     FilestoreError,
     InvalidInput,
+    NameTaken,
     NotFound,
     ServiceUnavailable,
     TooLarge,
 )
-from filestore.entrypoints.http_resolver import app, caller, sent_an_access_token
+from filestore.entrypoints.http_resolver import (
+    MAX_BODY_VALUES,
+    app,
+    caller,
+    sent_an_access_token,
+)
 from filestore.entrypoints.observability import logger
 
 
@@ -44,6 +50,24 @@ class ErrorBody(TypedDict):
 
 
 ErrorResponse = Response[ErrorBody]
+
+# A 422 lists at most this many problems and says how many there were: the answer stays small
+# (Lambda's payload limit is 6 MB) however many a hostile body holds.
+MAX_ERROR_DETAILS = 20
+MAX_NAME_IN_DETAILS = 100
+
+# Bodies refused before validation (`JsonBodiesOnly`), by the error kind it raises.
+_REFUSED_BODIES = {
+    "json_invalid": "The request body is not valid JSON.",
+    "json_number_too_long": (
+        "A number in the request body has too many digits (at most 4300); send it as a string "
+        "if it is an identifier."
+    ),
+    "json_too_many_values": (
+        f"The request body holds too many values (at most {MAX_BODY_VALUES} object members "
+        "and array items)."
+    ),
+}
 Handler = TypeVar("Handler", bound=Callable[..., ErrorResponse])
 
 
@@ -98,7 +122,7 @@ def _domain_error(error: FilestoreError) -> ErrorResponse:
         )
     for kind, status in _STATUS:
         if isinstance(error, kind):
-            details = error.details if isinstance(error, InvalidInput) else None
+            details = error.details if isinstance(error, InvalidInput | NameTaken) else None
             return _error(status, error.message, details)
     logger.exception("unmapped domain error")
     return _error(500, "Something went wrong on our side.")
@@ -128,16 +152,35 @@ def _invalid_request(error: RequestValidationError) -> ErrorResponse:
     if _anonymous_on_a_protected_route():
         return _unauthenticated(Unauthenticated())
     errors = error.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return _error(400, "The request body is not valid JSON.")
+    for e in errors:
+        if e.get("type") in _REFUSED_BODIES:
+            return _error(400, _REFUSED_BODIES[e["type"]])
     if any(tuple(e.get("loc", ())) == ("body",) for e in errors):
         # The body as a whole is missing or not an object (`[1]`, `"x"`, `null`).
         return _error(400, "The request body must be a JSON object.")
     details = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in errors
+        {
+            "loc": [_short(part) for part in e.get("loc", ())],
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in errors[:MAX_ERROR_DETAILS]
     ]
-    return _error(422, "The request is not valid; see details.", details)
+    message = "The request is not valid; see details."
+    if len(errors) > MAX_ERROR_DETAILS:
+        message = (
+            f"The request is not valid: {len(errors)} problems, the first "
+            f"{MAX_ERROR_DETAILS} in details ({len(errors) - MAX_ERROR_DETAILS} more not listed)."
+        )
+    return _error(422, message, details)
+
+
+def _short(part: object) -> object:
+    """A location's part as the client sent it, but an unknown field's name cut to a length
+    fit to read (a name can be megabytes long)."""
+    if isinstance(part, str) and len(part) > MAX_NAME_IN_DETAILS:
+        return part[:MAX_NAME_IN_DETAILS] + "…"
+    return part
 
 
 @_on(RequestUnsupportedContentType)

@@ -21,7 +21,8 @@ app.configure_openapi(
     title="filestore",
     version=__version__,
     description=(
-        "Upload files straight to S3, list, rename, download, share and delete them. "
+        "Upload files straight to S3, organize them in folders, find, sort, rename, move, "
+        "download and share them, and delete them to a trash they can be restored from. "
         "Send `Authorization: Bearer <ID token>` (Cognito, or `filestore token` locally)."
     ),
     security_schemes={

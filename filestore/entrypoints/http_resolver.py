@@ -7,6 +7,7 @@ JSON only. `caller()` says who is asking.
 
 from __future__ import annotations
 
+import binascii
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +17,20 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from filestore.domain.commands import Actor
 from filestore.entrypoints.runtime import runtime
+
+# The most values (object members and array items, all levels) a request body may hold. The
+# largest valid body, completing a multipart upload of 10,000 parts, holds about 30,000; a
+# bound keeps the validation of a hostile body (and its list of errors) small and fast.
+MAX_BODY_VALUES = 50_000
 
 # Response headers a browser app may read beyond the CORS-safelisted ones (template.yaml's
 # HttpApi CorsConfiguration exposes the same on AWS).
@@ -48,6 +57,10 @@ class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
     puzzling 422s), and its multipart parser raises a bare `ValueError`, a 500, when the header
     has no boundary. Media types are compared without case, as RFC 9110 says; `+json` types are
     JSON too.
+
+    A number too long for Python's integers (more than 4,300 digits) and a body of more than
+    `MAX_BODY_VALUES` values are refused here, before any model sees them (`http_errors` says
+    why, with a 400).
     """
 
     # The signature is Powertools' (`Any`: a JSON body is whatever the client sent).
@@ -55,7 +68,16 @@ class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
         content_type = app.current_event.headers.get("content-type") or ""
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type in ("", content_types.APPLICATION_JSON) or media_type.endswith("+json"):
-            body: dict[str, Any] = self._parse_json_data(app)
+            try:
+                body: dict[str, Any] = self._parse_json_data(app)
+            except (UnicodeDecodeError, binascii.Error):
+                raise  # ValueErrors too, but of the body's encoding (`http_errors` maps them)
+            except ValueError as error:
+                # Not a `JSONDecodeError` (Powertools maps those): the interpreter's limit on
+                # the digits of an integer (`sys.get_int_max_str_digits`).
+                raise _refused("json_number_too_long", str(error)) from error
+            if count_values(body, MAX_BODY_VALUES) > MAX_BODY_VALUES:
+                raise _refused("json_too_many_values", f"more than {MAX_BODY_VALUES} values")
             return body
         raise RequestUnsupportedContentType(
             "Unsupported content type",
@@ -140,6 +162,24 @@ class PerRequestHttpResolver(APIGatewayHttpResolver):
         finally:
             self._request_state.reset(token)
         return response
+
+
+def _refused(kind: str, why: str) -> RequestValidationError:
+    return RequestValidationError([{"type": kind, "loc": ("body",), "msg": why}])
+
+
+def count_values(document: object, stop_above: int) -> int:
+    """How many values a decoded JSON document holds below its top (object members and array
+    items, at every level), counting no further than just past `stop_above`."""
+    pending: list[Any] = [document] if isinstance(document, dict | list) else []
+    count = 0
+    while pending and count <= stop_above:
+        value = pending.pop()
+        children = value.values() if isinstance(value, dict) else value
+        count += len(children)
+        if count <= stop_above:
+            pending.extend(c for c in children if isinstance(c, dict | list))
+    return count
 
 
 app = PerRequestHttpResolver(enable_validation=True, cors=_cors())

@@ -70,6 +70,7 @@ async def handle_sweep(
         "expired": report.expired,
         "connections_removed": report.connections_removed,
         "stopped_early": int(report.stopped_early),
+        "purged": report.purged,
     }
     if report.stopped_early:
         logger.warning("sweep stopped before the newest pending uploads: time is nearly up")

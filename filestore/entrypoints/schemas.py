@@ -57,6 +57,17 @@ class UploadIn(_Request):
     size: JsonInt = Field(ge=0, description="Exact size in bytes.", examples=[1234])
     content_type: StrictStr = Field(examples=["application/pdf"])
     sha256: StrictStr | None = Field(default=None, description="Hex SHA-256 of the file.")
+    folder_id: StrictStr | None = Field(
+        default=None, description="The folder to store it in; null or absent for the root."
+    )
+    on_conflict: Literal["rename", "fail"] = Field(
+        default="rename",
+        description=(
+            "If a stored file or a folder there has the name when the file is stored: "
+            "`rename` keeps both, this one as `name (2).ext`; `fail` refuses it (409 at once "
+            "if the name is already taken)."
+        ),
+    )
 
 
 class PartNumbersIn(_Request):
@@ -90,10 +101,6 @@ class CompleteIn(_Request):
         max_length=MAX_PARTS,
         description="Every part from 1 to the upload's part_count, in order.",
     )
-
-
-class RenameIn(_Request):
-    name: StrictStr = Field(min_length=1)
 
 
 class ShareIn(_Request):
@@ -153,12 +160,13 @@ class UploadOut(BaseModel):
     name: str
     size: int
     content_type: str
-    status: Literal["pending", "stored", "failed", "expired", "deleted"]
+    status: Literal["pending", "stored", "trashed", "failed", "expired", "deleted"]
     created_at: datetime
     stored_at: datetime | None
     checksum: ChecksumOut | None = Field(
         default=None, description="The SHA-256 verified when the file was stored, if one was."
     )
+    folder_id: str | None = Field(description="The folder it is in; null for the root.")
 
     @classmethod
     def of(cls, upload: Upload) -> UploadOut:

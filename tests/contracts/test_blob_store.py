@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from datetime import timedelta
@@ -201,6 +202,30 @@ async def test_head_and_delete(blobs: BlobHarness) -> None:
     await blobs.store.delete(k)
     await blobs.store.delete(k)  # absent is fine
     assert await blobs.store.head(k) is None
+
+
+async def test_a_stored_object_keeps_its_first_bytes_when_its_form_is_sent_again(
+    blobs: BlobHarness,
+) -> None:
+    """A presigned POST stays valid until it expires; sent again with other bytes of the size
+    it allows (no checksum declared to stop it), it must not change what the key serves: a
+    store refuses the second write, or S3 (versioned) takes it and `keep_first_version`, run by
+    the S3-events consumer on the write's event, brings the first bytes back."""
+    k, first = key(), b"first"
+    post = blobs.store.presign_post(
+        k, size=5, content_type="text/plain", sha256=None, expires_in=TTL
+    )
+    blobs.post(post, first)
+    url = blobs.store.presign_get(k, filename="f.txt", expires_in=TTL)
+    # Replaced, put back; replaced again (the form lives on), put back again.
+    for replacement in (b"other", b"third"):
+        with contextlib.suppress(Refused):  # the stores that never replace an object refuse
+            blobs.post(post, replacement)
+        await blobs.store.keep_first_version(k)
+        info = await blobs.store.head(k)
+        assert info is not None and info.etag.strip('"') == hashlib.md5(first).hexdigest()
+        assert blobs.get(url)[0] == first
+        assert await blobs.store.keep_first_version(k) is False  # nothing left to restore
 
 
 # --- end-to-end checksums --------------------------------------------------------------------

@@ -88,8 +88,8 @@ async def test_a_share_comes_with_its_upload(uow_factory: UnitOfWorkFactory) -> 
 
 async def test_live_shares_tell_no_upload_from_no_share(uow_factory: UnitOfWorkFactory) -> None:
     alice, bob = make_user(), make_user()
-    bare = make_upload(alice, status=UploadStatus.STORED)
-    shared = make_upload(alice, status=UploadStatus.STORED)
+    bare = make_upload(alice, name="bare.txt", status=UploadStatus.STORED)
+    shared = make_upload(alice, name="shared.txt", status=UploadStatus.STORED)
     deleted = make_upload(alice, status=UploadStatus.DELETED)
     live = make_share(shared, expires_at=T0 + timedelta(hours=1))
     expired = make_share(shared, expires_at=T0 - timedelta(seconds=1))

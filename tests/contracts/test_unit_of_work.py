@@ -365,8 +365,10 @@ async def test_listing_is_newest_first_stored_only_own_only_with_keyset(
         await uow.users.add(bob)
         for i in range(7):
             # two uploads share each timestamp: the id breaks the tie
-            upload = make_upload(alice, created_at=T0 + timedelta(microseconds=i // 2))
-            upload.status = UploadStatus.STORED
+            upload = make_upload(
+                alice, name=f"file {i}.txt", created_at=T0 + timedelta(microseconds=i // 2)
+            )
+            upload.status = UploadStatus.STORED  # stored names are unique within a folder
             await uow.uploads.add(upload)
             stored.append(upload)
         await uow.uploads.add(make_upload(alice))  # pending: not listed

@@ -61,7 +61,8 @@ def stored(client: httpx.Client, upload_id: str) -> dict[str, Any]:
 
 
 def emails_to(server: LocalServerProcess, address: str, mentioning: str) -> list[Any]:
-    items = httpx.get(f"{server.url}/_local/emails", timeout=30).json()["items"]
+    inbox = f"{server.url}/_local/emails"
+    items = httpx.get(inbox, headers={"accept": "application/json"}, timeout=30).json()["items"]
     return [m for m in items if address in m["to"] and mentioning in (m["text"] or "")]
 
 

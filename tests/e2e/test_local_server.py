@@ -1,4 +1,4 @@
-"""The local server end to end, on its embedded defaults (SQLite, files on disk, moto in-process):
+"""The local server end to end, on its embedded defaults (SQLite, files on disk, durable queues):
 real HTTP, real WebSocket, the real `filestore` command. Waits poll with a deadline."""
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ async def test_the_cli_resumes_a_multipart_upload_with_the_missing_parts_only(
         assert down.returncode == 0, down.stderr
         assert target.read_bytes() == data
 
-    # Renaming and deleting with the CLI reach an open WebSocket.
+    # Renaming, trashing and deleting for good with the CLI reach an open WebSocket.
     ws_url = local_server.url.replace("http", "ws") + f"/ws?token={token}"
     async with websockets.connect(ws_url) as socket:
         moved = await asyncio.to_thread(filestore, "mv", upload_id, "bigger.bin", env=env)
@@ -186,6 +186,10 @@ async def test_the_cli_resumes_a_multipart_upload_with_the_missing_parts_only(
         assert (renamed["type"], renamed["upload"]["name"]) == ("upload.renamed", "bigger.bin")
         removed = await asyncio.to_thread(filestore, "rm", upload_id, env=env)
         assert removed.returncode == 0, removed.stderr
+        trashed = await _next_message(socket, upload_id)
+        assert trashed["type"] == "upload.trashed"
+        purged = await asyncio.to_thread(filestore, "trash", "rm", upload_id, env=env)
+        assert purged.returncode == 0, purged.stderr
         deleted = await _next_message(socket, upload_id)
         assert deleted["type"] == "upload.deleted"
 
@@ -205,8 +209,8 @@ def test_a_restart_keeps_the_files(local_server: LocalServerProcess) -> None:
 def test_an_upload_whose_event_was_lost_is_stored_right_after_a_restart(
     local_server: LocalServerProcess,
 ) -> None:
-    """The S3 event of an upload that arrived just before a stop is gone with the in-memory
-    queues: the start-up sweep completes it, however young it is."""
+    """The S3 event of an upload whose bytes landed as the server died was never queued: the
+    start-up sweep completes it, however young it is."""
     from filestore.adapters.filesystem import FilesystemBlobStore
 
     alice = api(local_server, local_server.token("fay@example.com"))

@@ -18,6 +18,7 @@ from filestore.adapters.local.emulator import prefix_for
 from filestore.domain.checksums import composite_value
 from tests.e2e.journeys import api, emails_to, stored, the_round_trip, upload_bytes, wait_for
 from tests.support.aws import CREDENTIALS, REGION, ses_messages
+from tests.support.cli_journeys import Shell, organize
 from tests.support.local_server import MULTIPART_THRESHOLD, LocalServerProcess, filestore
 from tests.support.mysql import MySQLDatabase, scratch_database
 
@@ -138,6 +139,10 @@ def test_the_server_migrates_a_mysql_and_the_round_trip_works(
 ) -> None:
     assert {"users", "uploads", "shares", "outbox", "schema_migrations"} <= tables(fresh_mysql)
     the_round_trip(mysql_server, "my-alice")
+
+
+def test_organizing_with_the_cli_on_mysql(mysql_server: LocalServerProcess, tmp_path: Path) -> None:
+    organize(Shell(mysql_server, "my-olive@example.com"), tmp_path, wait_for)
 
 
 def test_files_on_mysql_survive_a_restart(

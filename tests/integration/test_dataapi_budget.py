@@ -19,7 +19,7 @@ from filestore.app import FileStore
 from filestore.domain import commands
 from filestore.domain.commands import Actor
 from filestore.domain.events import Event, UploadStored
-from filestore.domain.ports import CompletedPart
+from filestore.domain.ports import ANY_FOLDER, CompletedPart, SortField
 from filestore.settings import Settings
 from tests.support.dataapi_emulator import DataApiEmulator
 
@@ -167,3 +167,61 @@ async def test_the_first_write_of_a_fresh_environment_looks_its_caller_up_once(
     assert await counted.cost(first) == WRITE + 1  # exempt: the lookup of sub -> user id
     second = fresh.request_upload(ALICE, "b.txt", size=5, content_type="text/plain")
     assert await counted.cost(second) == WRITE
+
+
+# --- folders, sorting, search and the trash ----------------------------------------------------
+
+
+async def test_listings_and_searches_are_one_call_each(counted: Counted) -> None:
+    store = counted.store
+    await store.me(ALICE)
+    docs = await store.create_folder(ALICE, "Docs")
+    await store.create_folder(ALICE, "2026", parent_id=docs.id)
+    await stored_upload(counted, "Résumé.pdf")
+    for folder in (ANY_FOLDER, None, docs.id):
+        for sort in SortField:
+            page = store.list_uploads(ALICE, folder=folder, sort=sort, descending=False)
+            assert await counted.cost(page) == READ
+    assert await counted.cost(store.list_uploads(ALICE, q="resume")) == READ
+    assert await counted.cost(store.list_uploads(ALICE, folder=docs.id, q="resume")) == READ
+    assert await counted.cost(store.list_folders(ALICE)) == READ
+    assert await counted.cost(store.list_folders(ALICE, parent_id=docs.id)) == READ
+    assert await counted.cost(store.bus.handle(commands.GetFolder(ALICE, docs.id))) == READ
+    assert await counted.cost(store.trash(ALICE)) == READ
+
+
+async def test_folder_writes_fold_their_checks_into_a_write(counted: Counted) -> None:
+    """Creating, renaming, moving, trashing and restoring a folder, and moving a file: each a
+    write, with the name and cycle checks in its own statements."""
+    store = counted.store
+    await store.me(ALICE)
+    calls, docs = await counted.calls(store.create_folder(ALICE, "Docs"))
+    assert calls <= WRITE
+    archive = await store.create_folder(ALICE, "Archive")
+    inner = await store.create_folder(ALICE, "Inner", parent_id=docs.id)
+    upload_id = await stored_upload(counted)
+    assert await counted.cost(store.move(ALICE, upload_id, inner.id)) <= WRITE
+    rename = commands.UpdateFolder(ALICE, docs.id, name="Documents")
+    assert await counted.cost(store.bus.handle(rename)) <= WRITE
+    move = commands.UpdateFolder(ALICE, docs.id, parent_id=archive.id)
+    assert await counted.cost(store.bus.handle(move)) <= WRITE
+    assert await counted.cost(store.delete_folder(ALICE, docs.id)) <= WRITE
+    assert await counted.cost(store.restore(ALICE, docs.id)) <= WRITE
+    assert await counted.cost(store.delete(ALICE, upload_id)) <= WRITE  # the file: to the trash
+    assert await counted.cost(store.restore(ALICE, upload_id)) <= WRITE
+
+
+async def test_deleting_forever_is_a_write_after_one_read(counted: Counted) -> None:
+    """A folder and the files trashed with it (whose objects are deleted) in one read; the
+    write is one statement for the folder, everything with it and the quota. A file alike."""
+    store = counted.store
+    await store.me(ALICE)
+    docs = await store.create_folder(ALICE, "Docs")
+    upload_id = await stored_upload(counted)
+    await store.move(ALICE, upload_id, docs.id)
+    await store.delete_folder(ALICE, docs.id)
+    assert await counted.cost(store.delete_forever(ALICE, docs.id)) <= WRITE
+    assert store.memory_blobs.objects == {}
+    alone = await stored_upload(counted, "alone.txt")
+    await store.delete(ALICE, alone)
+    assert await counted.cost(store.delete_forever(ALICE, alone)) <= WRITE

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.integration
 
 RESPONSE_PATH = "/cloudformation-response"
 SCHEMA_TABLES = {
-    "users", "uploads", "shares", "connections", "outbox", "processed_events", "schema_migrations",
+    "users", "uploads", "folders", "shares", "connections", "outbox", "processed_events",
+    "schema_migrations",
 }  # fmt: skip
 
 

@@ -140,15 +140,33 @@ async def test_a_notice_for_an_object_deleted_meanwhile_is_acknowledged(
     assert (await get(bus, ticket.upload.id)).status is UploadStatus.PENDING
 
 
+async def test_a_late_repeat_for_an_upload_in_the_trash_keeps_its_bytes(
+    container: Container, bucket_and_queue: tuple[str, Queue], http: httpx.AsyncClient
+) -> None:
+    _, queue = bucket_and_queue
+    bus = container.bus()
+    ticket = await upload_by_post(bus, http, b"stored, then put in the trash by its owner")
+    record = notification_for(queue, ticket.upload.object_key)
+    assert await consume(bus, record) == {"batchItemFailures": []}
+    await bus.handle(commands.DeleteUpload(ALICE, ticket.upload.id))
+
+    assert await consume(bus, record) == {"batchItemFailures": []}
+    # Still there to be restored.
+    assert await container.blobs().head(ticket.upload.object_key) is not None
+    restored = await bus.handle(commands.RestoreFromTrash(ALICE, ticket.upload.id))
+    assert restored.status is UploadStatus.STORED
+
+
 async def test_a_late_repeat_for_an_upload_deleted_since_is_acknowledged(
     container: Container, bucket_and_queue: tuple[str, Queue], http: httpx.AsyncClient
 ) -> None:
     _, queue = bucket_and_queue
     bus = container.bus()
-    ticket = await upload_by_post(bus, http, b"stored, then deleted by its owner")
+    ticket = await upload_by_post(bus, http, b"stored, then deleted for good by its owner")
     record = notification_for(queue, ticket.upload.object_key)
     assert await consume(bus, record) == {"batchItemFailures": []}
     await bus.handle(commands.DeleteUpload(ALICE, ticket.upload.id))
+    await bus.handle(commands.DeleteFromTrash(ALICE, ticket.upload.id))
     assert await container.blobs().head(ticket.upload.object_key) is None
 
     assert await consume(bus, record) == {"batchItemFailures": []}

@@ -147,9 +147,11 @@ def aws_client(aws_endpoint: str) -> Callable[[str], Any]:
 
 @pytest.fixture(scope="session")
 def s3_bucket(aws_client: Callable[[str], Any]) -> str:
-    """A bucket for this test session."""
+    """A bucket for this test session, versioned as template.yaml's uploads bucket is."""
     name = f"filestore-test-{os.urandom(4).hex()}"
-    aws_client("s3").create_bucket(Bucket=name)
+    s3 = aws_client("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     return name
 
 

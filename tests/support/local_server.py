@@ -83,6 +83,12 @@ class LocalServerProcess:
             self.process.kill()
             pytest.fail("filestore serve did not stop on Ctrl-C")
 
+    def kill(self) -> None:
+        """SIGKILL, as a power cut or the OOM killer would: nothing runs on the way out."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=60)
+
     def restart(self) -> None:
         self.stop()
         self.start()

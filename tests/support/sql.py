@@ -26,7 +26,7 @@ from tests.support.dataapi_emulator import DataApiEmulator
 from tests.support.mysql import MySQLDatabase
 
 # Children before parents: emptied in this order, foreign keys hold throughout.
-TABLES = ("processed_events", "outbox", "connections", "shares", "uploads", "users")
+TABLES = ("processed_events", "outbox", "connections", "shares", "uploads", "folders", "users")
 
 RESOURCE_ARN = "arn:aws:rds:eu-west-1:123456789012:cluster:filestore-test"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:filestore-test-abc123"

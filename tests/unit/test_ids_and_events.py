@@ -78,6 +78,7 @@ def test_envelope_has_the_wire_shape() -> None:
 
 def test_every_event_type_round_trips_through_its_envelope() -> None:
     upload = _stored().upload
+    folder = events.FolderData(id="f", name="Docs", parent_id=None, created_at=NOW)
     samples: list[events.Event] = [
         events.UserRegistered(occurred_at=NOW, user_id="u", email="a@example.com"),
         events.UploadRequested(occurred_at=NOW, user_id="u", upload=upload, multipart=True),
@@ -86,6 +87,15 @@ def test_every_event_type_round_trips_through_its_envelope() -> None:
         events.UploadExpired(occurred_at=NOW, user_id="u", upload=upload),
         events.UploadRenamed(occurred_at=NOW, user_id="u", upload=upload, old_name="x"),
         events.UploadDeleted(occurred_at=NOW, user_id="u", upload=upload),
+        events.UploadMoved(occurred_at=NOW, user_id="u", upload=upload, old_folder_id=None),
+        events.UploadTrashed(occurred_at=NOW, user_id="u", upload=upload),
+        events.UploadRestored(occurred_at=NOW, user_id="u", upload=upload),
+        events.FolderCreated(occurred_at=NOW, user_id="u", folder=folder),
+        events.FolderRenamed(occurred_at=NOW, user_id="u", folder=folder, old_name="x"),
+        events.FolderMoved(occurred_at=NOW, user_id="u", folder=folder, old_parent_id="p"),
+        events.FolderTrashed(occurred_at=NOW, user_id="u", folder=folder),
+        events.FolderRestored(occurred_at=NOW, user_id="u", folder=folder),
+        events.FolderDeleted(occurred_at=NOW, user_id="u", folder=folder, files=2, size=9),
         events.ShareCreated(occurred_at=NOW, user_id="u", upload_id="x", expires_at=NOW),
         events.ShareRevoked(occurred_at=NOW, user_id="u", upload_id="x"),
     ]

@@ -42,6 +42,13 @@ def test_the_sqlalchemy_adapter_loads_no_boto3() -> None:
     assert _loaded_after("import filestore.adapters.sql.alchemy", ["boto3", "botocore"]) == []
 
 
+def test_the_command_line_needs_no_http_library_until_it_calls_an_api() -> None:
+    """`filestore serve`, `token` and `db upgrade` run where only their extras are installed."""
+    statement = "from filestore.entrypoints import cli; cli.parser().parse_args(['ls'])"
+    assert _loaded_after(statement, ["httpx"]) == []
+    assert _loaded_after("import filestore.entrypoints.client", ["httpx"]) == ["httpx"]
+
+
 # --- entrypoints choose no adapter ------------------------------------------------------------
 
 PACKAGE = Path(__file__).resolve().parents[2] / "filestore"

@@ -65,6 +65,41 @@ class TestNames:
         with pytest.raises(InvalidInput, match="control character"):
             normalize_name(name)
 
+    @pytest.mark.parametrize(
+        "char",
+        [
+            "\u061c",  # Arabic letter mark
+            "\u200b",  # zero-width space
+            "\ufeff",  # byte-order mark (zero-width no-break space)
+            "\u00ad",  # soft hyphen
+            "\u2060",  # word joiner
+            "\u2062",  # invisible times
+            "\U000e0041",  # tag letter A
+            "\U000e007f",  # cancel tag
+            "\u200e",  # left-to-right mark
+            "\u3164",  # Hangul filler
+        ],
+    )
+    def test_invisible_characters_are_refused_anywhere(self, char: str) -> None:
+        for name in (f"a{char}b.txt", f"{char}a.txt", f"a.txt{char}"):
+            with pytest.raises(InvalidInput, match=f"invisible .*U\\+{ord(char):04X}"):
+                normalize_name(name)
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "\U0001f469\u200d\U0001f4bb.txt",  # woman technologist: an emoji sequence
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.txt",  # Persian, with a ZWNJ
+        ],
+    )
+    def test_joiners_that_writing_needs_are_kept(self, name: str) -> None:
+        assert normalize_name(name) == name
+
+    @pytest.mark.parametrize("name", ["\u200dname.txt", "name.txt\u200c", "a\u200d\u200db"])
+    def test_joiners_not_between_two_visible_characters_are_refused(self, name: str) -> None:
+        with pytest.raises(InvalidInput, match="invisible"):
+            normalize_name(name)
+
 
 class TestChecksums:
     def test_hex_is_lower_cased(self) -> None:

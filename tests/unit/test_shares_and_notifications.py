@@ -168,7 +168,7 @@ class TestNotifications:
         await store.rename(alice, upload.id, "b.txt")
         await store.delete(alice, upload.id)
         types = [m["type"] for m in store.memory_realtime.messages["tab"]]
-        assert types == ["upload.stored", "upload.renamed", "upload.deleted"]
+        assert types == ["upload.stored", "upload.renamed", "upload.trashed"]
 
     async def test_disconnect_forgets_the_connection(self, store: FileStore, alice: Actor) -> None:
         store.memory_realtime.open("tab")

@@ -164,3 +164,10 @@ def test_the_outputs_name_both_clients_and_the_managed_login() -> None:
     assert outputs["WebClientId"]["Value"] == Intrinsic("Ref", "UserPoolClient")
     assert outputs["CliClientId"]["Value"] == Intrinsic("Ref", "CliClient")
     assert "${UserPoolDomain}.auth.${AWS::Region}" in outputs["CognitoDomainUrl"]["Value"].value
+
+
+def test_the_trash_retention_is_a_parameter_every_function_gets() -> None:
+    """The sweep purges by it and the API tells `purge_at` by it: the same value for both."""
+    assert PARAMETERS["TrashDays"]["Default"] == 30
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["FILESTORE_TRASH_DAYS"] == Intrinsic("Ref", "TrashDays")

@@ -106,8 +106,16 @@ EXPECTED: dict[str, set[Grant]] = {
     "S3EventsFunction": APP_DATABASE
     | PUBLISH
     | polls("S3EventsQueue")
-    | on(OBJECTS, "s3:GetObject", "s3:GetObjectAttributes", "s3:DeleteObject")
-    | on(BUCKET, "s3:ListBucket"),
+    | on(
+        OBJECTS,
+        "s3:GetObject",
+        "s3:GetObjectAttributes",
+        "s3:DeleteObject",
+        # a stored object's first version copied back over a later write
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+    )
+    | on(BUCKET, "s3:ListBucket", "s3:ListBucketVersions"),
     "EmailFunction": APP_DATABASE
     | polls("EmailQueue")
     | on(SES_IDENTITIES, "ses:SendEmail", "ses:SendRawEmail")

@@ -125,10 +125,14 @@ class TestQuota:
         await store.request_upload(alice, "a", size=100 * MiB, content_type="a/b")
         await store.request_upload(bob, "b", size=100 * MiB, content_type="a/b")
 
-    async def test_deleting_gives_the_bytes_back(self, store: FileStore, alice: Actor) -> None:
+    async def test_trashed_bytes_count_until_deleted_forever(
+        self, store: FileStore, alice: Actor
+    ) -> None:
         upload = await stored_upload(store, alice)
         assert (await store.me(alice)).used_bytes == len(DATA)
         await store.delete(alice, upload.id)
+        assert (await store.me(alice)).used_bytes == len(DATA)
+        await store.delete_forever(alice, upload.id)
         assert (await store.me(alice)).used_bytes == 0
 
     async def test_a_failed_upload_gives_the_bytes_back(
@@ -279,11 +283,16 @@ class TestLifecycle:
         upload = await stored_upload(store, alice)
         await store.delete(alice, upload.id)
         await store.delete(alice, upload.id)
-        deleted = [e for e in store.memory_publisher.published if e.type == "upload.deleted"]
-        assert len(deleted) == 1
-        assert await store.services.blobs.head(upload.object_key) is None
+        published = store.memory_publisher.published
+        assert len([e for e in published if e.type == "upload.trashed"]) == 1
+        # In the trash, the object stays (a restore brings the file back).
+        assert await store.services.blobs.head(upload.object_key) is not None
         with pytest.raises(NotFound):
             await store.get_upload(alice, upload.id)
+        await store.delete_forever(alice, upload.id)
+        await store.delete(alice, upload.id)
+        assert len([e for e in published if e.type == "upload.deleted"]) == 1
+        assert await store.services.blobs.head(upload.object_key) is None
 
     async def test_a_deleted_upload_cannot_be_renamed(self, store: FileStore, alice: Actor) -> None:
         upload = await stored_upload(store, alice)
@@ -324,8 +333,13 @@ class TestMultipart:
         assert done.status is UploadStatus.STORED
         link = await store.download(alice, upload.id)
         assert store.memory_blobs.get(link.url)[0] == data
-        with pytest.raises(Conflict, match="stored"):  # no second completion
-            await store.complete_upload(alice, upload.id, parts)
+        # A client that lost the answer completes again: the same answer, nothing happens.
+        events = len(store.memory_publisher.published)
+        again = await store.complete_upload(alice, upload.id, parts)
+        assert (again.id, again.status, again.stored_at) == (done.id, done.status, done.stored_at)
+        assert len(store.memory_publisher.published) == events
+        with pytest.raises(InvalidInput, match="every part"):  # still a well-formed request
+            await store.complete_upload(alice, upload.id, parts[:2])
 
     async def test_completion_needs_every_part_in_order(
         self, store: FileStore, alice: Actor

@@ -42,6 +42,7 @@ from filestore.adapters.sql.executor import (
     ER_DUP_ENTRY,
     ER_LOCK_DEADLOCK,
     Dialect,
+    Isolation,
     Params,
     Row,
     SqlError,
@@ -277,6 +278,11 @@ class DataApiDatabase:
     @property
     def dialect(self) -> Dialect:
         return "mysql"
+
+    @property
+    def isolation(self) -> Isolation:
+        # The Data API's transactions keep the cluster's default, REPEATABLE READ.
+        return "repeatable read"
 
     @property
     def target(self) -> dict[str, str]:

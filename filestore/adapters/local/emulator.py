@@ -1,10 +1,13 @@
-"""The AWS side of `filestore serve`: moto in-process, or an external emulator such as LocalStack.
+"""The AWS side of `filestore serve`: durable queues in the data dir, or an external emulator
+such as LocalStack.
 
-`provision` creates what template.yaml creates for messaging: the events topic, one queue per
-consumer (S3 events, e-mail, realtime, e-mail feedback), each with a dead-letter queue and a
-redrive policy, the events topic's subscriptions with their filter policies (envelopes, not raw
-delivery, as deployed), and the e-mail feedback topic with its queue's subscription. Every call
-is idempotent, so a restart finds the same resources. The result, `LocalAws`, also plays the
+Both have what template.yaml creates for messaging: the events topic, one queue per consumer
+(S3 events, e-mail, realtime, e-mail feedback), each with a dead-letter queue and a redrive
+policy, the events topic's subscriptions with their filter policies (envelopes, not raw
+delivery, as deployed), and the e-mail feedback topic with its queue's subscription. `durable`
+keeps them in a SQLite file under the data dir (`filestore.adapters.local.messaging`), so what
+was published or queued survives a killed server; `provision` creates them on an emulator, each
+call idempotent, so a restart finds the same resources. The result, `LocalAws`, also plays the
 bucket's notification for the filesystem blob store (`notify_object_created`), reads back the
 mail SES accepted (`sent_emails`), and plays SES's configuration set, which no emulator does:
 `report_email_feedback` publishes a bounce or complaint as SES would.
@@ -17,7 +20,6 @@ import contextlib
 import hashlib
 import json
 import os
-import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from moto.server import ThreadedMotoServer
+    from filestore.adapters.local.messaging import DurableMessaging
 
 REGION = "us-east-1"
 SENDER = "filestore@example.com"
@@ -41,7 +43,21 @@ VISIBILITY_TIMEOUT = 5
 QUEUES: dict[str, list[str] | None] = {
     "s3-events": None,
     "email": ["upload.stored", "upload.failed"],
-    "realtime": ["upload.stored", "upload.failed", "upload.renamed", "upload.deleted"],
+    "realtime": [
+        "upload.stored",
+        "upload.failed",
+        "upload.renamed",
+        "upload.deleted",
+        "upload.moved",
+        "upload.trashed",
+        "upload.restored",
+        "folder.created",
+        "folder.renamed",
+        "folder.moved",
+        "folder.trashed",
+        "folder.restored",
+        "folder.deleted",
+    ],
     "email-feedback": None,
 }
 
@@ -68,23 +84,36 @@ class Queue:
 class LocalAws:
     """Where the local messaging lives, once provisioned."""
 
-    endpoint_url: str
+    endpoint_url: str | None
     region: str
     topic_arn: str
     queues: dict[str, Queue]
     feedback_topic_arn: str
     sender: str = SENDER
     bucket: str | None = None
-    moto: ThreadedMotoServer | None = field(default=None, repr=False)
+    # The durable store, when there is no external emulator (endpoint_url is None).
+    messaging: DurableMessaging | None = field(default=None, repr=False)
+
+    def _client(self, service: str) -> Any:
+        if self.messaging is not None:
+            return getattr(self.messaging, f"{service}_client")()
+        assert self.endpoint_url is not None  # the durable store or an emulator: one is set  # nosec B101
+        return client(service, self.endpoint_url, self.region)
 
     @cached_property
     def sqs(self) -> Any:
-        """An SQS client of the emulator (the queue pollers and the bucket notification)."""
-        return client("sqs", self.endpoint_url, self.region)
+        """An SQS client (the queue pollers and the bucket notification)."""
+        return self._client("sqs")
 
     @cached_property
     def sns(self) -> Any:
-        return client("sns", self.endpoint_url, self.region)
+        """An SNS client (the events publisher and the e-mail feedback)."""
+        return self._client("sns")
+
+    @cached_property
+    def ses(self) -> Any:
+        """An SES client: the local inbox, or the emulator's SES."""
+        return self._client("ses")
 
     async def report_email_feedback(
         self,
@@ -115,15 +144,16 @@ class LocalAws:
             )
 
     def sent_emails(self) -> list[dict[str, Any]]:
-        """The e-mails SES accepted, newest first: moto's record in-process, else LocalStack's."""
-        if self.moto is not None:
-            return _moto_emails(self.region)
+        """The e-mails SES accepted, newest first: the local inbox, else LocalStack's record."""
+        if self.messaging is not None:
+            return self.messaging.emails()
+        assert self.endpoint_url is not None  # the durable store or an emulator: one is set  # nosec B101
         return _localstack_emails(self.endpoint_url)
 
     def stop(self) -> None:
-        if self.moto is not None:
-            self.moto.stop()
-            self.moto = None
+        if self.messaging is not None:
+            self.messaging.close()
+            self.messaging = None
 
 
 def prefix_for(data_dir: Path) -> str:
@@ -139,18 +169,6 @@ def use_local_credentials() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 
 
-def start_moto() -> tuple[ThreadedMotoServer, str]:
-    """moto's server on a free loopback port, in this process; returns it and its URL."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return server, f"http://127.0.0.1:{port}"
-
-
 def client(service: str, endpoint_url: str, region: str = REGION) -> Any:
     import boto3
     from botocore.config import Config
@@ -164,7 +182,6 @@ def provision(
     *,
     prefix: str = "filestore-local",
     region: str = REGION,
-    moto: ThreadedMotoServer | None = None,
     with_bucket: bool = False,
 ) -> LocalAws:
     """Create (or find) the topic, queues, DLQs, subscriptions and the SES sender identity.
@@ -213,8 +230,36 @@ def provision(
                 ]
             },
         )
+    return LocalAws(endpoint_url, region, topic_arn, queues, feedback_topic_arn, SENDER, bucket)
+
+
+def durable(data_dir: Path, *, region: str = REGION) -> LocalAws:
+    """The topics, queues and inbox in a SQLite file under `data_dir`, kept across restarts."""
+    from filestore.adapters.local.messaging import FILE_NAME, DurableMessaging
+
+    store = DurableMessaging(
+        data_dir / FILE_NAME,
+        prefix="filestore-local",
+        queues=QUEUES,
+        feedback_queue=FEEDBACK_QUEUE,
+        visibility_timeout=VISIBILITY_TIMEOUT,
+        max_receive_count=MAX_RECEIVE_COUNT,
+        region=region,
+    )
+    queues = {}
+    for name, queue in store.queue_names.items():
+        queues[name] = Queue(
+            name, store.url(queue), store.arn("sqs", queue), store.url(store.dlq(queue))
+        )
     return LocalAws(
-        endpoint_url, region, topic_arn, queues, feedback_topic_arn, SENDER, bucket, moto
+        None,
+        region,
+        store.topic_arn,
+        queues,
+        store.feedback_topic_arn,
+        SENDER,
+        None,
+        messaging=store,
     )
 
 
@@ -296,24 +341,6 @@ def ses_feedback_record(
         "arrivalDate": when,
     }
     return {"eventType": "Complaint", "complaint": event, "mail": mail}
-
-
-def _moto_emails(region: str) -> list[dict[str, Any]]:
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    backend = ses_backends[DEFAULT_ACCOUNT_ID][region]
-    messages = [
-        {
-            "id": m.id,
-            "source": m.source,
-            "to": list(m.destinations.get("ToAddresses", [])),
-            "subject": m.subject,
-            "text": m.body,
-        }
-        for m in backend.sent_messages
-    ]
-    return messages[::-1]
 
 
 def _localstack_emails(endpoint_url: str) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from filestore.adapters.sql.executor import (
     ER_DUP_ENTRY,
     ER_LOCK_DEADLOCK,
     Dialect,
+    Isolation,
     Params,
     Row,
     SqlError,
@@ -230,6 +231,11 @@ class SqlDatabase:
     @property
     def dialect(self) -> Dialect:
         return self._dialect
+
+    @property
+    def isolation(self) -> Isolation:
+        # MySQL transactions are READ COMMITTED (the engine below); SQLite has one writer.
+        return "read committed" if self._dialect == "mysql" else "serializable"
 
     async def _turn_to_write(self) -> Callable[[], None]:
         return _nothing if self._writers is None else await self._writers.turn()

@@ -17,6 +17,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["mysql", "sqlite"]
+# How a unit of work's transaction isolates it: on MySQL, whether the rows a write reads in
+# its subqueries and joins are locked (REPEATABLE READ: the Data API's, Aurora's default) or
+# read as committed, unlocked (READ COMMITTED: our aiomysql engine's); SQLite has one writer.
+Isolation = Literal["read committed", "repeatable read", "serializable"]
 Param = str | int | float | bool | datetime | None
 Params = Mapping[str, Param]
 Row = Sequence[Any]
@@ -66,6 +70,10 @@ class UnitExecutor(Executor, Protocol):
     """
 
     @property
+    def isolation(self) -> Isolation:
+        """How the unit's transaction is isolated (see `Isolation`)."""
+
+    @property
     def in_transaction(self) -> bool:
         """Whether the next `fetch` runs inside the unit's transaction (it sees uncommitted
         writes of this unit), rather than on its own (it sees only committed rows)."""
@@ -84,6 +92,10 @@ class Database(Protocol):
 
     @property
     def dialect(self) -> Dialect: ...
+
+    @property
+    def isolation(self) -> Isolation:
+        """How the transactions of `begin` are isolated."""
 
     async def begin(self) -> Transaction:
         """A new transaction on a connection of its own."""

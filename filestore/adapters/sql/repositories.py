@@ -36,13 +36,22 @@ from filestore.adapters.sql.executor import (
     to_db_time,
     to_db_time_or_none,
 )
-from filestore.domain.checksums import Checksum
+from filestore.adapters.sql.organize import SqlUploadOrganizing
+from filestore.adapters.sql.rows import (
+    UPLOAD_COLUMNS,
+    UPLOAD_SELECT,
+    release_set,
+    upload_from,
+    upload_set,
+    upload_values,
+)
 from filestore.domain.errors import ConcurrencyConflict, NotFound
 from filestore.domain.events import Event, parse_event
 from filestore.domain.model import (
     Aggregate,
     Connection,
     EmailStatus,
+    FolderStatus,
     Share,
     Upload,
     UploadStatus,
@@ -228,81 +237,6 @@ class SqlUserRepository:
 
 # --- uploads -----------------------------------------------------------------------------------
 
-_UPLOAD_COLUMNS = (
-    "u.public_id, o.public_id, u.name, u.size, u.content_type, u.object_key,"
-    " u.created_at, u.expires_at, u.sha256, u.status, u.stored_at, u.multipart_id,"
-    " u.part_size, u.version, u.checksum_type, u.checksum_value"
-)
-_UPLOAD_SELECT = f"SELECT {_UPLOAD_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant  # nosec B608
-
-
-def _upload(row: Row) -> Upload:
-    return Upload(
-        id=row[0],
-        owner_id=row[1],
-        name=row[2],
-        size=int(row[3]),
-        content_type=row[4],
-        object_key=row[5],
-        created_at=to_datetime(row[6]),
-        expires_at=to_datetime(row[7]),
-        sha256=row[8],
-        status=UploadStatus(row[9]),
-        stored_at=to_datetime_or_none(row[10]),
-        multipart_id=row[11],
-        part_size=None if row[12] is None else int(row[12]),
-        version=int(row[13]),
-        checksum=_checksum(row[14], row[15], row[12]),
-    )
-
-
-def _checksum(kind: str | None, value: str | None, part_size: Any) -> Checksum | None:
-    if kind not in ("full_object", "composite") or not value:
-        return None
-    if kind == "full_object":
-        return Checksum.full_object(value)
-    return Checksum("composite", value, None if part_size is None else int(part_size))
-
-
-# The columns an upload's update sets (each from the parameter of its name).
-_UPLOAD_UPDATED = (
-    "name", "size", "content_type", "expires_at", "sha256", "status", "stored_at",
-    "multipart_id", "part_size", "checksum_type", "checksum_value",
-)  # fmt: skip
-
-
-def _upload_set(table: str = "") -> str:
-    """`name = :name, …, version = version + 1`, each column prefixed with `table`."""
-    columns = [f"{table}{column} = :{column}" for column in _UPLOAD_UPDATED]
-    return ", ".join([*columns, f"{table}version = {table}version + 1"])
-
-
-def _release_set(table: str = "") -> str:
-    """The owner's quota given back: `:release` bytes, never below zero (the column is unsigned
-    on MySQL, so the subtraction must not even be tried past zero); the version bumped."""
-    used = f"{table}used_bytes"
-    return (
-        f"{used} = CASE WHEN {used} > :release THEN {used} - :release ELSE 0 END,"
-        f" {table}version = {table}version + 1"
-    )
-
-
-def _upload_values(upload: Upload) -> dict[str, Any]:
-    return {
-        "name": upload.name,
-        "size": upload.size,
-        "content_type": upload.content_type,
-        "expires_at": to_db_time(upload.expires_at),
-        "sha256": upload.sha256,
-        "status": upload.status.value,
-        "stored_at": to_db_time_or_none(upload.stored_at),
-        "multipart_id": upload.multipart_id,
-        "part_size": upload.part_size,
-        "checksum_type": None if upload.checksum is None else upload.checksum.type,
-        "checksum_value": None if upload.checksum is None else upload.checksum.value,
-    }
-
-
 # MariaDB, given a keyset page whose range holds many rows, picks a `ref` scan of the owner's
 # part of the index (user_id, status) and reads from their newest upload down to the cursor:
 # page n costs O(n), as with OFFSET. Forcing the index makes it take the range on created_at
@@ -330,7 +264,7 @@ def list_stored_query(
     if after is not None:
         keyset = " AND u.created_at <= :at AND (u.created_at < :at OR u.public_id < :after_id)"
         params |= {"at": to_db_time(after.created_at), "after_id": after.id}
-    select = _UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{_LISTING_HINT[dialect]} ")
+    select = UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{_LISTING_HINT[dialect]} ")
     sql = (
         f"{select} WHERE o.sub = :owner_sub AND u.status = :status{keyset}"
         " ORDER BY u.created_at DESC, u.public_id DESC LIMIT :limit"
@@ -342,7 +276,7 @@ def list_stored_query(
 # reads the pending part of the index from its oldest row (`ref` on status) up to the cursor,
 # so page n would cost O(n). Forcing the index keeps the range (asserted on the plan by the
 # integration tests, which saw the `ref` plan in about one run in three without it).
-_SWEEP_HINT: dict[Dialect, str] = {"mysql": " FORCE INDEX (uploads_pending_sweep)", "sqlite": ""}
+_SWEEP_HINT: dict[Dialect, str] = {"mysql": " FORCE INDEX (uploads_pending)", "sqlite": ""}
 
 
 def list_pending_query(
@@ -354,35 +288,34 @@ def list_pending_query(
     """The sweep's oldest-first page of pending uploads as SQL and parameters (also EXPLAINed
     by the tests).
 
-    Keyset pagination on the index (status, created_at, public_id), read forwards: one range
-    bounded by the cursor below and `created_before` above. As in the listing, the redundant
-    `u.created_at >= :at` is what makes the cursor a bound of the range; the OR decides ties on
-    created_at by id.
+    Keyset pagination on the index (pending_since, public_id), read forwards: one range
+    bounded by the cursor below and `created_before` above. `pending_since` is `created_at`
+    while the upload is pending, else NULL (migration 0005). As in the listing, the redundant
+    `u.pending_since >= :at` is what makes the cursor a bound of the range; the OR decides ties
+    on the time by id.
     """
-    params: dict[str, Any] = {
-        "status": UploadStatus.PENDING.value,
-        "before": to_db_time(created_before),
-        "limit": limit,
-    }
+    params: dict[str, Any] = {"before": to_db_time(created_before), "limit": limit}
     keyset = ""
     if after is not None:
-        keyset = " AND u.created_at >= :at AND (u.created_at > :at OR u.public_id > :after_id)"
+        keyset = (
+            " AND u.pending_since >= :at AND (u.pending_since > :at OR u.public_id > :after_id)"
+        )
         params |= {"at": to_db_time(after.created_at), "after_id": after.id}
-    select = _UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{_SWEEP_HINT[dialect]} ")
+    select = UPLOAD_SELECT.replace(" FROM uploads u ", f" FROM uploads u{_SWEEP_HINT[dialect]} ")
     sql = (
-        f"{select} WHERE u.status = :status AND u.created_at < :before{keyset}"
-        " ORDER BY u.created_at, u.public_id LIMIT :limit"
+        f"{select} WHERE u.pending_since < :before{keyset}"
+        " ORDER BY u.pending_since, u.public_id LIMIT :limit"
     )
     return sql, params
 
 
-class SqlUploadRepository:
+class SqlUploadRepository(SqlUploadOrganizing):
     def __init__(self, executor: UnitExecutor, seen: list[Aggregate]) -> None:
         self._db, self._seen = executor, seen
 
     async def _one(self, where: str, params: Params) -> Upload | None:
-        rows = await self._db.fetch(f"{_UPLOAD_SELECT} WHERE {where}", params)
-        return _upload(rows[0]) if rows else None
+        rows = await self._db.fetch(f"{UPLOAD_SELECT} WHERE {where}", params)
+        return upload_from(rows[0]) if rows else None
 
     async def get(self, upload_id: str) -> Upload | None:
         return await self._one("u.public_id = :id", {"id": upload_id})
@@ -397,45 +330,52 @@ class SqlUploadRepository:
         count = await self._db.execute(
             "INSERT INTO uploads (public_id, user_id, object_key, created_at, name, size,"
             " content_type, expires_at, sha256, status, stored_at, multipart_id, part_size,"
-            " checksum_type, checksum_value, version) SELECT :id, o.id, :object_key,"
-            " :created_at, :name, :size, :content_type, :expires_at, :sha256, :status,"
-            " :stored_at, :multipart_id, :part_size, :checksum_type, :checksum_value, 1"
-            " FROM users o WHERE o.public_id = :owner_id",
+            " folder_id, name_key, search_key, on_conflict, trashed_at, trashed_with,"
+            " restored_at, checksum_type, checksum_value, version) SELECT :id, o.id,"
+            " :object_key, :created_at, :name, :size, :content_type, :expires_at, :sha256,"
+            " :status, :stored_at, :multipart_id, :part_size, :folder_id, :name_key,"
+            " :search_key, :on_conflict, :trashed_at, :trashed_with, :restored_at,"
+            " :checksum_type, :checksum_value, 1 FROM users o"
+            # Into the root, or an active folder of the owner: checked here, not read first.
+            " LEFT JOIN folders p ON p.public_id = :folder_id AND p.user_id = o.id"
+            " AND p.status = :active"
+            " WHERE o.public_id = :owner_id AND (:folder_id = '' OR p.id IS NOT NULL)",
             {
                 "id": upload.id,
                 "owner_id": upload.owner_id,
                 "object_key": upload.object_key,
                 "created_at": to_db_time(upload.created_at),
-                **_upload_values(upload),
+                "active": FolderStatus.ACTIVE.value,
+                **upload_values(upload),
             },
         )
         if count != 1:
-            raise NotFound("The owner of this upload does not exist.")
+            raise NotFound("The owner of this upload, or its folder, does not exist.")
         upload.version = 1
         self._seen.append(upload)
 
     async def update(self, upload: Upload, *, release_bytes: int = 0) -> None:
-        params = {"id": upload.id, "version": upload.version, **_upload_values(upload)}
+        params = {"id": upload.id, "version": upload.version, **upload_values(upload)}
         if release_bytes and self._db.dialect == "mysql":
             # One statement for both rows: the upload (if nobody saved it meanwhile) and its
             # owner's quota. It changes both rows, or neither (a stale version matches none).
             count = await self._db.execute(
                 "UPDATE uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
-                f" SET {_upload_set('u.')}, {_release_set('o.')}"
+                f" SET {upload_set('u.')}, {release_set('o.')}"
                 " WHERE u.public_id = :id AND u.version = :version",
                 params | {"release": release_bytes},
             )
             _changed_one(min(count, 1), "upload")
         else:
             count = await self._db.execute(
-                f"UPDATE uploads SET {_upload_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                f"UPDATE uploads SET {upload_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
                 " WHERE public_id = :id AND version = :version",
                 params,
             )
             _changed_one(count, "upload")
             if release_bytes:
                 await self._db.execute(
-                    f"UPDATE users SET {_release_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+                    f"UPDATE users SET {release_set()}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
                     " WHERE id = (SELECT user_id FROM uploads WHERE public_id = :id)",
                     {"id": upload.id, "release": release_bytes},
                 )
@@ -446,13 +386,13 @@ class SqlUploadRepository:
         self, sub: str, limit: int, after: ListPosition | None = None
     ) -> list[Upload]:
         sql, params = list_stored_query(sub, limit, after, self._db.dialect)
-        return [_upload(row) for row in await self._db.fetch(sql, params)]
+        return [upload_from(row) for row in await self._db.fetch(sql, params)]
 
     async def list_pending(
         self, created_before: datetime, limit: int, after: ListPosition | None = None
     ) -> list[Upload]:
         sql, params = list_pending_query(created_before, limit, after, self._db.dialect)
-        return [_upload(row) for row in await self._db.fetch(sql, params)]
+        return [upload_from(row) for row in await self._db.fetch(sql, params)]
 
 
 # --- shares ------------------------------------------------------------------------------------
@@ -493,13 +433,13 @@ class SqlShareRepository:
 
     async def get_with_upload(self, token: str) -> tuple[Share, Upload] | None:
         rows = await self._db.fetch(
-            f"SELECT {_SHARE_COLUMNS}, {_UPLOAD_COLUMNS} FROM {_SHARE_FROM}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
+            f"SELECT {_SHARE_COLUMNS}, {UPLOAD_COLUMNS} FROM {_SHARE_FROM}"  # noqa: S608 - constant fragments; values are bound  # nosec B608
             " WHERE s.token = :token",
             {"token": token},
         )
         if not rows:
             return None
-        return _share(rows[0][:_SHARE_WIDTH]), _upload(rows[0][_SHARE_WIDTH:])
+        return _share(rows[0][:_SHARE_WIDTH]), upload_from(rows[0][_SHARE_WIDTH:])
 
     async def add(self, share: Share) -> None:
         count = await self._db.execute(
@@ -543,13 +483,17 @@ class SqlShareRepository:
             f"SELECT {_SHARE_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant fragments; values are bound  # nosec B608
             " LEFT JOIN shares s ON s.upload_id = u.id AND s.revoked_at IS NULL"
             " AND s.expires_at > :now"
-            " WHERE u.public_id = :upload_id AND o.sub = :sub AND u.status <> :deleted"
+            # Links made up to the file's last restore died when it went to the trash.
+            " AND (u.restored_at IS NULL OR s.created_at > u.restored_at)"
+            " WHERE u.public_id = :upload_id AND o.sub = :sub"
+            " AND u.status NOT IN (:deleted, :trashed)"
             " ORDER BY s.expires_at, s.token",
             {
                 "upload_id": upload_id,
                 "sub": sub,
                 "now": to_db_time(now),
                 "deleted": UploadStatus.DELETED.value,
+                "trashed": UploadStatus.TRASHED.value,
             },
         )
         if not rows:

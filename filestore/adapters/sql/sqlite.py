@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
-from filestore.adapters.sql.executor import Dialect, Params, Row, SqlError, format_db_time
+from filestore.adapters.sql.executor import (
+    Dialect,
+    Isolation,
+    Params,
+    Row,
+    SqlError,
+    format_db_time,
+)
 from filestore.adapters.sql.migrations import run_migrations
 from filestore.adapters.sql.sqlite_writers import SqliteWriters
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
@@ -193,6 +200,11 @@ class SqliteDatabase:
     @property
     def dialect(self) -> Dialect:
         return "sqlite"
+
+    @property
+    def isolation(self) -> Isolation:
+        # One write transaction at a time (`sqlite_writers`), as in the SQLAlchemy adapter.
+        return "serializable"
 
     def _take(self) -> _Connection:
         with self._lock:

@@ -23,7 +23,15 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from filestore.adapters.sql.executor import Database, Dialect, Params, Row, Transaction
+from filestore.adapters.sql.executor import (
+    Database,
+    Dialect,
+    Isolation,
+    Params,
+    Row,
+    Transaction,
+)
+from filestore.adapters.sql.folders import SqlFolderRepository
 from filestore.adapters.sql.repositories import (
     SqlConnectionRepository,
     SqlOutbox,
@@ -33,6 +41,7 @@ from filestore.adapters.sql.repositories import (
     SqlUserRepository,
     UserIds,
 )
+from filestore.adapters.sql.trash import SqlTrashRepository
 from filestore.domain.events import Event
 from filestore.domain.model import Aggregate, drain_events
 
@@ -46,6 +55,10 @@ class _UnitStatements:
     @property
     def dialect(self) -> Dialect:
         return self._uow.database.dialect
+
+    @property
+    def isolation(self) -> Isolation:
+        return self._uow.database.isolation
 
     @property
     def in_transaction(self) -> bool:
@@ -85,6 +98,8 @@ class SqlUnitOfWork:
         statements = _UnitStatements(self)
         self.users = SqlUserRepository(statements, self._seen, self._user_ids, self._learned)
         self.uploads = SqlUploadRepository(statements, self._seen)
+        self.folders = SqlFolderRepository(statements, self._seen)
+        self.trash = SqlTrashRepository(statements)
         self.shares = SqlShareRepository(statements, self._seen)
         self.connections = SqlConnectionRepository(statements)
         self.outbox = SqlOutbox(statements)

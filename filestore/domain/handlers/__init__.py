@@ -1,10 +1,11 @@
 """The use cases: one async handler per command, written against the ports only.
 
 By topic: `users` (and whether mail reaches them), `uploads`, `multipart`, `stored_objects`
-(an object arrived), `shares`, `notifications` (realtime connections, e-mail and realtime
-notices) and `maintenance` (outbox relay, sweep). What they run on is `services.Services`;
-what they answer is in `results`. Everything public is importable from here too, and
-`COMMAND_HANDLERS` maps each command to its use case for the message bus.
+(an object arrived), `folders`, `trash` (with `placement`: the name rules), `shares`,
+`notifications` (realtime connections, e-mail and realtime notices) and `maintenance`
+(outbox relay, sweep). What they run on is `services.Services`; what they answer is in
+`results`. Everything public is importable from here too, and `COMMAND_HANDLERS` maps each
+command to its use case for the message bus.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from typing import Any
 
 from filestore.domain import commands
 from filestore.domain.handlers.cursors import decode_cursor, encode_cursor
+from filestore.domain.handlers.folders import (
+    create_folder,
+    delete_folder,
+    get_folder,
+    list_folders,
+    update_folder,
+)
 from filestore.domain.handlers.maintenance import (
     CONNECTION_MAX_AGE,
     SWEEP_GRACE,
@@ -37,10 +45,14 @@ from filestore.domain.handlers.notifications import (
 from filestore.domain.handlers.results import (
     DownloadLink,
     EmailNotice,
+    FolderPage,
+    FolderWithPath,
     MultipartPlan,
     ReconcileReport,
     SharedFile,
     StoredOutcome,
+    TrashItem,
+    TrashPage,
     UndeliverableMarks,
     UploadPage,
     UploadTicket,
@@ -52,15 +64,21 @@ from filestore.domain.handlers.shares import (
     resolve_share,
     revoke_share,
 )
-from filestore.domain.handlers.stored_objects import record_stored_object
+from filestore.domain.handlers.stored_objects import record_lost_object, record_stored_object
+from filestore.domain.handlers.trash import (
+    delete_from_trash,
+    empty_trash,
+    list_trash,
+    restore_from_trash,
+)
 from filestore.domain.handlers.uploads import (
     LIST_LIMIT_MAX,
     delete_upload,
     get_download,
     get_upload,
     list_uploads,
-    rename_upload,
     request_upload,
+    update_upload,
 )
 from filestore.domain.handlers.users import (
     EMAIL_FEEDBACK_CONSUMER,
@@ -85,11 +103,21 @@ COMMAND_HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ListParts: list_parts,
     commands.CompleteMultipart: complete_multipart,
     commands.RecordStoredObject: record_stored_object,
+    commands.RecordLostObject: record_lost_object,
     commands.ListUploads: list_uploads,
     commands.GetUpload: get_upload,
     commands.GetDownload: get_download,
-    commands.RenameUpload: rename_upload,
+    commands.UpdateUpload: update_upload,
     commands.DeleteUpload: delete_upload,
+    commands.CreateFolder: create_folder,
+    commands.GetFolder: get_folder,
+    commands.ListFolders: list_folders,
+    commands.UpdateFolder: update_folder,
+    commands.DeleteFolder: delete_folder,
+    commands.ListTrash: list_trash,
+    commands.RestoreFromTrash: restore_from_trash,
+    commands.DeleteFromTrash: delete_from_trash,
+    commands.EmptyTrash: empty_trash,
     commands.CreateShare: create_share,
     commands.ListShares: list_shares,
     commands.RevokeShare: revoke_share,
@@ -113,40 +141,54 @@ __all__ = [
     "SWEEP_GRACE",
     "DownloadLink",
     "EmailNotice",
+    "FolderPage",
+    "FolderWithPath",
     "Handler",
     "MultipartPlan",
     "ReconcileReport",
     "Services",
     "SharedFile",
     "StoredOutcome",
+    "TrashItem",
+    "TrashPage",
     "UndeliverableMarks",
     "UploadPage",
     "UploadTicket",
     "complete_multipart",
     "confirm_email_deliverable",
     "connect",
+    "create_folder",
     "create_share",
     "decode_cursor",
+    "delete_folder",
+    "delete_from_trash",
     "delete_upload",
     "disconnect",
+    "empty_trash",
     "encode_cursor",
     "get_download",
+    "get_folder",
     "get_me",
     "get_upload",
+    "list_folders",
     "list_parts",
     "list_shares",
+    "list_trash",
     "list_uploads",
     "mark_email_undeliverable",
     "notify_by_email",
     "notify_realtime",
     "reconcile",
+    "record_lost_object",
     "record_stored_object",
     "register_user",
     "relay_outbox",
-    "rename_upload",
     "request_upload",
     "resolve_share",
+    "restore_from_trash",
     "revoke_share",
     "sign_parts",
+    "update_folder",
     "update_preferences",
+    "update_upload",
 ]

@@ -45,11 +45,12 @@ async def user_id_for(uow: UnitOfWork, actor: Actor, services: Services) -> str:
 
 
 async def owned_upload(uow: UnitOfWork, actor: Actor, upload_id: str) -> Upload:
-    """The actor's upload `upload_id`, in one query; anyone else's, a deleted one, or none is
-    'not found' (so is any upload of someone not registered yet: they own nothing)."""
+    """The actor's upload `upload_id`, in one query; anyone else's, a trashed or deleted one,
+    or none is 'not found' (so is any upload of someone not registered yet: they own
+    nothing)."""
     if not is_public_id(upload_id):
         raise NotFound("No such upload.")
     upload = await uow.uploads.get_for_sub(upload_id, actor.sub)
-    if upload is None or upload.status is UploadStatus.DELETED:
+    if upload is None or upload.status in (UploadStatus.DELETED, UploadStatus.TRASHED):
         raise NotFound("No such upload.")
     return upload

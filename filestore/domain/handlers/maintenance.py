@@ -9,6 +9,7 @@ from filestore.domain.errors import ConcurrencyConflict
 from filestore.domain.handlers.results import ReconcileReport, StoredOutcome
 from filestore.domain.handlers.services import Services
 from filestore.domain.handlers.stored_objects import settle
+from filestore.domain.handlers.trash import purge_expired
 from filestore.domain.model import UploadStatus
 from filestore.domain.ports import ListPosition
 
@@ -34,7 +35,8 @@ async def relay_outbox(cmd: commands.RelayOutbox, services: Services) -> int:
 
 async def reconcile(cmd: commands.Reconcile, services: Services) -> ReconcileReport:
     """Complete pending uploads whose object arrived unannounced, expire abandoned ones; page
-    through every pending upload older than the grace, within the time budget if any."""
+    through every pending upload older than the grace, within the time budget if any. Then
+    forget stale connections and delete for good what has been in the trash too long."""
     now = cmd.now or services.clock.now()
     grace = SWEEP_GRACE if cmd.grace is None else cmd.grace
     # On the services' clock, not `now`: a caller may sweep as of another time.
@@ -65,7 +67,9 @@ async def reconcile(cmd: commands.Reconcile, services: Services) -> ReconcileRep
     async with services.uow() as uow:
         removed = await uow.connections.remove_connected_before(now - CONNECTION_MAX_AGE)
         await uow.commit()
-    return ReconcileReport(completed, failed, expired, removed, stopped_early)
+    # What the trash holds too long can wait for a sweep with time left: it loses nothing.
+    purged = await purge_expired(now, cmd.batch_size, services, deadline)
+    return ReconcileReport(completed, failed, expired, removed, stopped_early, purged=purged)
 
 
 async def _reconcile_one(upload_id: str, now: datetime, services: Services) -> str | None:

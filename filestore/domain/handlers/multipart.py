@@ -18,10 +18,17 @@ MAX_PARTS_PER_REQUEST = 1000
 
 
 async def _pending_multipart(uow: UnitOfWork, actor: commands.Actor, upload_id: str) -> Upload:
-    upload = await owned_upload(uow, actor, upload_id)
+    return _pending(await owned_upload(uow, actor, upload_id))
+
+
+def _multipart(upload: Upload) -> Upload:
     if not upload.is_multipart:
         raise InvalidInput("This upload is not a multipart upload; POST the file to upload_url.")
-    if upload.status is not UploadStatus.PENDING:
+    return upload
+
+
+def _pending(upload: Upload) -> Upload:
+    if _multipart(upload).status is not UploadStatus.PENDING:
         raise Conflict(f"The upload is {upload.status.value}, not pending.")
     return upload
 
@@ -84,12 +91,16 @@ async def complete_multipart(cmd: commands.CompleteMultipart, services: Services
     numbers = [p.part_number for p in cmd.parts]
     _check_sha256s([p.sha256 for p in cmd.parts if p.sha256 is not None])
     async with services.uow() as uow:
-        upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id)
+        upload = _multipart(await owned_upload(uow, cmd.actor, cmd.upload_id))
         if numbers != list(range(1, upload.part_count + 1)):
             raise InvalidInput(
                 f"parts must list every part from 1 to {upload.part_count} in order, "
                 "each with the ETag its PUT returned."
             )
+        if upload.status is UploadStatus.STORED:
+            # Completed already: a client retrying after it lost the answer gets the same one.
+            return upload
+        _pending(upload)
         assert upload.multipart_id is not None  # _pending_multipart returns multipart uploads only  # nosec B101
         await services.blobs.complete_multipart(upload.object_key, upload.multipart_id, cmd.parts)
         info = await services.blobs.head(upload.object_key)

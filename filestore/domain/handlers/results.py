@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from filestore.domain.model import Upload
+from filestore.domain.model import Folder, Upload
 from filestore.domain.ports import PresignedPost
 
 
@@ -32,6 +32,38 @@ class UploadPage:
     """One page of a listing; `next_cursor` asks for the next one (None on the last)."""
 
     items: list[Upload]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class FolderPage:
+    """One page of folders, by name; `next_cursor` asks for the next one (None on the last)."""
+
+    items: list[Folder]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class FolderWithPath:
+    """A folder and the folders it is in, outermost first, itself last (the root not listed)."""
+
+    folder: Folder
+    path: list[Folder]
+
+
+@dataclass(frozen=True)
+class TrashItem:
+    """One thing put in the trash directly, and when the sweep deletes it for good."""
+
+    item: Upload | Folder
+    purge_at: datetime
+
+
+@dataclass(frozen=True)
+class TrashPage:
+    """One page of the trash, most recently trashed first."""
+
+    items: list[TrashItem]
     next_cursor: str | None
 
 
@@ -74,6 +106,8 @@ class ReconcileReport:
     connections_removed: int = 0
     # The time budget ran out before every pending upload was looked at.
     stopped_early: bool = False
+    # Items deleted for good after their time in the trash.
+    purged: int = 0
 
 
 class EmailNotice(StrEnum):

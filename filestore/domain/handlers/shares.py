@@ -8,7 +8,7 @@ from filestore.domain.handlers.common import owned_upload
 from filestore.domain.handlers.results import SharedFile
 from filestore.domain.handlers.services import Services
 from filestore.domain.ids import is_public_id, is_token
-from filestore.domain.model import Share, UploadStatus
+from filestore.domain.model import Share
 from filestore.domain.rules import check_share_lifetime
 
 
@@ -66,7 +66,8 @@ async def resolve_share(cmd: commands.ResolveShare, services: Services) -> Share
     if found is None or not found[0].is_live(now):
         raise NotFound("No such share, or it has expired.")
     share, upload = found
-    if upload.status is not UploadStatus.STORED:
+    # A file's links end for good when it goes to the trash, even if it comes back.
+    if not upload.honours(share):
         raise NotFound("No such share, or it has expired.")
     ttl = min(services.policy.share_url_ttl, share.expires_at - now)
     url = services.blobs.presign_get(upload.object_key, filename=upload.name, expires_in=ttl)

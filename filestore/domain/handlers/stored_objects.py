@@ -7,9 +7,11 @@ from dataclasses import replace
 
 from filestore.domain import commands
 from filestore.domain.checksums import Checksum
+from filestore.domain.errors import NameTaken
+from filestore.domain.handlers.placement import IfGone, IfTaken, place_upload
 from filestore.domain.handlers.results import StoredOutcome
 from filestore.domain.handlers.services import Services
-from filestore.domain.model import Upload, UploadStatus
+from filestore.domain.model import OnConflict, Upload, UploadStatus
 from filestore.domain.ports import ObjectInfo, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -55,9 +57,22 @@ async def settle(
     now = services.clock.now()
     problem = _check_object(upload, info)
     if problem is None:
-        upload.mark_stored(now, verified_checksum(upload, info))
-        await uow.uploads.update(upload)
-        return StoredOutcome.STORED
+        # Names are settled now: a name taken meanwhile becomes `name (2)` (or fails the
+        # upload, if it asked so), a folder trashed meanwhile leaves the file in the root.
+        if_taken = IfTaken.NUMBER if upload.on_conflict is OnConflict.RENAME else IfTaken.REFUSE
+        checksum = verified_checksum(upload, info)
+        try:
+            await place_upload(
+                uow, upload,
+                lambda stored, name, folder_id: stored.mark_stored(
+                    now, checksum, name=name, folder_id=folder_id
+                ),
+                name=upload.name, folder_id=upload.folder_id,
+                if_taken=if_taken, if_gone=IfGone.ROOT,
+            )  # fmt: skip
+            return StoredOutcome.STORED
+        except NameTaken as taken:
+            problem = taken.message
     upload.mark_failed(problem, now)
     await uow.uploads.update(upload, release_bytes=upload.size)
     return StoredOutcome.FAILED
@@ -71,7 +86,12 @@ async def record_stored_object(
         upload = await uow.uploads.get_by_object_key(cmd.object_key)
         if upload is None:
             outcome = StoredOutcome.ORPHAN
-        elif upload.status is UploadStatus.STORED:
+        elif upload.status in (UploadStatus.STORED, UploadStatus.TRASHED):
+            # A repeated event, or the object written again (its form re-sent before it
+            # expired): the bytes first stored stay the ones served. A file in the trash
+            # keeps its bytes too: it may be restored.
+            if await services.blobs.keep_first_version(cmd.object_key):
+                log.warning("upload %s: its object was replaced; first bytes restored", upload.id)
             return StoredOutcome.DUPLICATE
         elif upload.status is not UploadStatus.PENDING:
             outcome = StoredOutcome.REJECTED
@@ -85,3 +105,19 @@ async def record_stored_object(
         log.warning("deleting object %s: %s", cmd.object_key, outcome.value)
         await services.blobs.delete(cmd.object_key)
     return outcome
+
+
+async def record_lost_object(cmd: commands.RecordLostObject, services: Services) -> bool:
+    """A stored object's bytes are gone or changed: its upload becomes failed, saying why, and
+    gives its bytes back to the quota; whether an upload was marked (False: none was stored)."""
+    async with services.uow() as uow:
+        upload = await uow.uploads.get_by_object_key(cmd.object_key)
+        if upload is None or upload.status is not UploadStatus.STORED:
+            return False
+        upload.mark_lost(cmd.reason, services.clock.now())
+        await uow.uploads.update(upload, release_bytes=upload.size)
+        await uow.commit()
+    log.error("upload %s: its stored bytes are lost (%s); marked failed", upload.id, cmd.reason)
+    # As for any failed upload: what is left of the object goes.
+    await services.blobs.delete(cmd.object_key)
+    return True

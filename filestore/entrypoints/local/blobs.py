@@ -10,22 +10,31 @@ request gets S3's XML error body and status.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import hashlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
+    from python_multipart.multipart import MultipartCallbacks, MultipartParser
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
 
     from filestore.domain.ports import ObjectInfo
 
+log = logging.getLogger(__name__)
+
 CHUNK = 256 * 1024
-# Form fields before the file are small; more than this is not an upload form.
+# What comes before the file (every field, with its part's headers) is small in an upload
+# form: S3 refuses more than 20 kB. Past these bounds the form is refused as it arrives, before
+# the signature is checked, so a hostile form costs no more memory than this.
 MAX_FORM_FIELDS_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 50
+_NOT_MULTIPART = "The body of your POST request is not well-formed multipart/form-data."
 
 
 @runtime_checkable
@@ -49,6 +58,10 @@ class CheckedPost(Protocol):
 
 
 Policy = TypeVar("Policy", bound=CheckedPost)
+# The SHA-256s recorded when an object was stored, as `(size, sha256)` of consecutive byte
+# ranges from its start: one for the whole object, or one per part of a multipart object
+# (assembled without reading its bytes again, it has no SHA-256 of the whole).
+Segments = Sequence[tuple[int, str]]
 
 
 class SignedObjects(Protocol[Policy]):
@@ -72,7 +85,7 @@ class SignedObjects(Protocol[Policy]):
         checksum_sha256: str | None = None,
     ) -> str: ...
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str]: ...
+    def open_object(self, key: str) -> tuple[Path, int, str, str, Segments | None]: ...
 
 
 class FormRefused(Exception):
@@ -117,18 +130,16 @@ def blob_app(store: SignedObjects[Policy]) -> Starlette:
                     request.headers.get("x-amz-checksum-sha256"),
                 )
                 return Response(status_code=200, headers={"ETag": etag})
-            found = await asyncio.to_thread(store.open_object, key)
+            path, size, etag, content_type, sha256 = await asyncio.to_thread(store.open_object, key)
+            body = await _verified_chunks(path, size, sha256)
         except Exception as error:
             return _refused(error)
-        path, size, etag, content_type = found
         headers = {
             "Content-Length": str(size),
             "ETag": etag,
             "Content-Disposition": params.get("response-content-disposition", "attachment"),
         }
-        return StreamingResponse(
-            _file_chunks(path), media_type=content_type, headers=headers, status_code=200
-        )
+        return StreamingResponse(body, media_type=content_type, headers=headers, status_code=200)
 
     return Starlette(
         routes=[
@@ -155,13 +166,90 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+class ObjectDamaged(Exception):
+    """Stored bytes that no longer match the SHA-256 recorded when they were stored."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: the stored bytes no longer match their SHA-256")
+        self.status = 410
+        self.code = "ObjectDamaged"
+        self.message = (
+            "The object's stored bytes are damaged (they no longer match the SHA-256 recorded "
+            "when they were stored); they are not served."
+        )
+
+
+class _Expected:
+    """Bytes read in order, checked against the SHA-256 of each range of `Segments`."""
+
+    def __init__(self, segments: Segments) -> None:
+        self._segments = deque(segments)
+        self._digest = hashlib.sha256()
+        self._seen = 0
+        self.intact = True
+
+    def room(self) -> int:
+        """How much to read next: no read crosses the end of a range."""
+        if not self._segments:
+            return CHUNK
+        return max(1, min(CHUNK, self._segments[0][0] - self._seen))
+
+    def update(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
+        self._seen += len(chunk)
+        while self._segments and self._seen >= self._segments[0][0]:
+            size, sha256 = self._segments.popleft()
+            if self._seen != size or self._digest.hexdigest() != sha256:
+                self.intact = False
+            self._digest, self._seen = hashlib.sha256(), 0
+
+    def whole(self) -> bool:
+        """Whether all that was read matched, and it was all the ranges hold."""
+        self.update(b"")  # ranges of no bytes
+        return self.intact and not self._segments and self._seen == 0
+
+
+async def _verified_chunks(path: Path, size: int, sha256s: Segments | None) -> AsyncIterator[bytes]:
+    """The file's chunks, checked against `sha256s` as they are read (hashing costs far less
+    than the disk and the network that carry the bytes, and only what is downloaded is read).
+
+    The last chunk is held back until the digest is known, and a chunk is held back until the
+    range it ends has matched: damaged bytes are never served as a whole file. An object of one
+    chunk is checked before the answer starts (`ObjectDamaged`, S3-style 410); a longer one is
+    cut off before its last chunk, so the client sees a body shorter than its Content-Length, an
+    error, not a file.
+    """
+    expected = None if sha256s is None else _Expected(sha256s)
+
+    def read() -> bytes:
+        # Hashed in the worker thread that reads (hashlib lets go of the GIL), off the loop.
+        chunk = file.read(CHUNK if expected is None else expected.room())
+        if expected is not None:
+            expected.update(chunk)
+        return chunk
+
     file = await asyncio.to_thread(path.open, "rb")
-    try:
-        while chunk := await asyncio.to_thread(file.read, CHUNK):
-            yield chunk
-    finally:
+    first = await asyncio.to_thread(read)
+    if expected is not None and len(first) >= size and not expected.whole():
         file.close()
+        raise ObjectDamaged(path)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        held = first
+        try:
+            while chunk := await asyncio.to_thread(read):
+                if expected is not None and not expected.intact:
+                    break
+                yield held
+                held = chunk
+        finally:
+            file.close()
+        if expected is not None and not expected.whole():
+            log.error("not serving the end of %s: %s", path, ObjectDamaged(path).message)
+            raise ObjectDamaged(path)
+        yield held
+
+    return chunks()
 
 
 class _FormReader:
@@ -206,8 +294,17 @@ class _FormReader:
         from python_multipart.multipart import parse_options_header
 
         _, disposition = parse_options_header(self._headers.get("content-disposition", b""))
-        self._name = disposition.get(b"name", b"").decode()
+        try:
+            self._name = disposition.get(b"name", b"").decode()
+        except UnicodeDecodeError as error:
+            raise FormRefused(
+                "MalformedPOSTRequest", "A form field's name is not UTF-8."
+            ) from error
         self.in_file = self._name == "file"
+        if not self.in_file and len(self.fields) >= MAX_FORM_FIELDS:
+            raise FormRefused(
+                "MalformedPOSTRequest", f"The form has more than {MAX_FORM_FIELDS} fields."
+            )
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.in_file:
@@ -224,6 +321,16 @@ class _FormReader:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
 
 
+def _write(parser: MultipartParser, chunk: bytes) -> None:
+    """Feed the parser; a body it cannot parse is S3's 400, not a crash."""
+    from python_multipart.exceptions import MultipartParseError
+
+    try:
+        parser.write(chunk)
+    except MultipartParseError as error:
+        raise FormRefused("MalformedPOSTRequest", _NOT_MULTIPART) from error
+
+
 async def _parse_form(request: Request) -> tuple[dict[str, str], AsyncIterator[bytes]]:
     """Read the form's fields up to the file, then hand back the file's bytes as a stream.
 
@@ -235,13 +342,20 @@ async def _parse_form(request: Request) -> tuple[dict[str, str], AsyncIterator[b
     _, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if not boundary:
-        raise FormRefused("MalformedPOSTRequest", "The body of your POST request is not multipart.")
+        raise FormRefused("MalformedPOSTRequest", _NOT_MULTIPART)
     reader = _FormReader()
     parser = MultipartParser(boundary, reader.callbacks())
     stream = request.stream()
+    before_file = 0
     # Read until the file starts (its first bytes may come with the last field).
     async for chunk in stream:
-        parser.write(chunk)
+        if before_file > MAX_FORM_FIELDS_BYTES:
+            raise FormRefused(
+                "MaxPostPreDataLengthExceeded",
+                "Your POST request fields preceding the upload file were too large.",
+            )
+        before_file += len(chunk)
+        _write(parser, chunk)
         if reader.in_file:
             break
     if not reader.in_file:
@@ -253,7 +367,7 @@ async def _parse_form(request: Request) -> tuple[dict[str, str], AsyncIterator[b
         if reader.file_done:
             return
         async for chunk in stream:
-            parser.write(chunk)
+            _write(parser, chunk)
             while reader.file_chunks:
                 yield reader.file_chunks.pop(0)
             if reader.file_done:

@@ -35,6 +35,7 @@ class QueuePoller:
         region: str,
         batch_size: int = 10,
         wait_seconds: int = 1,
+        start_after: float = 0.0,
     ) -> None:
         self.name = name
         self._sqs = client
@@ -44,9 +45,13 @@ class QueuePoller:
         self._region = region
         self._batch_size = batch_size
         self._wait = wait_seconds
+        self._start_after = start_after
         self.invocations = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop`, beginning `start_after` seconds from now (the messages wait in
+        the queue meanwhile)."""
+        await _sleep_unless(stop, self._start_after)
         while not stop.is_set():
             try:
                 answer = await asyncio.to_thread(

@@ -6,8 +6,8 @@ are awaited on the server's one event loop with one message bus (as in one warm 
 environment), and their answers become responses. What it runs on is wired by the composition
 root's local profile (`filestore.bootstrap.build_local`), all under the data dir: SQLite (migrated
 on start), the filesystem blob store (its presigned URLs served at `/_blobs`, by
-`filestore.entrypoints.local.blobs`), and moto in-process for SNS, SQS and SES, or an external
-emulator with `--aws-endpoint-url`.
+`filestore.entrypoints.local.blobs`), and durable SNS, SQS and SES in a SQLite file (what was
+published or queued survives a killed server), or an external emulator with `--aws-endpoint-url`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.gateway import LambdaContext
+from filestore.entrypoints.local.limits import MAX_PAYLOAD, BoundedBodies, header_deadline
 from filestore.entrypoints.local.queues import QueuePoller
+from filestore.entrypoints.local.redaction import redact_uvicorn_logs
 from filestore.entrypoints.local.verified_tokens import VerifiedTokens
 
 if TYPE_CHECKING:
@@ -46,14 +48,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("filestore.serve")
 
 Function = Callable[[dict[str, Any], LambdaContext], Awaitable[Mapping[str, Any]]]
-# API Gateway refuses larger request payloads (10 MB) before any handler runs.
-MAX_PAYLOAD = 10 * 1024 * 1024
 # How often the scheduled functions run locally (the template's schedules, sped up).
 RELAY_EVERY = 30.0
 SWEEP_EVERY = 60.0
 # Their time limits, as template.yaml sets them: the relay and the sweep stop starting new
 # batches by the time left.
 SCHEDULED_TIMEOUT_MS = {"relay": 60_000, "sweep": 300_000}
+# A restart drops every WebSocket; realtime messages queued meanwhile (the durable queue keeps
+# them) wait this long after start, so clients that reconnect at once receive them.
+REALTIME_START_AFTER = 3.0
 
 
 class StartupError(Exception):
@@ -87,9 +90,9 @@ class Functions:
     email_feedback: Function
     relay: Function
     sweep: Function
-    # The sweep once more, on start: with no grace for young uploads, whose S3 events (queued in
-    # the previous run's in-memory queues) are gone, and through every pending upload however
-    # long it takes (the server serves nothing before).
+    # The sweep once more, on start: with no grace for young uploads, whose S3 events may never
+    # have been queued (the server died between writing the bytes and queueing their event),
+    # and through every pending upload however long it takes (the server serves nothing before).
     catch_up: Function
 
 
@@ -224,6 +227,11 @@ class LocalServer:
             raise
         self._tokens = VerifiedTokens(self.system.token_verifier)
         try:
+            self.system.check_database_log()
+        except RuntimeError as error:
+            aws.stop()
+            raise StartupError(str(error)) from error
+        try:
             self.functions = lambda_functions(
                 self.system.bus(),
                 public_url=self.options.public_url,
@@ -250,9 +258,12 @@ class LocalServer:
         system, functions = self._ready()
         aws = system.aws
         # What a previous run committed but did not publish, and uploads whose S3 event was
-        # lost with the in-memory queues (however young), are caught up before the first request.
+        # never queued (however young), are caught up before the first request; what was
+        # queued is still in the durable queues, and the pollers take it from there.
         await self._scheduled(functions.relay, "relay")
+        system.database_running()  # the database is open now: a crash from here on is seen
         await self._scheduled(functions.catch_up, "sweep")
+        await self._scrub()
         consumers = {
             "s3-events": functions.s3_events,
             "email": functions.email,
@@ -261,10 +272,14 @@ class LocalServer:
         }
         for name, function in consumers.items():
             queue = aws.queues[name]
-            poller = QueuePoller(name, aws.sqs, queue.url, queue.arn, function, region=aws.region)
+            poller = QueuePoller(
+                name, aws.sqs, queue.url, queue.arn, function, region=aws.region,
+                start_after=REALTIME_START_AFTER if name == "realtime" else 0.0,
+            )  # fmt: skip
             self._tasks.append(asyncio.create_task(poller.run(self._stop), name=f"poll-{name}"))
         self._tasks.append(asyncio.create_task(self._every(RELAY_EVERY, functions.relay, "relay")))
         self._tasks.append(asyncio.create_task(self._every(SWEEP_EVERY, functions.sweep, "sweep")))
+        self._tasks.append(asyncio.create_task(self._scrub_every(SWEEP_EVERY)))
 
     async def _scheduled(self, function: Function, name: str) -> None:
         try:
@@ -279,6 +294,28 @@ class LocalServer:
                 await asyncio.wait_for(self._stop.wait(), seconds)
             if not self._stop.is_set():
                 await self._scheduled(function, name)
+
+    async def _scrub(self) -> None:
+        """What S3 never does and a disk may: objects whose files went missing or changed
+        behind the store's back make their uploads failed, saying why (see docs/durability.md)."""
+        from filestore.domain.commands import RecordLostObject
+
+        system, _ = self._ready()
+        if system.blobs is None:
+            return
+        try:
+            lost = await asyncio.to_thread(system.blobs.lost_objects)
+            for key, reason in lost:
+                await system.bus().handle(RecordLostObject(key, reason))
+        except Exception:
+            log.exception("checking the stored files failed; it runs again later")
+
+    async def _scrub_every(self, seconds: float) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+            if not self._stop.is_set():
+                await self._scrub()
 
     async def stop(self) -> None:
         """Stop pollers and schedules after the batch in flight, then release everything."""
@@ -324,10 +361,14 @@ class LocalServer:
             routes.append(Mount("/_blobs", app=blob_app(self.system.blobs)))
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
         routes.append(Route("/{path:path}", self._http, methods=methods))
+        from starlette.middleware import Middleware
+
         return Starlette(
             routes=routes,
             lifespan=lifespan,
             exception_handlers={HTTPException: self._gateway_error},
+            # Bodies bounded as they arrive (`limits`), before any route reads them.
+            middleware=[Middleware(BoundedBodies)],
         )
 
     async def _gateway_error(self, request: Request, error: Exception) -> Response:
@@ -342,11 +383,28 @@ class LocalServer:
         return JSONResponse({"message": message}, error.status_code, headers=error.headers)
 
     async def _emails(self, request: Request) -> Response:
+        """The mail sent (`inbox`): all of it on a loopback address without a token; the
+        caller's only with a token, which is required on any other address."""
         from starlette.responses import JSONResponse
 
+        from filestore.entrypoints.local.inbox import inbox
+
         system, _ = self._ready()
+        recipient = None
+        authorization = request.headers.get("authorization")
+        if authorization is not None or not _loopback(self.options.host):
+            if self._tokens is None:
+                raise RuntimeError("the server was not prepared: call prepare() first")
+            claims = self._tokens.claims(authorization or "")
+            recipient = str((claims or {}).get("email") or "")
+            if not recipient:
+                return JSONResponse(
+                    {"message": "Unauthorized"},
+                    status_code=401,
+                    headers={"www-authenticate": 'Bearer error="invalid_token"'},
+                )
         messages = await asyncio.to_thread(system.aws.sent_emails)
-        return JSONResponse({"items": messages})
+        return inbox(messages, accept=request.headers.get("accept", ""), recipient=recipient)
 
     async def _email_feedback(self, request: Request) -> Response:
         """Play SES's configuration set, which no emulator does: publish a bounce or complaint of
@@ -557,8 +615,13 @@ def serve(options: ServeOptions) -> None:
         server.prepare()
         asyncio.run(server.migrate())
         config = uvicorn.Config(
-            server.app(), log_level="info", lifespan="on", timeout_graceful_shutdown=30
+            server.app(),
+            log_level="info",
+            lifespan="on",
+            timeout_graceful_shutdown=30,
+            http=header_deadline(),
         )
+        redact_uvicorn_logs()  # after the Config, which sets up uvicorn's loggers
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()

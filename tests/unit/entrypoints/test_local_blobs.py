@@ -17,7 +17,7 @@ import pytest
 
 from filestore.adapters.filesystem import FilesystemBlobStore
 from filestore.domain.ports import CompletedPart, PresignedPost
-from filestore.entrypoints.local.blobs import MAX_FORM_FIELDS_BYTES, blob_app
+from filestore.entrypoints.local.blobs import MAX_FORM_FIELDS, MAX_FORM_FIELDS_BYTES, blob_app
 
 BASE_URL = "http://blobs.test"
 KEY = "u/alice/upload-1"
@@ -156,7 +156,8 @@ async def test_urls_that_do_not_hold_are_refused(
     http: httpx.AsyncClient, store: FilesystemBlobStore
 ) -> None:
     missing = store.presign_get(KEY, filename="x", expires_in=timedelta(minutes=5))
-    assert _s3_error(await http.get(missing)) == (404, "NoSuchKey")
+    # Signed, so an object's key: its bytes are gone, which 410 says (see blob integrity).
+    assert _s3_error(await http.get(missing)) == (410, "NoSuchKey")
     store.put_object(KEY, DATA)
     tampered = missing.replace("X-Signature=", "X-Signature=0")
     assert _s3_error(await http.get(tampered)) == (403, "SignatureDoesNotMatch")
@@ -172,3 +173,80 @@ async def test_a_part_must_be_its_signed_size_for_a_live_upload(
     assert _s3_error(await http.put(url, content=DATA + b"!")) == (403, "SignatureDoesNotMatch")
     await store.abort_multipart(KEY, multipart)
     assert _s3_error(await http.put(url, content=DATA)) == (404, "NoSuchUpload")
+
+
+# --- hostile forms: S3's 400 with its XML error, never a 500 -----------------------------------
+
+
+def _form(boundary: bytes, parts: list[bytes], file: bytes = DATA) -> bytes:
+    body = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+    file_part = b'Content-Disposition: form-data; name="file"; filename="x"\r\n\r\n' + file
+    return body + b"--" + boundary + b"\r\n" + file_part + b"\r\n--" + boundary + b"--\r\n"
+
+
+def _field(name: bytes, value: bytes) -> bytes:
+    return b'Content-Disposition: form-data; name="' + name + b'"\r\n\r\n' + value
+
+
+async def _post_raw(http: httpx.AsyncClient, url: str, body: bytes) -> httpx.Response:
+    headers = {"content-type": "multipart/form-data; boundary=XyZ"}
+    return await http.post(url, content=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"--XyZ\r\nno colon in this header\r\n\r\nvalue\r\n--XyZ--\r\n", id="header"),
+        pytest.param(b"--XyZ\r\n\x00\x01\x02\r\n\r\n", id="binary-header"),
+        pytest.param(b"--XyZ" + b"\xff" * 100, id="after-boundary"),
+    ],
+)
+async def test_a_malformed_multipart_body_is_400(
+    http: httpx.AsyncClient, store: FilesystemBlobStore, body: bytes
+) -> None:
+    answer = await _post_raw(http, _post(store).url, body)
+    assert _s3_error(answer) == (400, "MalformedPOSTRequest")
+
+
+async def test_a_field_name_that_is_not_utf8_is_400(
+    http: httpx.AsyncClient, store: FilesystemBlobStore
+) -> None:
+    body = _form(b"XyZ", [_field(b"\xff\xfekey", KEY.encode())])
+    answer = await _post_raw(http, _post(store).url, body)
+    assert _s3_error(answer) == (400, "MalformedPOSTRequest")
+    assert "UTF-8" in answer.text
+
+
+async def test_a_form_of_too_many_fields_is_refused_before_its_file(
+    http: httpx.AsyncClient, store: FilesystemBlobStore
+) -> None:
+    post = _post(store)
+    signed = [_field(name.encode(), value.encode()) for name, value in post.fields.items()]
+    extra = [_field(f"x-amz-meta-{i}".encode(), b"") for i in range(MAX_FORM_FIELDS)]
+    answer = await _post_raw(http, post.url, _form(b"XyZ", extra + signed))
+    assert _s3_error(answer) == (400, "MalformedPOSTRequest")
+    assert "fields" in answer.text
+    assert await store.head(KEY) is None
+
+
+async def test_fields_before_the_file_are_bounded_in_bytes(
+    http: httpx.AsyncClient, store: FilesystemBlobStore
+) -> None:
+    post = _post(store)
+    # Many small fields, each under the per-field bound, together far over it.
+    extra = [_field(f"f{i}".encode(), b"v" * 30_000) for i in range(40)]
+    chunks_read = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal chunks_read
+        form = _form(
+            b"XyZ", extra + [_field(k.encode(), v.encode()) for k, v in post.fields.items()]
+        )
+        for start in range(0, len(form), 16 * 1024):
+            chunks_read += 1
+            yield form[start : start + 16 * 1024]
+
+    headers = {"content-type": "multipart/form-data; boundary=XyZ"}
+    answer = await http.post(post.url, content=body(), headers=headers)
+    assert _s3_error(answer) == (400, "MaxPostPreDataLengthExceeded")
+    assert chunks_read * 16 * 1024 <= 2 * MAX_FORM_FIELDS_BYTES  # refused as it arrived

@@ -172,6 +172,7 @@ def test_sweep_reports(store: FileStore) -> None:
         "expired": 0,
         "connections_removed": 0,
         "stopped_early": 0,
+        "purged": 0,
     }
 
 

@@ -7,6 +7,10 @@ implicitly anyway), and records each version once all its statements ran. A stat
 idempotent or fails with an "already exists" error when repeated, which the runner takes as
 "done": a run that died half-way is finished by the next one, and running twice changes nothing.
 
+A version may also have a step in Python (`AFTER_STATEMENTS`), run after its statements and
+before its record, for what only the application can compute (0005: the name keys of existing
+rows); it is idempotent as well.
+
 The runner needs only an `Executor`, so it works the same over aiomysql, aiosqlite and the Data
 API (`filestore.adapters.sql.alchemy.upgrade_database`, and the CloudFormation custom resource
 via `filestore.adapters.dataapi.database.DataApiDatabase.autocommit()`). It imports no driver.
@@ -16,11 +20,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 
 from filestore.adapters.sql.executor import Dialect, Executor, SqlError
+from filestore.adapters.sql.migrations.name_keys import fill_name_keys
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +36,9 @@ log = logging.getLogger(__name__)
 _DONE_CODES = frozenset({1050, 1060, 1061, 1091, 1826})
 # SQLite has no error numbers for these, only messages.
 _DONE_MESSAGES = ("already exists", "duplicate column name")
+
+# Python steps, by version: each runs after the statements of its version (on either dialect).
+AFTER_STATEMENTS: dict[int, Callable[[Executor], Awaitable[None]]] = {5: fill_name_keys}
 
 _FILE = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -133,6 +142,9 @@ async def run_migrations(executor: Executor) -> list[int]:
                 if not _already_done(error):
                     raise
                 log.info("already applied: %s", statement.splitlines()[0])
+        after = AFTER_STATEMENTS.get(migration.version)
+        if after is not None:
+            await after(executor)
         await executor.execute(
             _RECORD[executor.dialect],
             {

@@ -1,0 +1,315 @@
+"""The commands that organize files: listing in order, search, folders, moving and the trash.
+
+    filestore ls [PATH] [--sort created_at|name|size] [--asc|--desc] [--all]
+    filestore find TEXT [--sort …] [--asc|--desc]
+    filestore mkdir [-p] PATH…
+    filestore mv SRC DST
+    filestore rm PATH…
+    filestore upload [-r] [--to PATH] [--on-conflict rename|fail|skip] PATH…
+
+Paths start at the root (`docs/2026/report.pdf`) and are resolved by `cli_paths`; an id does
+wherever an existing file or folder is expected (`filestore trash …` is in `cli_trash`). Each
+command returns what `--json` prints (the API's objects, with `"kind"` where files and folders
+mix) and has a `show` that prints it for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filestore.entrypoints.cli_paths import (
+    ROOT_FOLDER,
+    Entry,
+    NotFound,
+    PathResolver,
+    name_key,
+    split_path,
+)
+from filestore.entrypoints.cli_trash import add_trash_commands
+from filestore.entrypoints.client_errors import ClientError
+
+if TYPE_CHECKING:
+    from filestore.entrypoints.client import Client
+
+SORTS = ("created_at", "name", "size")
+
+
+def add_organize_commands(commands: Any, output: argparse.ArgumentParser) -> None:
+    """Adds `ls`, `find`, `mkdir`, `mv`, `rm` and `trash` to the `filestore` parser."""
+    sorting = argparse.ArgumentParser(add_help=False)
+    sorting.add_argument(
+        "--sort", choices=SORTS, default="created_at", help="files' order (default created_at)"
+    )
+    direction = sorting.add_mutually_exclusive_group()
+    direction.add_argument("--asc", dest="order", action="store_const", const="asc")
+    direction.add_argument(
+        "--desc",
+        dest="order",
+        action="store_const",
+        const="desc",
+        help="the order's direction (default: names A to Z, dates and sizes largest first)",
+    )
+
+    ls = commands.add_parser(
+        "ls", help="list a folder: its folders, then its files", parents=[output, sorting]
+    )
+    ls.add_argument("path", nargs="?", default="", metavar="PATH", help="default: the root")
+    ls.add_argument("--all", action="store_true", help="every file, in any folder")
+    ls.set_defaults(run=list_folder, show=show_listing)
+
+    find = commands.add_parser(
+        "find",
+        help="files whose names contain TEXT (any case or accent)",
+        parents=[output, sorting],
+    )
+    find.add_argument("text", metavar="TEXT")
+    find.set_defaults(run=find_files, show=show_listing)
+
+    mkdir = commands.add_parser("mkdir", help="create folders", parents=[output])
+    mkdir.add_argument("paths", nargs="+", metavar="PATH")
+    mkdir.add_argument(
+        "-p", "--parents", action="store_true", help="create missing parents; existing is fine"
+    )
+    mkdir.set_defaults(run=make_folders, show=show_folders)
+
+    mv = commands.add_parser(
+        "mv",
+        help="rename or move a file or folder",
+        description="Moves SRC into DST when DST is a folder; else renames and moves SRC to the "
+        "path DST (its folder must exist).",
+        parents=[output],
+    )
+    mv.add_argument("source", metavar="SRC", help="a path or id")
+    mv.add_argument("target", metavar="DST", help="a folder, or the new path")
+    mv.set_defaults(run=move, show=show_moved)
+
+    rm = commands.add_parser("rm", help="move files or folders to the trash", parents=[output])
+    rm.add_argument("paths", nargs="+", metavar="PATH", help="a path or id")
+    rm.set_defaults(run=remove, show=show_removed)
+
+    add_trash_commands(commands, output)
+
+
+def default_order(sort: str) -> str:
+    """Names A to Z; dates newest first and sizes largest first (as file managers do)."""
+    return "asc" if sort == "name" else "desc"
+
+
+# listing and search
+
+
+def list_folder(client: Client, args: argparse.Namespace) -> list[Any]:
+    order = args.order or default_order(args.sort)
+    resolver = PathResolver(client)
+    if args.all:
+        if args.path.strip("/"):
+            raise ClientError("ls --all lists the files of every folder: give it no PATH")
+        files = client.list(sort=args.sort, order=order)
+        return [resolver.with_path(Entry.of_upload(f)) for f in files]
+    found = resolver.entry(args.path) if args.path.strip("/") else ROOT_FOLDER
+    if not found.is_folder:
+        return [found.as_json()]
+    folders = sort_folders(resolver.subfolders(found), args.sort, order)
+    files = client.list(folder_id=found.listing_id, sort=args.sort, order=order)
+    return [f.as_json() for f in folders] + [Entry.of_upload(f).as_json() for f in files]
+
+
+def sort_folders(folders: list[Entry], sort: str, order: str) -> list[Entry]:
+    """Folders in the order asked for their files; folders have no size: those go by name."""
+
+    def key(folder: Entry) -> tuple[str, str]:
+        first = folder.data.get("created_at", "") if sort == "created_at" else ""
+        return (first, name_key(folder.name))
+
+    return sorted(folders, key=key, reverse=order == "desc" and sort != "size")
+
+
+def find_files(client: Client, args: argparse.Namespace) -> list[Any]:
+    order = args.order or default_order(args.sort)
+    resolver = PathResolver(client)
+    files = client.list(query=args.text, sort=args.sort, order=order)
+    return [resolver.with_path(Entry.of_upload(f)) for f in files]
+
+
+def show_listing(items: list[Any]) -> None:
+    if not items:
+        print("nothing here")
+    for item in items:
+        created = str(item.get("created_at", ""))[:19].replace("T", " ")
+        if item["kind"] == "folder":
+            print(f"{item['id']}  {'folder':>12}  {created}  {item['name']}/")
+        else:
+            name = item.get("path") or item["name"]
+            print(f"{item['id']}  {item['size']:>12}  {created}  {name}")
+
+
+# folders
+
+
+def make_folders(client: Client, args: argparse.Namespace) -> list[Any]:
+    resolver = PathResolver(client)
+    made = []
+    for path in args.paths:
+        with _explained(f"cannot create folder {path!r}"):
+            if args.parents:
+                folder = resolver.ensure_folder(path)
+            else:
+                *parents, name = split_path(path) or [""]
+                if not name:
+                    raise ClientError("the root exists already")
+                folder = resolver.create_folder(resolver.folder("/".join(parents)), name)
+        made.append(resolver.with_path(folder))
+    return made
+
+
+def show_folders(folders: list[Any]) -> None:
+    for folder in folders:
+        print(f"{folder['id']}  {folder['path']}/")
+
+
+def move(client: Client, args: argparse.Namespace) -> Any:
+    """`mv SRC DST`: into DST if it is a folder, else to the path DST (its folder must exist)."""
+    resolver = PathResolver(client)
+    source = resolver.entry(args.source)
+    if source.id is None:
+        raise ClientError("the root cannot be moved")
+    with _explained(f"cannot move {args.source!r} to {args.target!r}"):
+        parent, name = _destination(resolver, source, args.target)
+        moved = _move(client, source, parent, name)
+    resolver.moved(moved)
+    return resolver.with_path(moved)
+
+
+def _destination(resolver: PathResolver, source: Entry, target: str) -> tuple[Entry, str]:
+    """The folder and name that `target` means for `source`."""
+    folder = resolver.find_folder(target)
+    # `mv Docs docs` renames: the folder that `docs` finds is the source itself.
+    if folder is not None and folder.id != source.id:
+        return folder, source.name
+    if target.endswith("/") or not split_path(target):
+        raise NotFound(f"no folder {target!r}")
+    *parents, name = split_path(target)
+    return resolver.folder("/".join(parents)), name.strip()
+
+
+def _move(client: Client, source: Entry, parent: Entry, name: str) -> Entry:
+    """One PATCH with what changes (nothing changes: no call)."""
+    changes: dict[str, Any] = {}
+    if name != source.name:
+        changes["name"] = name
+    if parent.id != source.parent_id:
+        changes["parent_id" if source.is_folder else "folder_id"] = parent.id
+    if not changes:
+        return source
+    if source.is_folder:
+        return Entry.of_folder(client.update_folder(str(source.id), changes))
+    return Entry.of_upload(client.update(str(source.id), changes))
+
+
+def show_moved(item: Any) -> None:
+    suffix = "/" if item["kind"] == "folder" else ""
+    print(f"{item['id']}  {item['path']}{suffix}")
+
+
+def remove(client: Client, args: argparse.Namespace) -> list[Any]:
+    resolver = PathResolver(client)
+    entries = [resolver.entry(path) for path in args.paths]  # all found before any is deleted
+    if any(entry.id is None for entry in entries):
+        raise ClientError("the root cannot be deleted")
+    removed = []
+    for path, entry in zip(args.paths, entries, strict=True):
+        assert entry.id is not None
+        with _explained(f"cannot delete {path!r}"):
+            if entry.is_folder:
+                client.delete_folder(entry.id)
+            else:
+                client.delete(entry.id)
+        removed.append({"deleted": entry.id, "kind": entry.kind, "name": entry.name})
+    return removed
+
+
+def show_removed(removed: list[Any]) -> None:
+    for item in removed:
+        suffix = "/" if item["kind"] == "folder" else ""
+        print(f"moved to the trash: {item['name']}{suffix}  ({item['deleted']})")
+
+
+# uploads into folders
+
+
+def upload_paths(
+    client: Client,
+    paths: list[Path],
+    *,
+    to: str | None = None,
+    recursive: bool = False,
+    content_type: str | None = None,
+    on_conflict: str | None = None,
+) -> list[Any]:
+    """Uploads files into the folder `to` (created as needed; default the root) and, with
+    `recursive`, folders with everything in them, recreating their folders (reusing existing
+    ones). Each answer gains the `path` it was sent to. `on_conflict` is the API's (`rename`,
+    `fail`) or `skip`: a file whose name is taken is left out, answered as `{"path", "skipped"}`
+    with the server's reason, and the others go on.
+    """
+    for path in paths:
+        if path.is_dir() and not recursive:
+            raise ClientError(f"{path}: is a folder (upload it with -r)")
+        if not path.exists():
+            raise ClientError(f"{path}: no such file or folder")
+    resolver = PathResolver(client)
+    with _explained(f"cannot create folder {to!r}"):
+        destination = resolver.ensure_folder(to) if to else ROOT_FOLDER
+
+    skip = on_conflict == "skip"
+
+    def send(path: Path, folder: Entry) -> Any:
+        where = resolver.path_of(folder).strip("/")
+        try:
+            sent = client.upload(
+                path,
+                content_type=content_type,
+                folder_id=folder.id,
+                on_conflict="fail" if skip else on_conflict,
+            )
+        except ClientError as error:
+            if skip and error.status == 409:
+                return {"path": f"{where}/{path.name}" if where else path.name,
+                        "skipped": str(error)}  # fmt: skip
+            raise ClientError(f"cannot upload {path}: {error}", status=error.status) from error
+        return {**sent, "path": f"{where}/{sent['name']}" if where else sent["name"]}
+
+    def send_tree(directory: Path, parent: Entry) -> Iterator[Any]:
+        name = directory.resolve().name
+        if not name:
+            raise ClientError(f"{directory}: upload the folders in it instead")
+        with _explained(f"cannot create a folder for {directory}"):
+            folder = resolver.ensure_subfolder(parent, name)
+        for child in sorted(directory.iterdir()):
+            if child.is_dir() and not child.is_symlink():  # a linked folder could loop
+                yield from send_tree(child, folder)
+            elif child.is_file():
+                yield send(child, folder)
+
+    sent: list[Any] = []
+    for path in paths:
+        if path.is_dir():
+            sent += send_tree(path, destination)
+        else:
+            sent.append(send(path, destination))
+    return sent
+
+
+@contextmanager
+def _explained(action: str) -> Iterator[None]:
+    """An API error says what was being done: `cannot move 'a' to 'b': "b" exists (HTTP 409)`."""
+    try:
+        yield
+    except NotFound:
+        raise
+    except ClientError as error:
+        raise ClientError(f"{action}: {error}", status=error.status) from error
