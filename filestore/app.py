@@ -130,9 +130,16 @@ class FileStore:
         return result
 
     async def sign_parts(
-        self, actor: Actor, upload_id: str, part_numbers: list[int]
+        self,
+        actor: Actor,
+        upload_id: str,
+        part_numbers: list[int],
+        sha256s: list[str] | None = None,
     ) -> list[PartUrl]:
-        command = commands.SignParts(actor, upload_id, tuple(part_numbers))
+        """Part URLs; given each part's SHA-256 (hex, in the same order), each URL signs it."""
+        command = commands.SignParts(
+            actor, upload_id, tuple(part_numbers), None if sha256s is None else tuple(sha256s)
+        )
         result: list[PartUrl] = await self.bus.handle(command)
         return result
 

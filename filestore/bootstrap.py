@@ -397,7 +397,9 @@ class LocalSystem:
             self._marked = wal_guard.mark_running(self.sqlite_file)
 
     async def aclose(self) -> None:
-        """Release the database's pooled connections (on the loop that opened them)."""
+        """Publish what is still being published, then release the database's pooled
+        connections (on the loop that opened them)."""
+        await self.bus().drain()
         await self.container.uow_factory().aclose()
 
     def close(self) -> None:
@@ -417,7 +419,9 @@ def build_local(
     """The local profile on `aws` (see `local_aws`), with its state under `data_dir`: the
     database at `database_url` (default: SQLite in the data dir), served at `public_url`."""
     from filestore.adapters.local.email import LoggedEmailSender
+    from filestore.adapters.local.emulator import subscribed_types
     from filestore.adapters.local.realtime import LocalRealtimeNotifier
+    from filestore.adapters.local.subscribed import SubscribedTypesPublisher
     from filestore.adapters.local.tokens import AUDIENCE, ISSUER
     from filestore.entrypoints.auth import StaticKeys, TokenVerifier
 
@@ -449,12 +453,18 @@ def build_local(
         settings,
         realtime=notifier,
         # The outbox marks an event published once the topic's queues hold it (durably, locally).
-        publisher=SnsEventPublisher(aws.sns, aws.topic_arn),
+        # The topic's subscriptions are the emulator's own: what none takes is not sent.
+        publisher=SubscribedTypesPublisher(
+            SnsEventPublisher(aws.sns, aws.topic_arn), subscribed_types()
+        ),
         # Mail goes to SES (the local inbox, or the emulator's), and to the log, where a person
         # running it looks.
         email=LoggedEmailSender(SesEmailSender(aws.ses, aws.sender)),
         object_created=aws.notify_object_created,
     )
+    # A server keeps running after it answered: a write answers once it committed, and its
+    # events are published (and marked) meanwhile; the relay covers a crash in between.
+    container.bus.add_kwargs(publish_in_background=True)
     tokens = local_token_issuer(data_dir)
     return LocalSystem(
         container=container,

@@ -14,7 +14,18 @@ its final name) and streamed in bounded chunks. When an object lands, an S3-shap
 Layout under `root`:
   objects/<key>            the bytes           objects/<key>.meta.json   content type, ETag, SHA-256
   multipart/<id>/meta.json key, content type   multipart/<id>/<n>.part   one uploaded part
+                                               multipart/<id>/<n>.sha256 its SHA-256 (hex), and
+                                                 "sent" if it came with that checksum
   tmp/                     files being written (cleared on start)
+
+Parts are hashed as they arrive (SHA-256, in a worker thread, so parts arriving together hash on
+every core) and checked against the `x-amz-checksum-sha256` they come with (which their URL may
+sign); completing a multipart upload checks the client's part SHA-256s against those,
+concatenates the parts in the kernel (`copy_file_range`) and reads none of the bytes again: the
+object's metadata keeps each part's size and SHA-256, which a download is checked against part by
+part (a single-request object's, against its SHA-256). As on
+S3, the object's checksum is the composite of the parts' (`filestore.domain.checksums`) when every
+part was checked against a checksum the client gave (with the part, or at completion).
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
 from filestore.adapters.http_headers import content_disposition
+from filestore.domain.checksums import Checksum, from_base64
 from filestore.domain.errors import InvalidInput
 from filestore.domain.ports import (
     Clock,
@@ -52,6 +64,9 @@ from filestore.domain.ports import (
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+# Received bytes are hashed and written this much at a time, in a worker thread.
+WRITE_BATCH = 1024 * 1024
+COPY_STEP = 1 << 30
 # The template's lifecycle rule aborts multipart uploads a day after they began (a multipart
 # upload lives `multipart_ttl`, a day, in the domain).
 MULTIPART_MAX_AGE = timedelta(days=1, hours=1)
@@ -211,7 +226,13 @@ class FilesystemBlobStore:
         return PresignedPost(f"{self.base_url}/", fields, expires_at)
 
     def presign_part(
-        self, key: str, multipart_id: str, part_number: int, size: int, expires_in: timedelta
+        self,
+        key: str,
+        multipart_id: str,
+        part_number: int,
+        size: int,
+        expires_in: timedelta,
+        sha256: str | None = None,
     ) -> str:
         _check_key(key)
         _, expires = self._expiry(expires_in)
@@ -221,6 +242,9 @@ class FilesystemBlobStore:
             "X-Size": str(size),
             "X-Expires": str(expires),
         }
+        if sha256 is not None:
+            # Signed: the part must come with this `x-amz-checksum-sha256`, and match it.
+            params["X-Checksum-SHA256"] = sha256.lower()
         return self._url("PUT", key, params)
 
     def presign_get(self, key: str, *, filename: str, expires_in: timedelta) -> str:
@@ -335,7 +359,9 @@ class FilesystemBlobStore:
             log.info("removed %d multipart upload(s) begun over %s ago", removed, MULTIPART_MAX_AGE)
         return removed
 
-    async def create_multipart(self, key: str, *, content_type: str) -> str:
+    async def create_multipart(
+        self, key: str, *, content_type: str, part_checksums: bool = False
+    ) -> str:
         _check_key(key)
         if time.time() - self._multipart_swept_at > MULTIPART_SWEEP_EVERY.total_seconds():
             await asyncio.to_thread(self.sweep_multipart)
@@ -386,32 +412,52 @@ class FilesystemBlobStore:
         directory = self._multipart_dir(multipart_id)
         assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
         stored = {p.part_number: p for p in self._list_parts(key, multipart_id)}
+        part_sha256s: list[str | None] = []
+        # Each part's size and SHA-256 as it arrived: what a read checks the object against,
+        # part by part (there is no full-object SHA-256 without reading every byte again).
+        segments: list[tuple[int, str]] = []
         for part in parts:
             have = stored.get(part.part_number)
             if have is None or have.etag.strip('"') != part.etag.strip('"'):
                 raise InvalidInput(
                     f"Part {part.part_number} was not uploaded or its ETag does not match."
                 )
+            arrived, sent = _part_sha256(directory, part.part_number)
+            if part.sha256 is not None and arrived is not None and part.sha256.lower() != arrived:
+                raise InvalidInput(
+                    f"Part {part.part_number} is not what was sent: its SHA-256 does not match "
+                    "the bytes that arrived. Upload the part again."
+                )
+            checked = arrived is not None and (sent or part.sha256 is not None)
+            part_sha256s.append(arrived if checked else None)
+            if arrived is None:  # a part stored before their SHA-256s were kept: hash it now
+                arrived = _file_sha256(directory / f"{part.part_number}.part")
+            segments.append((stored[part.part_number].size, arrived))
         temp = self.new_temp()
-        sha, digests, size = hashlib.sha256(), b"", 0
+        digests, size = b"", 0
         with temp.open("wb") as out:
             for part in parts:
                 with (directory / f"{part.part_number}.part").open("rb") as source:
-                    while chunk := source.read(CHUNK):
-                        out.write(chunk)
-                        sha.update(chunk)
-                        size += len(chunk)
+                    size += _append(source, out)
                 digests += bytes.fromhex(part.etag.strip('"'))
             out.flush()
             os.fsync(out.fileno())
-        # S3's multipart ETag: the MD5 of the parts' MD5s, then the part count.
+        # S3's multipart ETag: the MD5 of the parts' ETags, then the part count.
         etag = f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
-        info = {
+        info: dict[str, Any] = {
             "content_type": meta["content_type"],
             "etag": etag,
-            "sha256": sha.hexdigest(),
+            # S3 has no full-object SHA-256 of a multipart object: its composite instead.
+            "sha256": None,
             "size": size,
+            "part_sha256s": [list(segment) for segment in segments],
         }
+        verified = [value for value in part_sha256s if value is not None]
+        if parts and len(verified) == len(parts):
+            part_size = stored[parts[0].part_number].size
+            checksum = Checksum.composite(verified, part_size)
+            info["checksum"] = {"type": checksum.type, "value": checksum.value,
+                                "part_size": part_size}  # fmt: skip
         self._publish(temp, key, info)
         shutil.rmtree(directory, ignore_errors=True)
         return size, etag
@@ -438,7 +484,10 @@ class FilesystemBlobStore:
             return None
         if meta.get("size") != size:
             return None  # an interrupted replacement: treat as absent, like a missing object
-        return ObjectInfo(size, f'"{meta["etag"]}"', meta.get("sha256"))
+        checksum = None
+        if isinstance(found := meta.get("checksum"), dict):
+            checksum = Checksum(found["type"], found["value"], found.get("part_size"))
+        return ObjectInfo(size, f'"{meta["etag"]}"', meta.get("sha256"), checksum)
 
     def _content_type(self, path: Path) -> str:
         try:
@@ -515,7 +564,7 @@ class FilesystemBlobStore:
         if await asyncio.to_thread(self._object_path(policy.key).exists):
             raise _already_stored()  # before reading a byte of the file
         temp = self.new_temp()
-        size, md5, sha = await self._receive(temp, chunks, policy.size)
+        size, md5, sha = await self._receive(temp, chunks, policy.size, with_md5=True)
         try:
             if size != policy.size:
                 raise BlobRequestRefused(
@@ -536,9 +585,13 @@ class FilesystemBlobStore:
             "sha256": sha,
             "size": size,
         }
+        checksum = None
+        if policy.sha256 is not None:  # checked above: the client's checksum, verified
+            checksum = Checksum.full_object(sha)
+            meta["checksum"] = {"type": checksum.type, "value": checksum.value}
         await asyncio.to_thread(self._publish, temp, policy.key, meta)
         await self._created(policy.key, size, md5, "ObjectCreated:Post")
-        return ObjectInfo(size, f'"{md5}"', sha)
+        return ObjectInfo(size, f'"{md5}"', sha, checksum)
 
     async def receive_part(
         self,
@@ -546,12 +599,24 @@ class FilesystemBlobStore:
         params: Mapping[str, str],
         chunks: AsyncIterator[bytes],
         content_length: str | None = None,
+        checksum_sha256: str | None = None,
     ) -> str:
         """Write one part of exactly its signed size (`content_length`: the request's header, if
-        it has one); returns its quoted ETag."""
+        it has one) and, if it came with one (`x-amz-checksum-sha256`, base64; required when
+        the URL signs one), of that SHA-256; returns its quoted ETag."""
         if content_length is not None and content_length != params.get("X-Size"):
             raise BlobRequestRefused(
                 403, "SignatureDoesNotMatch", "Content-Length is signed and differs."
+            )
+        signed = params.get("X-Checksum-SHA256")
+        sent = None if checksum_sha256 is None else from_base64(checksum_sha256)
+        if checksum_sha256 is not None and sent is None:
+            raise BlobRequestRefused(
+                400, "InvalidRequest", "Value for x-amz-checksum-sha256 header is invalid."
+            )
+        if signed is not None and sent != signed:
+            raise BlobRequestRefused(
+                403, "SignatureDoesNotMatch", "x-amz-checksum-sha256 is signed and differs."
             )
         multipart_id = params.get("uploadId", "")
         try:
@@ -561,12 +626,20 @@ class FilesystemBlobStore:
         if self._multipart_meta(key, multipart_id) is None:
             raise BlobRequestRefused(404, "NoSuchUpload", "The specified upload does not exist.")
         temp = self.new_temp()
-        size, md5, _ = await self._receive(temp, chunks, expected)
+        size, _, sha = await self._receive(temp, chunks, expected)
         if size != expected:
             _discard(temp)
             raise BlobRequestRefused(
                 400, "BadRequest", "The part's length does not match the signed Content-Length."
             )
+        if sent is not None and sha != sent:
+            _discard(temp)
+            raise BlobRequestRefused(
+                400, "BadDigest", "The SHA256 you specified did not match the calculated checksum."
+            )
+        # ETags are opaque to clients (S3's are not always MD5s either): the part's is taken
+        # from the SHA-256 computed anyway, so no second hash of every byte.
+        etag = sha[:32]
         directory = self._multipart_dir(multipart_id)
         assert directory is not None  # its metadata was found above, so the id is valid  # nosec B101
 
@@ -576,21 +649,36 @@ class FilesystemBlobStore:
                 raise BlobRequestRefused(
                     404, "NoSuchUpload", "The specified upload does not exist."
                 )
-            _write_synced(directory / f"{number}.etag.tmp", md5.encode())
-            os.replace(directory / f"{number}.etag.tmp", directory / f"{number}.etag")
+            for suffix, value in (("sha256", f"{sha}\n{'sent' if sent else ''}"), ("etag", etag)):
+                _write_synced(directory / f"{number}.{suffix}.tmp", value.encode())
+                os.replace(directory / f"{number}.{suffix}.tmp", directory / f"{number}.{suffix}")
             os.replace(temp, directory / f"{number}.part")
 
         await asyncio.to_thread(publish)
-        return f'"{md5}"'
+        return f'"{etag}"'
 
     async def _receive(
-        self, temp: Path, chunks: AsyncIterator[bytes], limit: int
+        self, temp: Path, chunks: AsyncIterator[bytes], limit: int, *, with_md5: bool = False
     ) -> tuple[int, str, str]:
-        """Stream into `temp`, fsynced; stops reading one byte past `limit`."""
-        md5 = hashlib.md5(usedforsecurity=False)
+        """Stream into `temp`, fsynced; stops reading one byte past `limit`. Returns the size,
+        the MD5 (if `with_md5`, else "") and the SHA-256, in hex.
+
+        Bytes are hashed and written in a worker thread a batch at a time (hashlib lets go of
+        the GIL on large buffers): the loop goes on parsing requests meanwhile, and parts that
+        arrive together are hashed on every core."""
+        md5 = hashlib.md5(usedforsecurity=False) if with_md5 else None
         sha = hashlib.sha256()
         size = 0
+        batch: list[bytes] = []
+        batched = 0
         file: BinaryIO = await asyncio.to_thread(temp.open, "wb")
+
+        def take(data: bytes) -> None:
+            if md5 is not None:
+                md5.update(data)
+            sha.update(data)
+            file.write(data)
+
         try:
             async for chunk in chunks:
                 size += len(chunk)
@@ -599,19 +687,25 @@ class FilesystemBlobStore:
                     raise BlobRequestRefused(
                         400, "EntityTooLarge", "Your proposed upload exceeds the allowed size."
                     )
-                md5.update(chunk)
-                sha.update(chunk)
-                await asyncio.to_thread(file.write, chunk)
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= WRITE_BATCH:
+                    await asyncio.to_thread(take, b"".join(batch))
+                    batch, batched = [], 0
+            if batch:
+                await asyncio.to_thread(take, b"".join(batch))
             await asyncio.to_thread(_sync_close, file)
         except BaseException:
             file.close()
             _discard(temp)
             raise
-        return size, md5.hexdigest(), sha.hexdigest()
+        return size, "" if md5 is None else md5.hexdigest(), sha.hexdigest()
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str, str | None]:
-        """The object's path, size, ETag, content type and the SHA-256 recorded when it was
-        stored, for serving a GET (whose signature was checked: the key was an object's).
+    def open_object(self, key: str) -> tuple[Path, int, str, str, list[tuple[int, str]] | None]:
+        """The object's path, size, ETag, content type and the SHA-256s recorded when it was
+        stored, for serving a GET (whose signature was checked: the key was an object's). The
+        SHA-256s are `(size, sha256)` of consecutive byte ranges: the whole object's, or each
+        part's of a multipart object (None: nothing was recorded).
 
         A signed key with no object is one whose bytes went away (deleted since the URL was
         signed, or lost from the disk): 410, saying so, not a 404 that reads as a wrong link.
@@ -625,7 +719,18 @@ class FilesystemBlobStore:
                 "the server's storage.",
             )
         path = self._object_path(key)
-        return path, info.size, info.etag, self._content_type(path), info.sha256
+        return path, info.size, info.etag, self._content_type(path), self._digests(path, info)
+
+    def _digests(self, path: Path, info: ObjectInfo) -> list[tuple[int, str]] | None:
+        if info.sha256 is not None:
+            return [(info.size, info.sha256)]
+        try:
+            parts = json.loads(self._meta_path(path).read_text()).get("part_sha256s")
+        except (OSError, ValueError):
+            return None
+        if not isinstance(parts, list):
+            return None
+        return [(int(size), str(sha256)) for size, sha256 in parts]
 
 
 def _already_stored() -> BlobRequestRefused:
@@ -644,6 +749,40 @@ def _check_key(key: str) -> None:
         raise InvalidInput("invalid object key")
     if key.endswith(".meta.json"):
         raise InvalidInput("invalid object key")
+
+
+def _append(source: BinaryIO, out: BinaryIO) -> int:
+    """Copy the rest of `source` to the end of `out`, in the kernel where it can; the count."""
+    total = 0
+    out.flush()
+    try:
+        while copied := os.copy_file_range(source.fileno(), out.fileno(), COPY_STEP):
+            total += copied
+        return total
+    except (AttributeError, OSError):
+        pass  # no copy_file_range here (not Linux, or across file systems): copy in Python
+    while chunk := source.read(CHUNK):
+        out.write(chunk)
+        total += len(chunk)
+    return total
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _part_sha256(directory: Path, number: int) -> tuple[str | None, bool]:
+    """A stored part's SHA-256 (None for a part stored before they were kept) and whether it
+    was checked against one the client sent with it."""
+    try:
+        digest, _, sent = (directory / f"{number}.sha256").read_text().partition("\n")
+    except FileNotFoundError:
+        return None, False
+    return digest.strip(), sent.strip() == "sent"
 
 
 def _discard(path: Path) -> None:

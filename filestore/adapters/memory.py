@@ -27,6 +27,7 @@ from filestore.adapters.memory_tree import (
     MemoryTree,
     TreeGuard,
 )
+from filestore.domain.checksums import Checksum
 from filestore.domain.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -572,6 +573,7 @@ class _StoredObject:
     content_type: str
     etag: str
     sha256: str
+    checksum: Checksum | None = None
 
 
 @dataclass
@@ -579,6 +581,8 @@ class _Multipart:
     key: str
     content_type: str
     parts: dict[int, bytes] = field(default_factory=dict)
+    # The SHA-256 (hex) each part was sent with, if it was sent with one.
+    part_sha256s: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -645,10 +649,16 @@ class MemoryBlobStore:
         return PresignedPost(f"memory://{self.bucket}/", fields, expires_at)
 
     def presign_part(
-        self, key: str, multipart_id: str, part_number: int, size: int, expires_in: timedelta
+        self,
+        key: str,
+        multipart_id: str,
+        part_number: int,
+        size: int,
+        expires_in: timedelta,
+        sha256: str | None = None,
     ) -> str:
         grant = _Grant(
-            "PUT", key, self._now() + expires_in, size, multipart_id=multipart_id,
+            "PUT", key, self._now() + expires_in, size, sha256=sha256, multipart_id=multipart_id,
             part_number=part_number,
         )  # fmt: skip
         return f"memory://{self.bucket}/{quote(key)}?grant={self._grant(grant)}"
@@ -676,18 +686,29 @@ class MemoryBlobStore:
             raise PresignedRequestRefused("The SHA256 you specified did not match the calculated.")
         # As the local server's storage: a stored object is never replaced.
         self._store(grant.key, data, grant.content_type or "application/octet-stream", once=True)
+        if grant.sha256 is not None:
+            self.objects[grant.key].checksum = Checksum.full_object(digest)
 
-    def put_part(self, url: str, data: bytes) -> str:
-        """Upload one part with a presigned part URL; returns its ETag."""
+    def put_part(self, url: str, data: bytes, *, sha256: str | None = None) -> str:
+        """Upload one part with a presigned part URL (with the SHA-256 the client sends it
+        with, if any: required when the URL signs one); returns its ETag."""
         grant = self._check(_grant_id(url), "PUT")
         if len(data) != grant.size:
             raise PresignedRequestRefused("Content-Length does not match the signed length.")
+        if grant.sha256 is not None and sha256 != grant.sha256:
+            raise PresignedRequestRefused("x-amz-checksum-sha256 is signed and differs.")
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise PresignedRequestRefused("The SHA256 you specified did not match the calculated.")
         with self._lock:
             upload = self._multipart.get(grant.multipart_id or "")
             if upload is None:
                 raise PresignedRequestRefused("The specified upload does not exist.")
             assert grant.part_number is not None  # part grants always carry one  # nosec B101
             upload.parts[grant.part_number] = data
+            if sha256 is None:
+                upload.part_sha256s.pop(grant.part_number, None)
+            else:
+                upload.part_sha256s[grant.part_number] = sha256
         return _etag(data)
 
     def get(self, url: str) -> tuple[bytes, dict[str, str]]:
@@ -717,7 +738,9 @@ class MemoryBlobStore:
 
     # the port
 
-    async def create_multipart(self, key: str, *, content_type: str) -> str:
+    async def create_multipart(
+        self, key: str, *, content_type: str, part_checksums: bool = False
+    ) -> str:
         multipart_id = secrets.token_hex(16)
         with self._lock:
             self._multipart[multipart_id] = _Multipart(key, content_type)
@@ -743,11 +766,23 @@ class MemoryBlobStore:
                     raise InvalidInput(
                         f"Part {part.part_number} was not uploaded or its ETag does not match."
                     )
+                sent = upload.part_sha256s.get(part.part_number)
+                if part.sha256 is not None and part.sha256 != sent:
+                    raise InvalidInput(
+                        f"Part {part.part_number} is not what was sent: its SHA-256 does not "
+                        "match the bytes that arrived. Upload the part again."
+                    )
                 chunks.append(data)
             del self._multipart[multipart_id]
+            # As S3: a composite checksum when every part came with its SHA-256.
+            shas = [upload.part_sha256s.get(p.part_number) for p in parts]
+            checksum = None
+            if parts and all(shas):
+                checksum = Checksum.composite([s for s in shas if s], len(chunks[0]))
         self._store(key, b"".join(chunks), upload.content_type)
         # S3 reports no full-object SHA-256 for multipart objects: keep that behaviour.
         self.objects[key].sha256 = ""
+        self.objects[key].checksum = checksum
 
     async def abort_multipart(self, key: str, multipart_id: str) -> None:
         with self._lock:
@@ -757,7 +792,7 @@ class MemoryBlobStore:
         obj = self.objects.get(key)
         if obj is None:
             return None
-        return ObjectInfo(len(obj.data), obj.etag, obj.sha256 or None)
+        return ObjectInfo(len(obj.data), obj.etag, obj.sha256 or None, obj.checksum)
 
     async def delete(self, key: str) -> None:
         with self._lock:

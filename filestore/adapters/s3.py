@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from filestore.adapters.http_headers import content_disposition
+from filestore.domain.checksums import Checksum, from_base64
 from filestore.domain.errors import InvalidInput, ServiceUnavailable
 from filestore.domain.ports import (
     CompletedPart,
@@ -104,20 +105,29 @@ class S3BlobStore:
         return PresignedPost(url=post["url"], fields=dict(post["fields"]), expires_at=expires_at)
 
     def presign_part(
-        self, key: str, multipart_id: str, part_number: int, size: int, expires_in: timedelta
+        self,
+        key: str,
+        multipart_id: str,
+        part_number: int,
+        size: int,
+        expires_in: timedelta,
+        sha256: str | None = None,
     ) -> str:
-        """A PUT URL for one part; Content-Length is a signed header, so no other size fits."""
+        """A PUT URL for one part; Content-Length is a signed header, so no other size fits,
+        and so is `x-amz-checksum-sha256` given `sha256`: S3 checks the part's bytes against
+        it and refuses the PUT (400 BadDigest) if they differ."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": multipart_id,
+            "PartNumber": part_number,
+            "ContentLength": size,
+        }
+        if sha256 is not None:
+            params["ChecksumSHA256"] = sha256_base64(sha256)
         return str(
             self._s3.generate_presigned_url(
-                "upload_part",
-                Params={
-                    "Bucket": self.bucket,
-                    "Key": key,
-                    "UploadId": multipart_id,
-                    "PartNumber": part_number,
-                    "ContentLength": size,
-                },
-                ExpiresIn=_seconds(expires_in, MAX_UPLOAD_URL_TTL),
+                "upload_part", Params=params, ExpiresIn=_seconds(expires_in, MAX_UPLOAD_URL_TTL)
             )
         )
 
@@ -137,9 +147,16 @@ class S3BlobStore:
 
     # multipart
 
-    async def create_multipart(self, key: str, *, content_type: str) -> str:
+    async def create_multipart(
+        self, key: str, *, content_type: str, part_checksums: bool = False
+    ) -> str:
+        options = {"ChecksumAlgorithm": "SHA256"} if part_checksums else {}
         answer = await asyncio.to_thread(
-            self._s3.create_multipart_upload, Bucket=self.bucket, Key=key, ContentType=content_type
+            self._s3.create_multipart_upload,
+            Bucket=self.bucket,
+            Key=key,
+            ContentType=content_type,
+            **options,
         )
         return str(answer["UploadId"])
 
@@ -166,9 +183,16 @@ class S3BlobStore:
         self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
     ) -> None:
         """Assemble the parts; `InvalidInput` when a part is missing or its ETag is wrong."""
-        listed = [
-            {"PartNumber": p.part_number, "ETag": '"' + p.etag.strip('"') + '"'} for p in parts
-        ]
+        listed: list[dict[str, Any]] = []
+        for p in parts:
+            entry: dict[str, Any] = {
+                "PartNumber": p.part_number,
+                "ETag": '"' + p.etag.strip('"') + '"',
+            }
+            if p.sha256 is not None:
+                # S3 checks it against the checksum the part arrived with (InvalidPart if not).
+                entry["ChecksumSHA256"] = sha256_base64(p.sha256)
+            listed.append(entry)
         try:
             await asyncio.to_thread(
                 self._s3.complete_multipart_upload,
@@ -185,8 +209,9 @@ class S3BlobStore:
                         "The multipart upload does not exist; start a new upload."
                     ) from error
                 raise InvalidInput(
-                    "A part was not uploaded, is too small, or its ETag does not match: "
-                    "send each part's ETag as its PUT returned it."
+                    "A part was not uploaded, is too small, or its ETag or SHA-256 does not "
+                    "match what arrived: send each part's ETag as its PUT returned it, and "
+                    "upload again a part whose SHA-256 differs."
                 ) from error
             raise
 
@@ -236,14 +261,22 @@ class S3BlobStore:
                     retry_after=REFUSED_RETRY_AFTER_S,
                 ) from error
             raise
-        sha256 = None
+        sha256, verified = None, None
         checksum = answer.get("ChecksumSHA256")
         # A multipart object's checksum is a checksum of part checksums ("…-3", COMPOSITE),
         # not the file's: only a FULL_OBJECT one says what the bytes are.
-        if checksum and answer.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT":
+        kind = answer.get("ChecksumType") or ("COMPOSITE" if "-" in (checksum or "") else "")
+        if checksum and kind != "COMPOSITE":
             sha256 = sha256_hex(checksum)
+            verified = None if sha256 is None else Checksum.full_object(sha256)
+        elif checksum:
+            value = from_base64(checksum)
+            verified = None if value is None else Checksum("composite", value)
         return ObjectInfo(
-            size=int(answer["ContentLength"]), etag=str(answer["ETag"]), sha256=sha256
+            size=int(answer["ContentLength"]),
+            etag=str(answer["ETag"]),
+            sha256=sha256,
+            checksum=verified,
         )
 
     async def delete(self, key: str) -> None:

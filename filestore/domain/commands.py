@@ -94,6 +94,8 @@ class SignParts(Command):
     actor: Actor
     upload_id: str
     part_numbers: tuple[int, ...]
+    # Each part's SHA-256 (hex), in the order of `part_numbers`, for the URLs to sign.
+    sha256s: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

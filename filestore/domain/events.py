@@ -11,9 +11,30 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from filestore.domain.checksums import Checksum
 from filestore.domain.ids import uuid7
 
 UploadStatusName = Literal["pending", "stored", "trashed", "failed", "expired", "deleted"]
+
+
+class ChecksumData(BaseModel):
+    """A verified SHA-256 of an upload (`filestore.domain.checksums`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    algorithm: Literal["sha256"] = "sha256"
+    type: Literal["full_object", "composite"]
+    value: str
+    part_size: int | None = None
+
+    @classmethod
+    def of(cls, checksum: Checksum) -> ChecksumData:
+        return cls(
+            algorithm=checksum.algorithm,
+            type=checksum.type,
+            value=checksum.value,
+            part_size=checksum.part_size,
+        )
 
 
 class UploadData(BaseModel):
@@ -28,6 +49,7 @@ class UploadData(BaseModel):
     status: UploadStatusName
     created_at: datetime
     stored_at: datetime | None = None
+    checksum: ChecksumData | None = None
     folder_id: str | None = None
 
 

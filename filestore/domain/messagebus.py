@@ -8,9 +8,12 @@ events committed while it ran are then:
   (if that fails, the outbox keeps them and the relay publishes them later).
 
 Marking them is one statement of its own after the command's transaction (one Data API call):
-it must follow the publish, which must follow the commit. Nothing is left to run after `handle`
-returns: a Lambda environment is frozen between invocations, and work left on its loop would
-run, late, inside the next one.
+it must follow the publish, which must follow the commit. By default nothing is left to run after
+`handle` returns: a Lambda environment is frozen between invocations, and work left on its loop
+would run, late, inside the next one. A long-running process (`filestore serve`) instead
+publishes in the background (`publish_in_background`), so a command answers once it committed;
+`drain()` waits for what is still being published, and a publish lost to a crash is the outbox
+relay's to make.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from filestore.domain.handlers import COMMAND_HANDLERS, Handler
 from filestore.domain.handlers.services import Services
 
 log = logging.getLogger(__name__)
+
+# At most this many events per publish and mark in the background (SNS takes 10 per call).
+BACKGROUND_BATCH = 100
 
 # What to do in-process when an event was committed: commands to run for it.
 EventHandlers = Mapping[type[events.Event], Sequence[Callable[[events.Event], commands.Command]]]
@@ -60,13 +66,18 @@ class MessageBus:
         event_handlers: EventHandlers | None = None,
         command_handlers: Mapping[type[commands.Command], Handler] | None = None,
         publish_inline: bool = True,
+        publish_in_background: bool = False,
         attempts: int = 5,
     ) -> None:
         self.services = services
         self.event_handlers: EventHandlers = event_handlers or {}
         self.command_handlers = dict(command_handlers or COMMAND_HANDLERS)
         self.publish_inline = publish_inline
+        self.publish_in_background = publish_in_background
         self.attempts = attempts
+        # Background publishing: committed events waiting, and the one task that publishes them.
+        self._unpublished: list[events.Event] = []
+        self._publisher_task: asyncio.Task[None] | None = None
 
     async def handle(self, command: commands.Command) -> Any:
         """Run `command` and return its handler's result; its errors propagate."""
@@ -98,22 +109,50 @@ class MessageBus:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not a secret  # nosec B311
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def drain(self) -> None:
+        """Wait for the events still being published in the background (before shutting down)."""
+        while self._publisher_task is not None and not self._publisher_task.done():
+            await asyncio.gather(self._publisher_task, return_exceptions=True)
+
     async def _after_commit(self, committed: list[events.Event]) -> None:
         if self.publish_inline and self.services.publisher is not None:
-            try:
-                await self.services.publisher.publish(committed)
-                async with self.services.uow() as uow:
-                    await uow.outbox.mark_published(
-                        [event.id for event in committed], self.services.clock.now()
-                    )
-                    await uow.commit()
-            except Exception:
-                log.exception(
-                    "publishing %d events failed; the outbox relay will retry", len(committed)
-                )
+            if self.publish_in_background:
+                self._publish_later(committed)
+            else:
+                await self._publish(committed)
         for event in committed:
             for make_command in self.event_handlers.get(type(event), ()):
                 try:
                     await self.handle(make_command(event))
                 except Exception:
                     log.exception("handling event %s (%s) failed", event.id, event.type)
+
+    def _publish_later(self, committed: list[events.Event]) -> None:
+        """Queue `committed` for the background publisher, started if it is not running. Events
+        committed meanwhile by other commands go out together: one publish and one mark for
+        many commands when they come quickly."""
+        self._unpublished.extend(committed)
+        if self._publisher_task is None or self._publisher_task.done():
+            self._publisher_task = asyncio.create_task(self._publish_queued())
+
+    async def _publish_queued(self) -> None:
+        while self._unpublished:
+            batch = self._unpublished[:BACKGROUND_BATCH]
+            del self._unpublished[:BACKGROUND_BATCH]
+            await self._publish(batch)
+
+    async def _publish(self, committed: list[events.Event]) -> None:
+        """Publish `committed` and mark it published; a failure is left to the relay."""
+        if self.services.publisher is None:
+            return
+        try:
+            await self.services.publisher.publish(committed)
+            async with self.services.uow() as uow:
+                await uow.outbox.mark_published(
+                    [event.id for event in committed], self.services.clock.now()
+                )
+                await uow.commit()
+        except Exception:
+            log.exception(
+                "publishing %d events failed; the outbox relay will retry", len(committed)
+            )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from filestore.domain import events
+from filestore.domain.checksums import Checksum
 from filestore.domain.errors import Conflict, QuotaExceeded
 from filestore.domain.names import name_key, search_key
 from filestore.domain.rules import part_count_for
@@ -172,6 +173,8 @@ class Upload(Aggregate):
     stored_at: datetime | None = None
     multipart_id: str | None = None
     part_size: int | None = None
+    # What storage verified once the file was stored (`filestore.domain.checksums`).
+    checksum: Checksum | None = None
     folder_id: str | None = None  # None: the root
     on_conflict: OnConflict = OnConflict.RENAME
     # While trashed: when, and the id of what was trashed directly to put it there (its own id,
@@ -230,6 +233,7 @@ class Upload(Aggregate):
             status=self.status.value,
             created_at=self.created_at,
             stored_at=self.stored_at,
+            checksum=None if self.checksum is None else events.ChecksumData.of(self.checksum),
             folder_id=self.folder_id,
         )
 
@@ -244,16 +248,23 @@ class Upload(Aggregate):
         )
 
     def mark_stored(
-        self, now: datetime, *, name: str | None = None, folder_id: str | None = None
+        self,
+        now: datetime,
+        checksum: Checksum | None = None,
+        *,
+        name: str | None = None,
+        folder_id: str | None = None,
     ) -> None:
-        """Stored, under its final `name` in its final folder (see `handlers.placement`): the
-        name it asked for may have been taken, its folder trashed meanwhile."""
+        """Stored, with the checksum storage verified (None: none was), under its final `name`
+        in its final folder (see `handlers.placement`): the name it asked for may have been
+        taken, its folder trashed meanwhile."""
         if self.status is not UploadStatus.PENDING:
             raise Conflict(f"The upload is {self.status.value}, not pending.")
         if name is not None:
             self.name, self.folder_id = name, folder_id
         self.status = UploadStatus.STORED
         self.stored_at = now
+        self.checksum = checksum
         self.events.append(
             events.UploadStored(occurred_at=now, user_id=self.owner_id, upload=self.view())
         )

@@ -13,6 +13,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Final, Literal, Protocol, Self
 
+from filestore.domain.checksums import Checksum
 from filestore.domain.events import Event
 from filestore.domain.model import Connection, Folder, Share, Upload, User
 
@@ -475,6 +476,7 @@ class StoredPart:
 class CompletedPart:
     part_number: int
     etag: str
+    sha256: str | None = None  # hex: the part's SHA-256 the client sent it with
 
 
 @dataclass(frozen=True)
@@ -484,6 +486,9 @@ class ObjectInfo:
     size: int
     etag: str
     sha256: str | None = None  # hex, when the store recorded a full-object SHA-256
+    # The SHA-256 storage checked the bytes against as they arrived: the whole file's, or the
+    # composite of a multipart upload whose parts were each sent with theirs; None if none was.
+    checksum: Checksum | None = None
 
 
 class BlobStore(Protocol):
@@ -495,21 +500,33 @@ class BlobStore(Protocol):
         """A POST accepting exactly `size` bytes of `content_type` at `key`, and nothing else."""
 
     def presign_part(
-        self, key: str, multipart_id: str, part_number: int, size: int, expires_in: timedelta
+        self,
+        key: str,
+        multipart_id: str,
+        part_number: int,
+        size: int,
+        expires_in: timedelta,
+        sha256: str | None = None,
     ) -> str:
-        """A PUT URL for one part whose Content-Length is signed to `size`."""
+        """A PUT URL for one part whose Content-Length is signed to `size` and, given `sha256`
+        (hex), whose `x-amz-checksum-sha256` header is signed to it: storage refuses a part
+        whose bytes do not match."""
 
     def presign_get(self, key: str, *, filename: str, expires_in: timedelta) -> str:
         """A GET URL answering with `Content-Disposition: attachment` carrying `filename`."""
 
-    async def create_multipart(self, key: str, *, content_type: str) -> str:
-        """Start a multipart upload; returns its id."""
+    async def create_multipart(
+        self, key: str, *, content_type: str, part_checksums: bool = False
+    ) -> str:
+        """Start a multipart upload; returns its id. With `part_checksums`, its parts come with
+        their SHA-256s and the object gets their composite (S3 wants to know at the start)."""
 
     async def list_parts(self, key: str, multipart_id: str) -> list[StoredPart]: ...
     async def complete_multipart(
         self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
     ) -> None:
-        """Assemble the parts; raises `InvalidInput` if a part or ETag does not match."""
+        """Assemble the parts; raises `InvalidInput` if a part, ETag or part SHA-256 does not
+        match what arrived."""
 
     async def abort_multipart(self, key: str, multipart_id: str) -> None:
         """Abandon a multipart upload; absent is fine."""

@@ -2,6 +2,8 @@
 
 Uploads go straight to storage with the presigned POST (small files) or as parallel presigned
 part PUTs (large ones), resumable: the parts that already arrived are asked for and skipped.
+Every upload declares the file's SHA-256, and a multipart one each part's, which storage checks
+the bytes against as they arrive; a download is checked against the checksum storage verified.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from filestore.entrypoints.checksums_client import DownloadCheck, header_value, upload_sha256s
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
 
 PARALLEL_PARTS = 4
@@ -189,6 +192,7 @@ class Client:
             target = target / (Path(upload["name"]).name or upload_id)
         temp = target.with_name(f".{target.name}.part")
         bar = Progress(upload["name"], int(upload["size"]), enabled=self.progress)
+        check = DownloadCheck(upload.get("checksum"))
         try:
             with self.storage.stream("GET", link["url"]) as response:
                 if response.status_code >= 400:
@@ -197,7 +201,11 @@ class Client:
                 with temp.open("wb") as file:
                     for chunk in response.iter_bytes(256 * 1024):
                         file.write(chunk)
+                        check.update(chunk)
                         bar.add(len(chunk))
+            problem = check.problem()
+            if problem is not None:
+                raise ClientError(f"download of {upload['name']} is corrupt: {problem}")
             os.replace(temp, target)
         except httpx.HTTPError as error:
             raise ClientError(f"download failed: {error}") from error
@@ -214,25 +222,31 @@ class Client:
         folder_id: str | None = None,
         on_conflict: str | None = None,
     ) -> Any:
-        import hashlib
         import mimetypes
+
+        from filestore.domain.rules import part_size_for
 
         if not path.is_file():
             raise ClientError(f"{path}: not a file")
         size = path.stat().st_size
         kind = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        body: dict[str, Any] = {"name": path.name, "size": size, "content_type": kind}
+        # The file's SHA-256 (storage checks a single-request upload against it) and, should the
+        # API plan a multipart upload, its parts' at the part size the API will choose: hashed
+        # at once, in threads.
+        sha256, part_sha256s = upload_sha256s(path, part_size_for(size))
+        body: dict[str, Any] = {
+            "name": path.name, "size": size, "content_type": kind, "sha256": sha256,
+        }  # fmt: skip
         body |= {"folder_id": folder_id} if folder_id else {}
         body |= {"on_conflict": on_conflict} if on_conflict else {}
-        if size <= 64 * 1024 * 1024:
-            # Cheap for small files, and lets storage check the bytes it receives.
-            body["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
         ticket = self.api("POST", "/uploads", json=body)
         upload = ticket["upload"]
         if "upload_url" in ticket:
             self._post(path, ticket["upload_url"], size)
             return upload
-        return self._parts(path, upload["id"], ticket["multipart"])
+        if int(ticket["multipart"]["part_size"]) != part_size_for(size):
+            _, part_sha256s = upload_sha256s(path, int(ticket["multipart"]["part_size"]))
+        return self._parts(path, upload["id"], ticket["multipart"], part_sha256s)
 
     def resume(self, path: Path, upload_id: str) -> Any:
         upload = self.api("GET", f"/uploads/{upload_id}")
@@ -243,7 +257,8 @@ class Client:
                               f"{upload['size']}")  # fmt: skip
         part_size = _part_size_of(self, upload_id)
         plan = {"part_size": part_size, "part_count": max(1, math.ceil(upload["size"] / part_size))}
-        return self._parts(path, upload_id, plan)
+        _, part_sha256s = upload_sha256s(path, part_size)
+        return self._parts(path, upload_id, plan, part_sha256s)
 
     def _post(self, path: Path, form: dict[str, Any], size: int) -> None:
         bar = Progress(path.name, size, enabled=self.progress)
@@ -262,7 +277,9 @@ class Client:
         if response.status_code >= 400:
             raise ClientError(f"storage refused the upload: {_message(response)}")
 
-    def _parts(self, path: Path, upload_id: str, plan: dict[str, Any]) -> Any:
+    def _parts(
+        self, path: Path, upload_id: str, plan: dict[str, Any], sha256s: dict[int, str]
+    ) -> Any:
         part_size, part_count = int(plan["part_size"]), int(plan["part_count"])
         arrived = {
             p["part_number"]: p["etag"]
@@ -275,13 +292,13 @@ class Client:
         etags = dict(arrived)
         try:
             for batch in _chunks(missing, 100):
-                urls = self.api(
-                    "POST", f"/uploads/{upload_id}/parts", json={"part_numbers": batch}
-                )["parts"]
+                signing = {"part_numbers": batch, "sha256": [sha256s[n] for n in batch]}
+                urls = self.api("POST", f"/uploads/{upload_id}/parts", json=signing)["parts"]
                 with concurrent.futures.ThreadPoolExecutor(PARALLEL_PARTS) as pool:
                     futures = {
                         pool.submit(self._put_part, path, u["url"], u["part_number"],
-                                    part_size, total, bar): u["part_number"]
+                                    part_size, total, bar, sha256s[u["part_number"]]):
+                        u["part_number"]
                         for u in urls
                     }  # fmt: skip
                     for future in concurrent.futures.as_completed(futures):
@@ -291,20 +308,36 @@ class Client:
                               f"{upload_id})") from error  # fmt: skip
         finally:
             bar.close()
-        parts = [{"part_number": n, "etag": etags[n]} for n in range(1, part_count + 1)]
+        parts = [
+            {"part_number": n, "etag": etags[n], "sha256": sha256s[n]}
+            for n in range(1, part_count + 1)
+        ]
         return self.api("POST", f"/uploads/{upload_id}/complete", json={"parts": parts})
 
     def _put_part(
-        self, path: Path, url: str, number: int, part_size: int, total: int, bar: Progress
+        self,
+        path: Path,
+        url: str,
+        number: int,
+        part_size: int,
+        total: int,
+        bar: Progress,
+        sha256: str,
     ) -> str:
         length = _part_length(number, part_size, total)
         with path.open("rb") as file:
             file.seek((number - 1) * part_size)
             data = file.read(length)
+        headers = {"x-amz-checksum-sha256": header_value(sha256)}
         try:
-            response = self.storage.put(url, content=data)
+            response = self.storage.put(url, content=data, headers=headers)
         except httpx.HTTPError as error:
             raise ClientError(f"part {number} failed: {error}") from error
+        if response.status_code == 400 and "BadDigest" in response.text:
+            raise ClientError(
+                f"part {number} arrived corrupted (its SHA-256 does not match the bytes "
+                f"storage received; did {path} change while it was uploading?)"
+            )
         if response.status_code >= 400:
             raise ClientError(f"part {number} refused: {_message(response)}")
         bar.add(length)

@@ -17,6 +17,8 @@ thread per request and joins it on the loop.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -36,8 +38,8 @@ from filestore.entrypoints.http_calls import actor, call
 from filestore.entrypoints.http_folders import Cursor, FolderParam, folder_param
 from filestore.entrypoints.http_openapi import BEARER, SHARE_LINKS, UPLOAD_LINKS, answers
 from filestore.entrypoints.http_resolver import app
-from filestore.entrypoints.observability import logger, metrics, tracer
-from filestore.entrypoints.runtime import OneAtATime, run_sync, runtime
+from filestore.entrypoints.observability import log_keys, logger, metrics, tracer
+from filestore.entrypoints.runtime import run_sync, runtime
 from filestore.entrypoints.schemas import (
     CompleteIn,
     DownloadOut,
@@ -125,7 +127,8 @@ def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
 )
 def sign_parts(upload_id: str, body: PartNumbersIn) -> PartUrlsOut:
     """Presigned PUT URLs for parts of a multipart upload."""
-    command = commands.SignParts(_actor(), upload_id, tuple(body.part_numbers))
+    sha256s = None if body.sha256 is None else tuple(body.sha256)
+    command = commands.SignParts(_actor(), upload_id, tuple(body.part_numbers), sha256s)
     return PartUrlsOut.of(_call(command))
 
 
@@ -150,7 +153,7 @@ def list_parts(upload_id: str) -> StoredPartsOut:
 )
 def complete(upload_id: str, body: CompleteIn) -> UploadOut:
     """Assemble a multipart upload from its parts; completing it again answers the same."""
-    parts = tuple(CompletedPart(p.part_number, p.etag) for p in body.parts)
+    parts = tuple(CompletedPart(p.part_number, p.etag, p.sha256) for p in body.parts)
     return UploadOut.of(_call(commands.CompleteMultipart(_actor(), upload_id, parts)))
 
 
@@ -296,8 +299,6 @@ def resolve_share(token: str) -> SharedFileOut:
 
 # --- entrypoints -------------------------------------------------------------------------------
 
-_one_at_a_time = OneAtATime()
-
 
 async def handle(
     event: dict[str, Any],
@@ -308,13 +309,14 @@ async def handle(
 ) -> dict[str, Any]:
     """The async core: one HTTP API v2 event in, one API Gateway response out."""
     request_id = (event.get("requestContext") or {}).get("requestId")
-    if request_id:
-        logger.set_correlation_id(request_id)
     bus = bus or runtime.bus()
-    # Powertools keeps the request in class attributes: one request in the resolver at a time.
-    async with _one_at_a_time():
-        app.context.update(bus=bus, public_url=public_url or runtime.settings().public_url)
-        response: dict[str, Any] = await run_sync(app.resolve, event, context)
+    url = public_url or runtime.settings().public_url
+    # The resolver keeps each request's state apart (`http_resolver`), and the correlation id
+    # goes on this task's log keys, not on the logger every request shares: requests resolved
+    # at the same time on one loop never see each other's.
+    with log_keys(correlation_id=request_id) if request_id else contextlib.nullcontext():
+        resolve = functools.partial(app.resolve_with, bus=bus, public_url=url)
+        response: dict[str, Any] = await run_sync(resolve, event, context)
     return response
 
 

@@ -8,9 +8,12 @@ JSON only. `caller()` says who is asking.
 from __future__ import annotations
 
 import binascii
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, content_types
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
@@ -19,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.types import EventHandlerInstance
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from filestore.domain.commands import Actor
 from filestore.entrypoints.runtime import runtime
@@ -81,6 +85,85 @@ class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
         )
 
 
+@dataclass
+class _RequestState:
+    event: BaseProxyEvent | None = None
+    lambda_context: Any = None
+    context: dict[str, Any] = field(default_factory=dict)
+    processed_stack_frames: list[str] = field(default_factory=list)
+
+
+class PerRequestHttpResolver(APIGatewayHttpResolver):
+    """`APIGatewayHttpResolver` whose per-request attributes belong to the request being resolved.
+
+    `resolve_with(event, context, **values)` resolves one request with its own state, `values`
+    in its `context`; requests resolved at the same time (tasks on one loop, greenlets, threads)
+    each see their own. Outside a request the attributes behave as Powertools' do.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._startup_state = _RequestState()
+        self._request_state: ContextVar[_RequestState | None] = ContextVar(
+            "filestore_http_request", default=None
+        )
+        super().__init__(**options)
+
+    @property
+    def _state(self) -> _RequestState:
+        return self._request_state.get() or self._startup_state
+
+    @property  # type: ignore[override]
+    def current_event(self) -> BaseProxyEvent:
+        return self._state.event or BaseRouter.current_event
+
+    @current_event.setter
+    def current_event(self, value: BaseProxyEvent) -> None:
+        self._state.event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._state.lambda_context or BaseRouter.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._state.lambda_context = value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self._state.context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._state.context = value
+
+    @property
+    def processed_stack_frames(self) -> list[str]:
+        return self._state.processed_stack_frames
+
+    @processed_stack_frames.setter
+    def processed_stack_frames(self, value: list[str]) -> None:
+        self._state.processed_stack_frames = value
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        return self.resolve_with(event, context)
+
+    def resolve_with(self, event: Any, context: Any, **values: Any) -> dict[str, Any]:
+        """Resolve one request with state of its own, seeded with `values` (and whatever was
+        appended to the context outside any request)."""
+        raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
+        state = _RequestState(
+            event=self._to_proxy_event(raw),
+            lambda_context=context,
+            context={**self._startup_state.context, **values},
+        )
+        token = self._request_state.set(state)
+        try:
+            response: dict[str, Any] = super().resolve(raw, context)
+        finally:
+            self._request_state.reset(token)
+        return response
+
+
 def _refused(kind: str, why: str) -> RequestValidationError:
     return RequestValidationError([{"type": kind, "loc": ("body",), "msg": why}])
 
@@ -99,7 +182,7 @@ def count_values(document: object, stop_above: int) -> int:
     return count
 
 
-app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
+app = PerRequestHttpResolver(enable_validation=True, cors=_cors())
 # Powertools has no public hook that runs before its request validation (`app.use` and route
 # middlewares run after it, too late to refuse a body it cannot parse), so the reader is put
 # where Powertools builds each route's middleware stack from, on first use. A Powertools upgrade

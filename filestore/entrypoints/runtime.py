@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import greenlet
@@ -163,42 +161,3 @@ def await_sync(awaitable: Awaitable[T]) -> T:
         raise RuntimeError("await_sync() called outside run_sync()")
     result: T = parent.switch(awaitable)
     return result
-
-
-# --- one at a time --------------------------------------------------------------------------------
-
-
-class OneAtATime:
-    """A process-wide critical section that async code on any loop, in any thread, can enter.
-
-    Powertools' resolver keeps the request being resolved in class attributes, so two requests
-    must never be inside it at once, whether they are tasks on one loop or on loops in different
-    threads. In Lambda it is never contended (one invocation at a time) and costs nothing.
-    """
-
-    def __init__(self) -> None:
-        self._thread_lock = threading.Lock()
-        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[None]:
-        loop = asyncio.get_running_loop()
-        loop_lock = self._loop_locks.get(loop)
-        if loop_lock is None:
-            loop_lock = self._loop_locks.setdefault(loop, asyncio.Lock())
-        async with loop_lock:
-            # Tasks of this loop queue above; another thread is waited for off the loop.
-            if not self._thread_lock.acquire(blocking=False):
-                acquiring = asyncio.ensure_future(asyncio.to_thread(self._thread_lock.acquire))
-                try:
-                    await asyncio.shield(acquiring)
-                except asyncio.CancelledError:
-                    # The worker thread will still get the lock: give it back when it does.
-                    acquiring.add_done_callback(lambda _: self._thread_lock.release())
-                    raise
-            try:
-                yield
-            finally:
-                self._thread_lock.release()

@@ -78,11 +78,21 @@ class PartNumbersIn(_Request):
         description="Distinct part numbers, from 1 to the upload's part_count.",
         examples=[[1, 2, 3]],
     )
+    sha256: list[StrictStr] | None = Field(
+        default=None,
+        max_length=MAX_PARTS_PER_REQUEST,
+        description="Each part's hex SHA-256, in the order of part_numbers: each URL then "
+        "signs it as x-amz-checksum-sha256, a header the PUT must send (base64), and storage "
+        "refuses a part whose bytes do not match it.",
+    )
 
 
 class CompletedPartIn(_Request):
     part_number: PartNumber
     etag: StrictStr
+    sha256: StrictStr | None = Field(
+        default=None, description="The part's hex SHA-256, as it was sent with its PUT."
+    )
 
 
 class CompleteIn(_Request):
@@ -134,6 +144,17 @@ class UserOut(BaseModel):
         )
 
 
+class ChecksumOut(BaseModel):
+    """What storage verified: the file's SHA-256 (`full_object`), or for a multipart upload the
+    SHA-256 of its parts' binary SHA-256s followed by `-<parts>` (`composite`, as S3 computes
+    it; every part is `part_size` bytes but the last). Values in hex."""
+
+    algorithm: Literal["sha256"]
+    type: Literal["full_object", "composite"]
+    value: str
+    part_size: int | None = None
+
+
 class UploadOut(BaseModel):
     id: str
     name: str
@@ -142,6 +163,9 @@ class UploadOut(BaseModel):
     status: Literal["pending", "stored", "trashed", "failed", "expired", "deleted"]
     created_at: datetime
     stored_at: datetime | None
+    checksum: ChecksumOut | None = Field(
+        default=None, description="The SHA-256 verified when the file was stored, if one was."
+    )
     folder_id: str | None = Field(description="The folder it is in; null for the root.")
 
     @classmethod

@@ -42,8 +42,9 @@ class BlobHarness(Protocol):
     ) -> None:
         """POST the form; raises `Refused` if the store refuses it."""
 
-    def put_part(self, url: str, data: bytes) -> str:
-        """PUT one part; returns its ETag; raises `Refused`."""
+    def put_part(self, url: str, data: bytes, sha256: str | None = None) -> str:
+        """PUT one part (with `x-amz-checksum-sha256` given `sha256`, hex); returns its ETag;
+        raises `Refused`."""
 
     def get(self, url: str) -> tuple[bytes, Mapping[str, str]]:
         """GET; returns the body and headers (lower-case names); raises `Refused`."""
@@ -69,9 +70,9 @@ class MemoryBlobHarness:
         except PresignedRequestRefused as error:
             raise Refused(str(error)) from error
 
-    def put_part(self, url: str, data: bytes) -> str:
+    def put_part(self, url: str, data: bytes, sha256: str | None = None) -> str:
         try:
-            return self._memory.put_part(url, data)
+            return self._memory.put_part(url, data, sha256=sha256)
         except PresignedRequestRefused as error:
             raise Refused(str(error)) from error
 

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from filestore.domain.checksums import Checksum, composite_value
 from filestore.domain.errors import InvalidInput
 from filestore.domain.ports import CompletedPart
 from tests.contracts.harness import BlobHarness, Refused
@@ -225,3 +226,79 @@ async def test_a_stored_object_keeps_its_first_bytes_when_its_form_is_sent_again
         assert info is not None and info.etag.strip('"') == hashlib.md5(first).hexdigest()
         assert blobs.get(url)[0] == first
         assert await blobs.store.keep_first_version(k) is False  # nothing left to restore
+
+
+# --- end-to-end checksums --------------------------------------------------------------------
+
+
+async def test_a_post_with_a_sha256_reports_it_verified(blobs: BlobHarness) -> None:
+    k, data = key(), b"checked bytes"
+    digest = hashlib.sha256(data).hexdigest()
+    post = blobs.store.presign_post(
+        k, size=len(data), content_type="text/plain", sha256=digest, expires_in=TTL
+    )
+    blobs.post(post, data)
+    info = await blobs.store.head(k)
+    assert info is not None and info.checksum == Checksum.full_object(digest)
+
+
+async def test_parts_sent_with_their_sha256s_give_the_composite(blobs: BlobHarness) -> None:
+    k = key()
+    part_size = 5 * MiB
+    data = os.urandom(part_size + 4321)
+    chunks = [data[:part_size], data[part_size:]]
+    shas = [hashlib.sha256(c).hexdigest() for c in chunks]
+    multipart_id = await blobs.store.create_multipart(
+        k, content_type="application/octet-stream", part_checksums=True
+    )
+    etags = [
+        blobs.put_part(
+            blobs.store.presign_part(k, multipart_id, n, len(c), TTL, sha256=shas[n - 1]),
+            c,
+            sha256=shas[n - 1],
+        )
+        for n, c in enumerate(chunks, start=1)
+    ]
+    await blobs.store.complete_multipart(
+        k, multipart_id, [CompletedPart(n, etags[n - 1], shas[n - 1]) for n in (1, 2)]
+    )
+    info = await blobs.store.head(k)
+    assert info is not None and info.checksum is not None
+    assert info.checksum.type == "composite"
+    assert info.checksum.value == composite_value(shas)
+    body, _ = blobs.get(blobs.store.presign_get(k, filename="x.bin", expires_in=TTL))
+    assert body == data
+
+
+async def test_a_part_that_does_not_match_its_signed_sha256_is_refused(
+    blobs: BlobHarness,
+) -> None:
+    k = key()
+    sent, corrupted = b"0123456789", b"0123456788"
+    digest = hashlib.sha256(sent).hexdigest()
+    multipart_id = await blobs.store.create_multipart(
+        k, content_type="application/octet-stream", part_checksums=True
+    )
+    url = blobs.store.presign_part(k, multipart_id, 1, len(sent), TTL, sha256=digest)
+    with pytest.raises(Refused):
+        blobs.put_part(url, corrupted, sha256=digest)
+    with pytest.raises(Refused):  # the signed checksum cannot be left out
+        blobs.put_part(url, sent)
+    assert await blobs.store.list_parts(k, multipart_id) == []
+    await blobs.store.abort_multipart(k, multipart_id)
+
+
+async def test_completing_with_another_part_sha256_is_invalid_input(blobs: BlobHarness) -> None:
+    k = key()
+    data = b"0123456789"
+    digest = hashlib.sha256(data).hexdigest()
+    multipart_id = await blobs.store.create_multipart(
+        k, content_type="application/octet-stream", part_checksums=True
+    )
+    url = blobs.store.presign_part(k, multipart_id, 1, len(data), TTL, sha256=digest)
+    etag = blobs.put_part(url, data, sha256=digest)
+    other = hashlib.sha256(b"something else").hexdigest()
+    with pytest.raises(InvalidInput):
+        await blobs.store.complete_multipart(k, multipart_id, [CompletedPart(1, etag, other)])
+    assert await blobs.store.head(k) is None
+    await blobs.store.abort_multipart(k, multipart_id)

@@ -3,6 +3,9 @@ SES; realtime stays in-process) and `--database-url` (a MySQL/MariaDB it migrate
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +15,11 @@ import pymysql
 import pytest
 
 from filestore.adapters.local.emulator import prefix_for
+from filestore.domain.checksums import composite_value
 from tests.e2e.journeys import api, emails_to, stored, the_round_trip, upload_bytes, wait_for
 from tests.support.aws import CREDENTIALS, REGION, ses_messages
 from tests.support.cli_journeys import Shell, organize
-from tests.support.local_server import LocalServerProcess
+from tests.support.local_server import MULTIPART_THRESHOLD, LocalServerProcess, filestore
 from tests.support.mysql import MySQLDatabase, scratch_database
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +29,9 @@ pytestmark = pytest.mark.e2e
 def localstack_server(
     aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalServerProcess]:
-    env = {**CREDENTIALS, "AWS_DEFAULT_REGION": REGION}
+    # Multipart from 1 MiB, so the CLI's multipart upload goes through S3 quickly.
+    env = {**CREDENTIALS, "AWS_DEFAULT_REGION": REGION,
+           "FILESTORE_MULTIPART_THRESHOLD": str(MULTIPART_THRESHOLD)}  # fmt: skip
     server = LocalServerProcess(
         tmp_path_factory.mktemp("serve-localstack") / "data",
         args=["--aws-endpoint-url", aws_endpoint],
@@ -93,6 +99,31 @@ def test_bytes_and_mail_go_through_localstack(
         lambda: emails_to(localstack_server, "ls-bob@example.com", upload["id"]), "the e-mail"
     )
     assert mail[0]["id"] in {m["Id"] for m in ses_messages(aws_endpoint)}
+
+
+def test_a_multipart_upload_on_localstack_is_checked_part_by_part(
+    localstack_server: LocalServerProcess, tmp_path: Path
+) -> None:
+    """The CLI sends each part with its SHA-256 (signed into the part URL), S3 checks them and
+    keeps their composite, and the upload says so; the download is checked against it."""
+    token = localstack_server.token("ls-dave@example.com")
+    env = {"FILESTORE_ENDPOINT": localstack_server.url, "FILESTORE_TOKEN": token}
+    source = tmp_path / "big.bin"
+    data = os.urandom(MULTIPART_THRESHOLD * 9)  # two parts: 8 MiB and 1 MiB
+    source.write_bytes(data)
+    up = filestore("--json", "upload", str(source), env=env)
+    assert up.returncode == 0, up.stderr
+    upload_id = json.loads(up.stdout)[0]["id"]
+    upload = stored(api(localstack_server, token), upload_id)
+    checksum = upload["checksum"]
+    assert checksum["type"] == "composite"
+    size = int(checksum["part_size"])
+    parts = [hashlib.sha256(data[i : i + size]).hexdigest() for i in range(0, len(data), size)]
+    assert checksum["value"] == composite_value(parts) and len(parts) == 2
+    target = tmp_path / "copy.bin"
+    down = filestore("download", upload_id, "-o", str(target), env=env)
+    assert down.returncode == 0, down.stderr
+    assert target.read_bytes() == data
 
 
 def test_a_restart_on_localstack_keeps_the_files(localstack_server: LocalServerProcess) -> None:

@@ -58,7 +58,7 @@ def test_db_upgrade_applies_then_reports_up_to_date(
 ) -> None:
     url = sqlite_url(tmp_path / "cli.db")
     assert main(["db", "upgrade", "--database-url", url]) == 0
-    assert "applied migrations: 0001, 0002, 0003, 0004" in capsys.readouterr().out
+    assert "applied migrations: 0001, 0002, 0003, 0004, 0005, 0006" in capsys.readouterr().out
     assert main(["db", "upgrade", "--database-url", url]) == 0
     assert "up to date" in capsys.readouterr().out
 

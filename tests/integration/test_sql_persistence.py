@@ -19,6 +19,7 @@ import pytest
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.migrations import migrations
 from filestore.adapters.sql.repositories import list_pending_query, list_stored_query
+from filestore.adapters.sql.sqlite import SqliteDatabase
 from filestore.domain import events
 from filestore.domain.errors import AlreadyExists
 from filestore.domain.model import EmailStatus, UploadStatus
@@ -390,7 +391,7 @@ async def test_mysql_migrations_extend_a_seed_database_and_are_idempotent(
         await database.dispose()
 
 
-async def test_sqlite_reads_the_listing_index_in_order(sqlite_database: SqlDatabase) -> None:
+async def test_sqlite_reads_the_listing_index_in_order(sqlite_database: SqliteDatabase) -> None:
     after = ListPosition(T0, "ffffffff-ffff-7fff-bfff-ffffffffffff")
     transaction = await sqlite_database.begin()
     try:
@@ -405,7 +406,7 @@ async def test_sqlite_reads_the_listing_index_in_order(sqlite_database: SqlDatab
         await transaction.rollback()
 
 
-async def test_sqlite_reads_the_sweep_index_in_order(sqlite_database: SqlDatabase) -> None:
+async def test_sqlite_reads_the_sweep_index_in_order(sqlite_database: SqliteDatabase) -> None:
     after = ListPosition(T0, "00000000-0000-7000-8000-000000000000")
     transaction = await sqlite_database.begin()
     try:

@@ -29,6 +29,7 @@ from filestore.adapters.s3 import S3BlobStore
 from filestore.adapters.ses import SesEmailSender
 from filestore.adapters.sns import SnsEventPublisher
 from filestore.adapters.websocket import ApiGatewayRealtimeNotifier
+from filestore.domain.checksums import to_base64
 from filestore.domain.ports import EmailMessage, PresignedPost
 from tests.contracts.harness import Refused
 from tests.support.aws import REGION, Queue, ses_messages
@@ -56,10 +57,16 @@ class _RecordingS3BlobStore(S3BlobStore):
         )
 
     def presign_part(
-        self, key: str, multipart_id: str, part_number: int, size: int, expires_in: timedelta
+        self,
+        key: str,
+        multipart_id: str,
+        part_number: int,
+        size: int,
+        expires_in: timedelta,
+        sha256: str | None = None,
     ) -> str:
         self._saw(expires_in)
-        return super().presign_part(key, multipart_id, part_number, size, expires_in)
+        return super().presign_part(key, multipart_id, part_number, size, expires_in, sha256)
 
     def presign_get(self, key: str, *, filename: str, expires_in: timedelta) -> str:
         self._saw(expires_in)
@@ -73,7 +80,7 @@ def _refuse_4xx(answer: httpx.Response) -> httpx.Response:
 
 
 def put_listening_early(
-    url: str, data: bytes, timeout: float = 60
+    url: str, data: bytes, timeout: float = 60, headers: Mapping[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
     """PUT `data`, reading the answer as soon as it comes, even before the body is all sent.
 
@@ -89,7 +96,8 @@ def put_listening_early(
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     head = (
         f"PUT {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(data)}\r\n"
-        "Connection: close\r\n\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        + "Connection: close\r\n\r\n"
     )
     with sock:
         sock.sendall(head.encode())
@@ -122,8 +130,9 @@ class S3BlobHarness:
         # The file goes last: S3 ignores form fields after it.
         _refuse_4xx(self.http.post(post.url, data=sent, files={"file": ("upload", data)}))
 
-    def put_part(self, url: str, data: bytes) -> str:
-        status, headers, body = put_listening_early(url, data)
+    def put_part(self, url: str, data: bytes, sha256: str | None = None) -> str:
+        sent = {} if sha256 is None else {"x-amz-checksum-sha256": to_base64(sha256)}
+        status, headers, body = put_listening_early(url, data, headers=sent)
         if status >= 400:
             raise Refused(f"{status}: {body[:300]!r}")
         return headers["etag"]

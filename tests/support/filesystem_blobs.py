@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from filestore.adapters.filesystem import FilesystemBlobStore
+from filestore.domain.checksums import to_base64
 from filestore.domain.ports import PresignedPost
 from filestore.entrypoints.local.blobs import blob_app
 from tests.contracts.harness import Refused
@@ -77,8 +78,9 @@ class FilesystemBlobHarness:
         response = self.http.post(post.url, data=sent, files={"file": ("blob", data)})
         self._check(response)
 
-    def put_part(self, url: str, data: bytes) -> str:
-        response = self.http.put(url, content=data)
+    def put_part(self, url: str, data: bytes, sha256: str | None = None) -> str:
+        headers = {} if sha256 is None else {"x-amz-checksum-sha256": to_base64(sha256)}
+        response = self.http.put(url, content=data, headers=headers)
         self._check(response)
         return response.headers["etag"]
 

@@ -20,6 +20,7 @@ from botocore.config import Config
 
 from filestore.adapters.dataapi.database import DataApiDatabase, RetryBudget
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
+from filestore.adapters.sql.sqlite import SqliteDatabase
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from tests.support.dataapi_emulator import DataApiEmulator
 from tests.support.mysql import MySQLDatabase
@@ -36,9 +37,9 @@ def sqlite_url(path: Path) -> str:
 
 
 @pytest.fixture
-async def sqlite_database(tmp_path: Path) -> AsyncIterator[SqlDatabase]:
-    """A migrated SQLite database in a new file."""
-    database = SqlDatabase.from_url(sqlite_url(tmp_path / "filestore.db"))
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    """A migrated SQLite database in a new file (on `sqlite3`, as `filestore serve` opens one)."""
+    database = SqliteDatabase.from_url(sqlite_url(tmp_path / "filestore.db"))
     await database.migrate()
     yield database
     await database.dispose()
@@ -108,7 +109,7 @@ def dataapi_database(
 
 
 @pytest.fixture
-def uow_factory_sqlite(sqlite_database: SqlDatabase) -> SqlUnitOfWorkFactory:
+def uow_factory_sqlite(sqlite_database: SqliteDatabase) -> SqlUnitOfWorkFactory:
     return sqlite_database.uow_factory()
 
 

@@ -24,8 +24,12 @@ class CountingBlobs(MemoryBlobStore):
         super().__init__(*args, **kwargs)
         self.made: list[tuple[str, str]] = []
 
-    async def create_multipart(self, key: str, *, content_type: str) -> str:
-        multipart_id = await super().create_multipart(key, content_type=content_type)
+    async def create_multipart(
+        self, key: str, *, content_type: str, part_checksums: bool = False
+    ) -> str:
+        multipart_id = await super().create_multipart(
+            key, content_type=content_type, part_checksums=part_checksums
+        )
         self.made.append((key, multipart_id))
         return multipart_id
 

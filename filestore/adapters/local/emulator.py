@@ -60,6 +60,13 @@ QUEUES: dict[str, list[str] | None] = {
     ],
     "email-feedback": None,
 }
+
+
+def subscribed_types() -> set[str]:
+    """The event types some subscription of the local events topic takes."""
+    return {kind for types in QUEUES.values() if types for kind in types}
+
+
 # The queue subscribed to the e-mail feedback topic (all of it, raw delivery off), where SES's
 # configuration set publishes bounces and complaints.
 FEEDBACK_QUEUE = "email-feedback"

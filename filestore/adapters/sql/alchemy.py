@@ -4,15 +4,17 @@
 a connection from the pool for one transaction and give it back when they end, so nothing
 leaks and warm Lambda invocations reuse connections. `upgrade_database(url)` runs the
 migrations. Only SQLAlchemy Core is used (text statements); the domain has no ORM mapping.
+`open_database(url)`, what the composition root uses, opens a SQLite file on the standard
+library's `sqlite3` instead (`filestore.adapters.sql.sqlite`: one hop per statement).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, make_url
@@ -30,8 +32,12 @@ from filestore.adapters.sql.executor import (
     format_db_time,
 )
 from filestore.adapters.sql.migrations import run_migrations
+from filestore.adapters.sql.sqlite_writers import SqliteWriters
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
+
+if TYPE_CHECKING:
+    from filestore.adapters.sql.sqlite import SqliteDatabase
 
 # SQLite's extended result codes (sqlite3.Error.sqlite_errorcode).
 _SQLITE_CONSTRAINT_PRIMARYKEY = 1555
@@ -115,19 +121,36 @@ class AlchemyExecutor:
 class AlchemyTransaction(AlchemyExecutor):
     """A pooled connection inside a transaction; returned to the pool when it ends."""
 
+    def __init__(
+        self, connection: AsyncConnection, dialect: Dialect, on_end: Callable[[], None]
+    ) -> None:
+        super().__init__(connection, dialect)
+        self._on_end = on_end
+
+    async def _close(self) -> None:
+        try:
+            await self._connection.close()
+        finally:
+            on_end, self._on_end = self._on_end, _nothing
+            on_end()
+
     async def commit(self) -> None:
         try:
             await self._connection.commit()
         except exc.DBAPIError as error:
             raise _translate(error) from error
         finally:
-            await self._connection.close()
+            await self._close()
 
     async def rollback(self) -> None:
         try:
             await self._connection.rollback()
         finally:
-            await self._connection.close()
+            await self._close()
+
+
+def _nothing() -> None:
+    return None
 
 
 _texts: dict[str, TextClause] = {}
@@ -144,16 +167,18 @@ def _text(sql: str) -> TextClause:
 class SqlDatabase:
     """One engine (and its connection pool) for a process, and the units of work on it.
 
-    On MySQL a second engine runs the statements that stand on their own (`fetch`, `execute`:
-    a unit of work's reads before it writes, and its lone writes) on connections in autocommit
-    mode, which need no COMMIT or ROLLBACK round trip after them. SQLite has no round trips to
-    save: those run in a short transaction of their own.
+    A second engine runs the statements that stand on their own (`fetch`, `execute`: a unit of
+    work's reads before it writes, and its lone writes) on connections in autocommit mode, which
+    need no BEGIN, COMMIT or ROLLBACK after them: round trips on MySQL, and on SQLite hops to
+    the driver's thread (a statement on its own is a transaction of its own there).
     """
 
     def __init__(self, engine: AsyncEngine, autocommit_engine: AsyncEngine | None = None) -> None:
+        # Without an autocommit engine, lone statements run in a transaction of their own.
         self.engine = engine
         self.autocommit_engine = autocommit_engine
         self._dialect = _dialect_of(engine.url)
+        self._writers = SqliteWriters() if self._dialect == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> SqlDatabase:
@@ -161,7 +186,7 @@ class SqlDatabase:
         the process: small in a Lambda execution environment, larger in a server."""
         parsed = make_url(url)
         dialect = _dialect_of(parsed)
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        options: dict[str, Any] = {}
         if dialect == "mysql":
             if "charset" not in parsed.query:
                 parsed = parsed.update_query_dict({"charset": "utf8mb4"})
@@ -169,6 +194,9 @@ class SqlDatabase:
             options |= {
                 # A Lambda environment serves one request at a time: a couple of connections
                 # survive warm invocations; a server shares a larger pool among its requests.
+                # A connection to a server may have been closed by it meanwhile; a SQLite file
+                # cannot, so nothing there pays a ping per checkout.
+                "pool_pre_ping": True,
                 "pool_size": 2 if in_lambda else 5,
                 "max_overflow": 2 if in_lambda else 10,
                 # Below the server's wait_timeout, so a frozen environment wakes to fresh
@@ -179,10 +207,19 @@ class SqlDatabase:
                 "isolation_level": "READ COMMITTED",
             }
         options |= engine_options
+        if dialect == "sqlite":
+            # Every transaction ends in COMMIT or ROLLBACK before its connection goes back to
+            # the pool: a rollback on return would be one more hop to the driver's thread.
+            options.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(parsed, **options)
         if dialect == "sqlite":
             _configure_sqlite(engine)
-            return cls(engine)
+            autocommit_engine = create_async_engine(
+                parsed,
+                **(options | {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}),
+            )
+            _configure_sqlite(autocommit_engine, transactions=False)
+            return cls(engine, autocommit_engine)
         autocommit = options | {
             "isolation_level": "AUTOCOMMIT",
             # Nothing to roll back on a connection in autocommit mode: no ROLLBACK sent when a
@@ -200,14 +237,22 @@ class SqlDatabase:
         # MySQL transactions are READ COMMITTED (the engine below); SQLite has one writer.
         return "read committed" if self._dialect == "mysql" else "serializable"
 
+    async def _turn_to_write(self) -> Callable[[], None]:
+        return _nothing if self._writers is None else await self._writers.turn()
+
     async def begin(self) -> AlchemyTransaction:
-        connection = await self.engine.connect()
+        end_turn = await self._turn_to_write()
         try:
-            await connection.begin()
+            connection = await self.engine.connect()
+            try:
+                await connection.begin()
+            except BaseException:
+                await connection.close()
+                raise
         except BaseException:
-            await connection.close()
+            end_turn()
             raise
-        return AlchemyTransaction(connection, self._dialect)
+        return AlchemyTransaction(connection, self._dialect, end_turn)
 
     async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
         """One query outside any transaction (see the class doc)."""
@@ -231,8 +276,12 @@ class SqlDatabase:
                 raise
             await transaction.commit()
             return count
-        async with self.autocommit_engine.connect() as connection:
-            return await AlchemyExecutor(connection, self._dialect).execute(sql, params)
+        end_turn = await self._turn_to_write()
+        try:
+            async with self.autocommit_engine.connect() as connection:
+                return await AlchemyExecutor(connection, self._dialect).execute(sql, params)
+        finally:
+            end_turn()
 
     def uow_factory(self) -> SqlUnitOfWorkFactory:
         return SqlUnitOfWorkFactory(self)
@@ -260,10 +309,11 @@ class SqlDatabase:
             await self.autocommit_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, transactions: bool = True) -> None:
     """Real transactions on SQLite: BEGIN before the first statement (pysqlite's own handling
     would not begin one for a SELECT), foreign keys on, WAL so readers never wait for the writer,
-    and a wait for the write lock instead of failing at once."""
+    and a wait for the write lock instead of failing at once. Without `transactions` (the
+    autocommit engine) each statement is a transaction of its own."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -273,14 +323,27 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
+    if not transactions:
+        return
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def open_database(url: str) -> SqlDatabase | SqliteDatabase:
+    """The database at `url`: MySQL through SQLAlchemy and aiomysql; a SQLite file through the
+    standard library's `sqlite3`, one hop per statement (`filestore.adapters.sql.sqlite`)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        from filestore.adapters.sql.sqlite import SqliteDatabase
+
+        return SqliteDatabase.from_url(url)
+    return SqlDatabase.from_url(url)
+
+
 async def upgrade_database(url: str) -> list[int]:
     """`filestore db upgrade`: migrate the database at `url`; returns the versions applied."""
-    database = SqlDatabase.from_url(url)
+    database = open_database(url)
     try:
         return await database.migrate()
     finally:
@@ -291,4 +354,4 @@ def sql_uow_factory(url: str | None) -> SqlUnitOfWorkFactory:
     """The composition root's provider for `database = "sql"`."""
     if not url:
         raise ValueError("FILESTORE_DATABASE_URL is required when FILESTORE_DATABASE=sql")
-    return SqlDatabase.from_url(url).uow_factory()
+    return open_database(url).uow_factory()

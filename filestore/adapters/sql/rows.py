@@ -19,6 +19,7 @@ from filestore.adapters.sql.executor import (
     to_db_time_or_none,
 )
 from filestore.adapters.sql.keys import stored_name_key, stored_search_key
+from filestore.domain.checksums import Checksum
 from filestore.domain.model import Folder, FolderStatus, OnConflict, Upload, UploadStatus
 
 ROOT = ""
@@ -57,7 +58,7 @@ UPLOAD_COLUMNS = (
     "u.public_id, o.public_id, u.name, u.size, u.content_type, u.object_key,"
     " u.created_at, u.expires_at, u.sha256, u.status, u.stored_at, u.multipart_id,"
     " u.part_size, u.version, u.folder_id, u.on_conflict, u.trashed_at, u.trashed_with,"
-    " u.restored_at"
+    " u.restored_at, u.checksum_type, u.checksum_value"
 )
 UPLOAD_WIDTH = len(UPLOAD_COLUMNS.split(","))
 UPLOAD_SELECT = f"SELECT {UPLOAD_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant  # nosec B608
@@ -84,14 +85,23 @@ def upload_from(row: Row) -> Upload:
         trashed_at=to_datetime_or_none(row[16]),
         trashed_with=row[17],
         restored_at=to_datetime_or_none(row[18]),
+        checksum=_checksum(row[19], row[20], row[12]),
     )
+
+
+def _checksum(kind: str | None, value: str | None, part_size: Any) -> Checksum | None:
+    if kind not in ("full_object", "composite") or not value:
+        return None
+    if kind == "full_object":
+        return Checksum.full_object(value)
+    return Checksum("composite", value, None if part_size is None else int(part_size))
 
 
 # The columns an upload's update sets (each from the parameter of its name).
 UPLOAD_UPDATED = (
     "name", "size", "content_type", "expires_at", "sha256", "status", "stored_at",
     "multipart_id", "part_size", "folder_id", "name_key", "search_key", "on_conflict",
-    "trashed_at", "trashed_with", "restored_at",
+    "trashed_at", "trashed_with", "restored_at", "checksum_type", "checksum_value",
 )  # fmt: skip
 
 
@@ -129,6 +139,8 @@ def upload_values(upload: Upload) -> dict[str, Any]:
         "trashed_at": to_db_time_or_none(upload.trashed_at),
         "trashed_with": upload.trashed_with,
         "restored_at": to_db_time_or_none(upload.restored_at),
+        "checksum_type": None if upload.checksum is None else upload.checksum.type,
+        "checksum_value": None if upload.checksum is None else upload.checksum.value,
     }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from filestore.domain import commands
+from filestore.domain.checksums import is_sha256_hex
 from filestore.domain.errors import ConcurrencyConflict, Conflict, InvalidInput
 from filestore.domain.handlers.common import owned_upload
 from filestore.domain.handlers.results import StoredOutcome
@@ -39,6 +42,12 @@ async def sign_parts(cmd: commands.SignParts, services: Services) -> list[PartUr
         raise InvalidInput(f"Ask for at most {MAX_PARTS_PER_REQUEST} parts at a time.")
     if len(set(numbers)) != len(numbers):
         raise InvalidInput("part_numbers must not repeat a number.")
+    sha256s: dict[int, str] = {}
+    if cmd.sha256s is not None:
+        if len(cmd.sha256s) != len(numbers):
+            raise InvalidInput("sha256 must give one SHA-256 per part number, in the same order.")
+        _check_sha256s(cmd.sha256s)
+        sha256s = {n: value.lower() for n, value in zip(numbers, cmd.sha256s, strict=True)}
     async with services.uow() as uow:
         upload = await _pending_multipart(uow, cmd.actor, cmd.upload_id)
     bad = [n for n in numbers if not 1 <= n <= upload.part_count]
@@ -56,10 +65,17 @@ async def sign_parts(cmd: commands.SignParts, services: Services) -> list[PartUr
                 n,
                 upload.part_length(n),
                 services.policy.upload_url_ttl,
+                sha256s.get(n),
             ),
         )
         for n in sorted(numbers)
     ]
+
+
+def _check_sha256s(values: Sequence[str]) -> None:
+    bad = [value for value in values if not is_sha256_hex(value)]
+    if bad:
+        raise InvalidInput(f"A part's sha256 must be 64 hex digits; got {bad[0][:80]!r}.")
 
 
 async def list_parts(cmd: commands.ListParts, services: Services) -> list[StoredPart]:
@@ -73,6 +89,7 @@ async def list_parts(cmd: commands.ListParts, services: Services) -> list[Stored
 async def complete_multipart(cmd: commands.CompleteMultipart, services: Services) -> Upload:
     """Assemble the parts, check the result and mark the upload stored (or failed)."""
     numbers = [p.part_number for p in cmd.parts]
+    _check_sha256s([p.sha256 for p in cmd.parts if p.sha256 is not None])
     async with services.uow() as uow:
         upload = _multipart(await owned_upload(uow, cmd.actor, cmd.upload_id))
         if numbers != list(range(1, upload.part_count + 1)):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from filestore.domain import commands
+from filestore.domain.checksums import Checksum
 from filestore.domain.errors import NameTaken
 from filestore.domain.handlers.placement import IfGone, IfTaken, place_upload
 from filestore.domain.handlers.results import StoredOutcome
@@ -19,9 +21,30 @@ def _check_object(upload: Upload, info: ObjectInfo) -> str | None:
     """Why the stored object does not match its declaration, or None if it does."""
     if info.size != upload.size:
         return f"the file has {info.size} bytes but {upload.size} were declared"
-    if upload.sha256 is not None and info.sha256 is not None and info.sha256 != upload.sha256:
-        return "the file's SHA-256 checksum does not match the one declared"
+    if upload.sha256 is not None and not upload.is_multipart:
+        # Storage checked the bytes against the declared SHA-256 as they arrived (a presigned
+        # POST signs it); an object with another checksum, or none, is not what was declared.
+        found = info.checksum.value if info.checksum is not None else info.sha256
+        if found is None:
+            return "storage did not check the file against the SHA-256 declared"
+        if found != upload.sha256.lower():
+            return "the file's SHA-256 checksum does not match the one declared"
     return None
+
+
+def verified_checksum(upload: Upload, info: ObjectInfo) -> Checksum | None:
+    """The checksum storage verified for this upload, as `Upload.checksum` carries it."""
+    checksum = info.checksum
+    if checksum is None:
+        return None
+    if checksum.type == "full_object" and upload.is_multipart:
+        return None
+    if checksum.type == "composite":
+        if not upload.is_multipart:
+            return None
+        # A client recomputes a composite from the part size (S3's HEAD does not say it).
+        return replace(checksum, part_size=upload.part_size)
+    return checksum
 
 
 async def settle(
@@ -37,11 +60,12 @@ async def settle(
         # Names are settled now: a name taken meanwhile becomes `name (2)` (or fails the
         # upload, if it asked so), a folder trashed meanwhile leaves the file in the root.
         if_taken = IfTaken.NUMBER if upload.on_conflict is OnConflict.RENAME else IfTaken.REFUSE
+        checksum = verified_checksum(upload, info)
         try:
             await place_upload(
                 uow, upload,
                 lambda stored, name, folder_id: stored.mark_stored(
-                    now, name=name, folder_id=folder_id
+                    now, checksum, name=name, folder_id=folder_id
                 ),
                 name=upload.name, folder_id=upload.folder_id,
                 if_taken=if_taken, if_gone=IfGone.ROOT,

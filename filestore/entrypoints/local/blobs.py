@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, unquote
@@ -57,6 +58,10 @@ class CheckedPost(Protocol):
 
 
 Policy = TypeVar("Policy", bound=CheckedPost)
+# The SHA-256s recorded when an object was stored, as `(size, sha256)` of consecutive byte
+# ranges from its start: one for the whole object, or one per part of a multipart object
+# (assembled without reading its bytes again, it has no SHA-256 of the whole).
+Segments = Sequence[tuple[int, str]]
 
 
 class SignedObjects(Protocol[Policy]):
@@ -77,9 +82,10 @@ class SignedObjects(Protocol[Policy]):
         params: Mapping[str, str],
         chunks: AsyncIterator[bytes],
         content_length: str | None = None,
+        checksum_sha256: str | None = None,
     ) -> str: ...
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str, str | None]: ...
+    def open_object(self, key: str) -> tuple[Path, int, str, str, Segments | None]: ...
 
 
 class FormRefused(Exception):
@@ -117,7 +123,11 @@ def blob_app(store: SignedObjects[Policy]) -> Starlette:
             store.check_url(request.method, key, params)
             if request.method == "PUT":
                 etag = await store.receive_part(
-                    key, params, request.stream(), request.headers.get("content-length")
+                    key,
+                    params,
+                    request.stream(),
+                    request.headers.get("content-length"),
+                    request.headers.get("x-amz-checksum-sha256"),
                 )
                 return Response(status_code=200, headers={"ETag": etag})
             path, size, etag, content_type, sha256 = await asyncio.to_thread(store.open_object, key)
@@ -169,38 +179,72 @@ class ObjectDamaged(Exception):
         )
 
 
-async def _verified_chunks(path: Path, size: int, sha256: str | None) -> AsyncIterator[bytes]:
-    """The file's chunks, checked against `sha256` as they are read (hashing costs far less
+class _Expected:
+    """Bytes read in order, checked against the SHA-256 of each range of `Segments`."""
+
+    def __init__(self, segments: Segments) -> None:
+        self._segments = deque(segments)
+        self._digest = hashlib.sha256()
+        self._seen = 0
+        self.intact = True
+
+    def room(self) -> int:
+        """How much to read next: no read crosses the end of a range."""
+        if not self._segments:
+            return CHUNK
+        return max(1, min(CHUNK, self._segments[0][0] - self._seen))
+
+    def update(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
+        self._seen += len(chunk)
+        while self._segments and self._seen >= self._segments[0][0]:
+            size, sha256 = self._segments.popleft()
+            if self._seen != size or self._digest.hexdigest() != sha256:
+                self.intact = False
+            self._digest, self._seen = hashlib.sha256(), 0
+
+    def whole(self) -> bool:
+        """Whether all that was read matched, and it was all the ranges hold."""
+        self.update(b"")  # ranges of no bytes
+        return self.intact and not self._segments and self._seen == 0
+
+
+async def _verified_chunks(path: Path, size: int, sha256s: Segments | None) -> AsyncIterator[bytes]:
+    """The file's chunks, checked against `sha256s` as they are read (hashing costs far less
     than the disk and the network that carry the bytes, and only what is downloaded is read).
 
-    The last chunk is held back until the digest is known: damaged bytes are never served as a
-    whole file. An object of one chunk is checked before the answer starts (`ObjectDamaged`,
-    S3-style 410); a longer one is cut off before its last chunk, so the client sees a body
-    shorter than its Content-Length, an error, not a file.
+    The last chunk is held back until the digest is known, and a chunk is held back until the
+    range it ends has matched: damaged bytes are never served as a whole file. An object of one
+    chunk is checked before the answer starts (`ObjectDamaged`, S3-style 410); a longer one is
+    cut off before its last chunk, so the client sees a body shorter than its Content-Length, an
+    error, not a file.
     """
-    file = await asyncio.to_thread(path.open, "rb")
-    first = await asyncio.to_thread(file.read, CHUNK)
-    if sha256 is not None and len(first) >= size and hashlib.sha256(first).hexdigest() != sha256:
-        file.close()
-        raise ObjectDamaged(path)
-
-    digest = hashlib.sha256(first)
+    expected = None if sha256s is None else _Expected(sha256s)
 
     def read() -> bytes:
         # Hashed in the worker thread that reads (hashlib lets go of the GIL), off the loop.
-        chunk = file.read(CHUNK)
-        digest.update(chunk)
+        chunk = file.read(CHUNK if expected is None else expected.room())
+        if expected is not None:
+            expected.update(chunk)
         return chunk
+
+    file = await asyncio.to_thread(path.open, "rb")
+    first = await asyncio.to_thread(read)
+    if expected is not None and len(first) >= size and not expected.whole():
+        file.close()
+        raise ObjectDamaged(path)
 
     async def chunks() -> AsyncIterator[bytes]:
         held = first
         try:
             while chunk := await asyncio.to_thread(read):
+                if expected is not None and not expected.intact:
+                    break
                 yield held
                 held = chunk
         finally:
             file.close()
-        if sha256 is not None and digest.hexdigest() != sha256:
+        if expected is not None and not expected.whole():
             log.error("not serving the end of %s: %s", path, ObjectDamaged(path).message)
             raise ObjectDamaged(path)
         yield held

@@ -158,3 +158,45 @@ async def test_multipart_uploads_older_than_the_lifecycle_rule_are_removed(
     FilesystemBlobStore(tmp_path, base_url=BASE_URL, signing_key=b"k" * 32)
     assert not (tmp_path / "multipart" / old).exists()
     assert (tmp_path / "multipart" / young).exists()
+
+
+async def _multipart(
+    http: httpx.AsyncClient, store: FilesystemBlobStore, parts: list[bytes]
+) -> None:
+    from filestore.domain.ports import CompletedPart
+
+    multipart_id = await store.create_multipart(KEY, content_type="application/octet-stream")
+    completed = []
+    for number, data in enumerate(parts, start=1):
+        url = store.presign_part(KEY, multipart_id, number, len(data), timedelta(minutes=5))
+        answer = await http.put(url, content=data)
+        assert answer.status_code == 200
+        completed.append(CompletedPart(number, answer.headers["etag"]))
+    await store.complete_multipart(KEY, multipart_id, completed)
+
+
+# Parts whose ends fall inside a read chunk: a part is checked at its own end.
+PARTS = [bytes(range(256)) * (3 * CHUNK // 256) + b"first", b"second" * (CHUNK // 3)]
+
+
+async def test_an_intact_multipart_object_is_served_whole(
+    http: httpx.AsyncClient, store: FilesystemBlobStore
+) -> None:
+    await _multipart(http, store, PARTS)
+    assert (await http.get(_get_url(store))).content == b"".join(PARTS)
+
+
+async def test_a_multipart_object_with_a_flipped_byte_is_never_served_whole(
+    http: httpx.AsyncClient, store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    """A multipart object has no SHA-256 of the whole (its parts are joined without reading
+    them again): each part is checked against the SHA-256 it had when it arrived."""
+    await _multipart(http, store, PARTS)
+    _flip_a_byte(_object_file(tmp_path), len(PARTS[0]) + 7)  # in the second part
+    received = b""
+    with pytest.raises(ObjectDamaged):
+        async with http.stream("GET", _get_url(store)) as answer:
+            assert answer.status_code == 200
+            async for chunk in answer.aiter_bytes():
+                received += chunk
+    assert len(received) < len(b"".join(PARTS))
