@@ -1,14 +1,13 @@
 """The command-line client's checksums: a file's SHA-256s before it goes up, and a check of what
 comes down against the upload's verified checksum (`Upload.checksum`).
 
-Hashing runs in threads (hashlib lets go of the GIL on large buffers): the whole file's SHA-256
-and its parts' go on at once, on every core.
+A multipart upload's parts are hashed by the client as each is read to be sent (see
+`filestore.entrypoints.client`), so a file is read and hashed once.
 """
 
 from __future__ import annotations
 
 import base64
-import concurrent.futures
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -19,36 +18,6 @@ READ = 1024 * 1024
 def file_sha256(path: Path) -> str:
     with path.open("rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-def part_sha256(path: Path, offset: int, length: int) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as file:
-        file.seek(offset)
-        while length > 0:
-            data = file.read(min(READ, length))
-            if not data:
-                break
-            sha.update(data)
-            length -= len(data)
-    return sha.hexdigest()
-
-
-def upload_sha256s(
-    path: Path, part_size: int | None, workers: int = 4
-) -> tuple[str, dict[int, str]]:
-    """The file's SHA-256 and, given a part size, each part's (by part number), in hex."""
-    size = path.stat().st_size
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        whole = pool.submit(file_sha256, path)
-        parts: dict[int, concurrent.futures.Future[str]] = {}
-        if part_size:
-            count = max(1, -(-size // part_size))
-            for number in range(1, count + 1):
-                offset = (number - 1) * part_size
-                length = min(part_size, size - offset)
-                parts[number] = pool.submit(part_sha256, path, offset, length)
-        return whole.result(), {n: f.result() for n, f in parts.items()}
 
 
 def header_value(sha256_hex: str) -> str:

@@ -2,13 +2,15 @@
 
 Uploads go straight to storage with the presigned POST (small files) or as parallel presigned
 part PUTs (large ones), resumable: the parts that already arrived are asked for and skipped.
-Every upload declares the file's SHA-256, and a multipart one each part's, which storage checks
-the bytes against as they arrive; a download is checked against the checksum storage verified.
+A single-request upload declares the file's SHA-256, and a multipart one each part's (hashed as
+the part is read to be sent), which storage checks the bytes against as they arrive; a download
+is checked against the checksum storage verified.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import math
 import os
 import sys
@@ -21,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from filestore.entrypoints.checksums_client import DownloadCheck, header_value, upload_sha256s
+from filestore.entrypoints.checksums_client import DownloadCheck, file_sha256, header_value
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
 
 PARALLEL_PARTS = 4
@@ -224,29 +226,31 @@ class Client:
     ) -> Any:
         import mimetypes
 
-        from filestore.domain.rules import part_size_for
+        from filestore.domain.rules import UploadPolicy
 
         if not path.is_file():
             raise ClientError(f"{path}: not a file")
         size = path.stat().st_size
         kind = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        # The file's SHA-256 (storage checks a single-request upload against it) and, should the
-        # API plan a multipart upload, its parts' at the part size the API will choose: hashed
-        # at once, in threads.
-        sha256, part_sha256s = upload_sha256s(path, part_size_for(size))
-        body: dict[str, Any] = {
-            "name": path.name, "size": size, "content_type": kind, "sha256": sha256,
-        }  # fmt: skip
+        body: dict[str, Any] = {"name": path.name, "size": size, "content_type": kind}
         body |= {"folder_id": folder_id} if folder_id else {}
         body |= {"on_conflict": on_conflict} if on_conflict else {}
-        ticket = self.api("POST", "/uploads", json=body)
+        # A file the API will send up in parts (by the default threshold) is hashed part by
+        # part as each is read to be sent, once: a multipart upload has no full-object SHA-256
+        # to check (its checksum is the parts' composite), so none is computed. A smaller one
+        # declares its SHA-256, which storage checks the single request against.
+        multipart = UploadPolicy().is_multipart(size)
+        ticket = self.api("POST", "/uploads", json=body | _sha256_of(path, not multipart))
+        if "upload_url" in ticket and multipart:
+            # This deployment takes files this big in one request: declare it again, with the
+            # file's SHA-256 (the form is signed with what was declared), and drop the first.
+            self.delete(ticket["upload"]["id"])
+            ticket = self.api("POST", "/uploads", json=body | _sha256_of(path, True))
         upload = ticket["upload"]
         if "upload_url" in ticket:
             self._post(path, ticket["upload_url"], size)
             return upload
-        if int(ticket["multipart"]["part_size"]) != part_size_for(size):
-            _, part_sha256s = upload_sha256s(path, int(ticket["multipart"]["part_size"]))
-        return self._parts(path, upload["id"], ticket["multipart"], part_sha256s)
+        return self._parts(path, upload["id"], ticket["multipart"])
 
     def resume(self, path: Path, upload_id: str) -> Any:
         upload = self.api("GET", f"/uploads/{upload_id}")
@@ -257,8 +261,7 @@ class Client:
                               f"{upload['size']}")  # fmt: skip
         part_size = _part_size_of(self, upload_id)
         plan = {"part_size": part_size, "part_count": max(1, math.ceil(upload["size"] / part_size))}
-        _, part_sha256s = upload_sha256s(path, part_size)
-        return self._parts(path, upload_id, plan, part_sha256s)
+        return self._parts(path, upload_id, plan)
 
     def _post(self, path: Path, form: dict[str, Any], size: int) -> None:
         bar = Progress(path.name, size, enabled=self.progress)
@@ -277,32 +280,38 @@ class Client:
         if response.status_code >= 400:
             raise ClientError(f"storage refused the upload: {_message(response)}")
 
-    def _parts(
-        self, path: Path, upload_id: str, plan: dict[str, Any], sha256s: dict[int, str]
-    ) -> Any:
+    def _parts(self, path: Path, upload_id: str, plan: dict[str, Any]) -> Any:
+        """Send the parts that have not arrived, `PARALLEL_PARTS` at a time, then complete.
+
+        Each part is read once: hashed in memory (hashlib lets go of the GIL, so parts hash on
+        every core while others are on the wire), its URL signed with that SHA-256, and sent.
+        Parts that arrived before (a resumed upload) are hashed from the file too: completion
+        checks them against what storage received, so a file changed since is caught.
+        """
         part_size, part_count = int(plan["part_size"]), int(plan["part_count"])
         arrived = {
             p["part_number"]: p["etag"]
             for p in self.api("GET", f"/uploads/{upload_id}/parts")["parts"]
         }
-        missing = [n for n in range(1, part_count + 1) if n not in arrived]
         total = path.stat().st_size
         bar = Progress(path.name, total, enabled=self.progress)
         bar.add(sum(_part_length(n, part_size, total) for n in arrived))
-        etags = dict(arrived)
+        etags, sha256s = dict(arrived), {}
         try:
-            for batch in _chunks(missing, 100):
-                signing = {"part_numbers": batch, "sha256": [sha256s[n] for n in batch]}
-                urls = self.api("POST", f"/uploads/{upload_id}/parts", json=signing)["parts"]
-                with concurrent.futures.ThreadPoolExecutor(PARALLEL_PARTS) as pool:
-                    futures = {
-                        pool.submit(self._put_part, path, u["url"], u["part_number"],
-                                    part_size, total, bar, sha256s[u["part_number"]]):
-                        u["part_number"]
-                        for u in urls
-                    }  # fmt: skip
+            with concurrent.futures.ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+                futures = {
+                    pool.submit(self._send_part, path, upload_id, n, part_size, total, bar,
+                                send=n not in arrived): n
+                    for n in range(1, part_count + 1)
+                }  # fmt: skip
+                try:
                     for future in concurrent.futures.as_completed(futures):
-                        etags[futures[future]] = future.result()
+                        sha256s[futures[future]], etag = future.result()
+                        etags.setdefault(futures[future], etag)
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
         except ClientError as error:
             raise ClientError(f"{error} (resume with: filestore upload {path} --resume "
                               f"{upload_id})") from error  # fmt: skip
@@ -314,20 +323,28 @@ class Client:
         ]
         return self.api("POST", f"/uploads/{upload_id}/complete", json={"parts": parts})
 
-    def _put_part(
+    def _send_part(
         self,
         path: Path,
-        url: str,
+        upload_id: str,
         number: int,
         part_size: int,
         total: int,
         bar: Progress,
-        sha256: str,
-    ) -> str:
+        *,
+        send: bool,
+    ) -> tuple[str, str]:
+        """Read part `number`, hash it and (if `send`) send it; its SHA-256 (hex) and ETag
+        ("" when not sent)."""
         length = _part_length(number, part_size, total)
         with path.open("rb") as file:
             file.seek((number - 1) * part_size)
             data = file.read(length)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not send:
+            return sha256, ""
+        signing = {"part_numbers": [number], "sha256": [sha256]}
+        url = self.api("POST", f"/uploads/{upload_id}/parts", json=signing)["parts"][0]["url"]
         headers = {"x-amz-checksum-sha256": header_value(sha256)}
         try:
             response = self.storage.put(url, content=data, headers=headers)
@@ -341,7 +358,7 @@ class Client:
         if response.status_code >= 400:
             raise ClientError(f"part {number} refused: {_message(response)}")
         bar.add(length)
-        return str(response.headers["etag"])
+        return sha256, str(response.headers["etag"])
 
 
 def _part_size_of(client: Client, upload_id: str) -> int:
@@ -352,13 +369,13 @@ def _part_size_of(client: Client, upload_id: str) -> int:
     return part_size_for(int(upload["size"]))
 
 
+def _sha256_of(path: Path, wanted: bool) -> dict[str, str]:
+    """The `sha256` field of an upload's declaration, if `wanted`."""
+    return {"sha256": file_sha256(path)} if wanted else {}
+
+
 def _part_length(number: int, part_size: int, total: int) -> int:
     return max(0, min(part_size, total - (number - 1) * part_size))
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class _CountingReader:
