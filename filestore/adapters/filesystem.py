@@ -16,14 +16,17 @@ Layout under `root`:
   multipart/<id>/meta.json key, content type   multipart/<id>/<n>.part   one uploaded part
                                                multipart/<id>/<n>.sha256 its SHA-256 (hex), and
                                                  "sent" if it came with that checksum
+  segments/<key>/<dir>/<i> part i >= 2 of a multipart object (its part 1 is objects/<key>)
   tmp/                     files being written (cleared on start)
 
 Parts are hashed as they arrive (SHA-256, in a worker thread, so parts arriving together hash on
 every core) and checked against the `x-amz-checksum-sha256` they come with (which their URL may
-sign); completing a multipart upload checks the client's part SHA-256s against those,
-concatenates the parts in the kernel (`copy_file_range`) and reads none of the bytes again: the
-object's metadata keeps each part's size and SHA-256, which a download is checked against part by
-part (a single-request object's, against its SHA-256). As on
+sign); completing a multipart upload checks the client's part SHA-256s against those and keeps
+the parts as the object's segments, hard links to the parts' files (already fsynced as they
+arrived): no byte is copied, read or hashed again, whatever the object's size. The object is its
+first part under its key and the others, in order, under `segments/`; the metadata counts the
+segments and keeps each part's size and SHA-256, which a download is checked against part by part
+(a single-request object's, against its SHA-256). As on
 S3, the object's checksum is the composite of the parts' (`filestore.domain.checksums`) when every
 part was checked against a checksum the client gave (with the part, or at completion).
 """
@@ -66,7 +69,6 @@ log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 # Received bytes are hashed and written this much at a time, in a worker thread.
 WRITE_BATCH = 1024 * 1024
-COPY_STEP = 1 << 30
 # The template's lifecycle rule aborts multipart uploads a day after they began (a multipart
 # upload lives `multipart_ttl`, a day, in the domain).
 MULTIPART_MAX_AGE = timedelta(days=1, hours=1)
@@ -146,8 +148,9 @@ class FilesystemBlobStore:
         self._objects = self.root / "objects"
         self._multipart = self.root / "multipart"
         self._tmp = self.root / "tmp"
+        self._segments = self.root / "segments"
         self._publishing = threading.Lock()
-        for directory in (self._objects, self._multipart, self._tmp):
+        for directory in (self._objects, self._multipart, self._tmp, self._segments):
             directory.mkdir(parents=True, exist_ok=True)
         # Leftovers of writes interrupted by a crash: never visible under a final name.
         for leftover in self._tmp.iterdir():
@@ -265,6 +268,19 @@ class FilesystemBlobStore:
     @staticmethod
     def _meta_path(path: Path) -> Path:
         return path.with_name(path.name + ".meta.json")
+
+    def _segments_dir(self, key: str) -> Path:
+        _check_key(key)
+        return self._segments.joinpath(*key.split("/"))
+
+    def _files(self, key: str, meta: Mapping[str, Any]) -> list[Path]:
+        """The files whose bytes, in order, are the object's: its own, then its segments'."""
+        path = self._object_path(key)
+        segments = meta.get("segments")
+        if not isinstance(segments, dict):
+            return [path]
+        directory = self._segments_dir(key) / str(segments["dir"])
+        return [path, *(directory / str(i) for i in range(2, int(segments["count"]) + 1))]
 
     def _multipart_dir(self, multipart_id: str) -> Path | None:
         # Ids are ours (hex); anything else cannot name a directory of ours.
@@ -433,15 +449,26 @@ class FilesystemBlobStore:
             if arrived is None:  # a part stored before their SHA-256s were kept: hash it now
                 arrived = _file_sha256(directory / f"{part.part_number}.part")
             segments.append((stored[part.part_number].size, arrived))
+        # The parts become the object's files as they are: hard links, no copy (ext4 has no
+        # reflinks, and copying then fsyncing 1 GiB takes seconds). Their bytes were fsynced as
+        # they arrived; the links' directories are synced here and by `_publish`.
         temp = self.new_temp()
-        digests, size = b"", 0
-        with temp.open("wb") as out:
-            for part in parts:
-                with (directory / f"{part.part_number}.part").open("rb") as source:
-                    size += _append(source, out)
-                digests += bytes.fromhex(part.etag.strip('"'))
-            out.flush()
-            os.fsync(out.fileno())
+        files = [directory / f"{part.part_number}.part" for part in parts]
+        if files:
+            _link(files[0], temp)
+        else:
+            _write_synced(temp, b"")
+        # A directory of this completion's own: one that lost a race with another, or was cut
+        # short by a crash, never touches the segments of the object stored.
+        segments_dir = self._segments_dir(key) / secrets.token_hex(8)
+        if len(files) > 1:
+            segments_dir.mkdir(parents=True)
+            for index, source in enumerate(files[1:], start=2):
+                _link(source, segments_dir / str(index))
+            _fsync_dir(segments_dir)
+            _fsync_dir(segments_dir.parent)
+        size = sum(segment[0] for segment in segments)
+        digests = b"".join(bytes.fromhex(part.etag.strip('"')) for part in parts)
         # S3's multipart ETag: the MD5 of the parts' ETags, then the part count.
         etag = f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
         info: dict[str, Any] = {
@@ -452,13 +479,19 @@ class FilesystemBlobStore:
             "size": size,
             "part_sha256s": [list(segment) for segment in segments],
         }
+        if len(files) > 1:
+            info["segments"] = {"dir": segments_dir.name, "count": len(files)}
         verified = [value for value in part_sha256s if value is not None]
         if parts and len(verified) == len(parts):
             part_size = stored[parts[0].part_number].size
             checksum = Checksum.composite(verified, part_size)
             info["checksum"] = {"type": checksum.type, "value": checksum.value,
                                 "part_size": part_size}  # fmt: skip
-        self._publish(temp, key, info)
+        try:
+            self._publish(temp, key, info)
+        except BlobRequestRefused:
+            shutil.rmtree(segments_dir, ignore_errors=True)  # another completion stored it
+            raise
         shutil.rmtree(directory, ignore_errors=True)
         return size, etag
 
@@ -478,9 +511,9 @@ class FilesystemBlobStore:
         except InvalidInput:
             return None
         try:
-            size = path.stat().st_size
             meta = json.loads(self._meta_path(path).read_text())
-        except (OSError, ValueError):
+            size = sum(file.stat().st_size for file in self._files(key, meta))
+        except (OSError, ValueError, KeyError, TypeError):
             return None
         if meta.get("size") != size:
             return None  # an interrupted replacement: treat as absent, like a missing object
@@ -501,6 +534,7 @@ class FilesystemBlobStore:
             for target in (path, self._meta_path(path)):
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()
+            shutil.rmtree(self._segments_dir(key), ignore_errors=True)
 
         await asyncio.to_thread(remove)
 
@@ -513,11 +547,12 @@ class FilesystemBlobStore:
             path = meta_path.with_name(meta_path.name.removesuffix(".meta.json"))
             key = path.relative_to(self._objects).as_posix()
             try:
-                size = json.loads(meta_path.read_text())["size"]
-            except (OSError, ValueError, KeyError):
+                meta = json.loads(meta_path.read_text())
+                size, files = meta["size"], self._files(key, meta)
+            except (OSError, ValueError, KeyError, TypeError, InvalidInput):
                 continue  # being written, or not ours
             try:
-                found = path.stat().st_size
+                found = sum(file.stat().st_size for file in files)
             except FileNotFoundError:
                 lost.append((key, "its stored bytes are missing from the server's storage"))
                 continue
@@ -701,11 +736,13 @@ class FilesystemBlobStore:
             raise
         return size, "" if md5 is None else md5.hexdigest(), sha.hexdigest()
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str, list[tuple[int, str]] | None]:
-        """The object's path, size, ETag, content type and the SHA-256s recorded when it was
-        stored, for serving a GET (whose signature was checked: the key was an object's). The
-        SHA-256s are `(size, sha256)` of consecutive byte ranges: the whole object's, or each
-        part's of a multipart object (None: nothing was recorded).
+    def open_object(
+        self, key: str
+    ) -> tuple[list[Path], int, str, str, list[tuple[int, str]] | None]:
+        """The object's files (its bytes, in order), size, ETag, content type and the SHA-256s
+        recorded when it was stored, for serving a GET (whose signature was checked: the key was
+        an object's). The SHA-256s are `(size, sha256)` of consecutive byte ranges: the whole
+        object's, or each part's of a multipart object (None: nothing was recorded).
 
         A signed key with no object is one whose bytes went away (deleted since the URL was
         signed, or lost from the disk): 410, saying so, not a 404 that reads as a wrong link.
@@ -719,7 +756,11 @@ class FilesystemBlobStore:
                 "the server's storage.",
             )
         path = self._object_path(key)
-        return path, info.size, info.etag, self._content_type(path), self._digests(path, info)
+        try:
+            files = self._files(key, json.loads(self._meta_path(path).read_text()))
+        except (OSError, ValueError):
+            files = [path]
+        return files, info.size, info.etag, self._content_type(path), self._digests(path, info)
 
     def _digests(self, path: Path, info: ObjectInfo) -> list[tuple[int, str]] | None:
         if info.sha256 is not None:
@@ -751,20 +792,15 @@ def _check_key(key: str) -> None:
         raise InvalidInput("invalid object key")
 
 
-def _append(source: BinaryIO, out: BinaryIO) -> int:
-    """Copy the rest of `source` to the end of `out`, in the kernel where it can; the count."""
-    total = 0
-    out.flush()
+def _link(source: Path, target: Path) -> None:
+    """`target` as another name of `source`'s bytes; a synced copy where the file system has
+    no hard links."""
     try:
-        while copied := os.copy_file_range(source.fileno(), out.fileno(), COPY_STEP):
-            total += copied
-        return total
-    except (AttributeError, OSError):
-        pass  # no copy_file_range here (not Linux, or across file systems): copy in Python
-    while chunk := source.read(CHUNK):
-        out.write(chunk)
-        total += len(chunk)
-    return total
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        with target.open("rb+") as file:
+            os.fsync(file.fileno())
 
 
 def _file_sha256(path: Path) -> str:

@@ -15,7 +15,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
@@ -85,7 +85,10 @@ class SignedObjects(Protocol[Policy]):
         checksum_sha256: str | None = None,
     ) -> str: ...
 
-    def open_object(self, key: str) -> tuple[Path, int, str, str, Segments | None]: ...
+    def open_object(self, key: str) -> tuple[Sequence[Path], int, str, str, Segments | None]:
+        """The files whose bytes, in order, are the object's (a multipart one's may be its
+        parts, kept as they arrived), its size, ETag, content type and recorded SHA-256s."""
+        ...
 
 
 class FormRefused(Exception):
@@ -130,8 +133,10 @@ def blob_app(store: SignedObjects[Policy]) -> Starlette:
                     request.headers.get("x-amz-checksum-sha256"),
                 )
                 return Response(status_code=200, headers={"ETag": etag})
-            path, size, etag, content_type, sha256 = await asyncio.to_thread(store.open_object, key)
-            body = await _verified_chunks(path, size, sha256)
+            files, size, etag, content_type, sha256 = await asyncio.to_thread(
+                store.open_object, key
+            )
+            body = await _verified_chunks(files, size, sha256)
         except Exception as error:
             return _refused(error)
         headers = {
@@ -209,9 +214,13 @@ class _Expected:
         return self.intact and not self._segments and self._seen == 0
 
 
-async def _verified_chunks(path: Path, size: int, sha256s: Segments | None) -> AsyncIterator[bytes]:
-    """The file's chunks, checked against `sha256s` as they are read (hashing costs far less
-    than the disk and the network that carry the bytes, and only what is downloaded is read).
+async def _verified_chunks(
+    files: Sequence[Path], size: int, sha256s: Segments | None
+) -> AsyncIterator[bytes]:
+    """The chunks of `files`, one after the other, checked against `sha256s` as they are read
+    (hashing costs far less than the disk and the network that carry the bytes, and only what is
+    downloaded is read). A multipart object's files are its parts, and its ranges theirs: a read
+    never crosses the end of a range, so none crosses from one file to the next.
 
     The last chunk is held back until the digest is known, and a chunk is held back until the
     range it ends has matched: damaged bytes are never served as a whole file. An object of one
@@ -220,15 +229,21 @@ async def _verified_chunks(path: Path, size: int, sha256s: Segments | None) -> A
     error, not a file.
     """
     expected = None if sha256s is None else _Expected(sha256s)
+    path, following = files[0], deque(files[1:])
+    file: BinaryIO = await asyncio.to_thread(path.open, "rb")
 
     def read() -> bytes:
         # Hashed in the worker thread that reads (hashlib lets go of the GIL), off the loop.
-        chunk = file.read(CHUNK if expected is None else expected.room())
+        nonlocal file
+        while not (chunk := file.read(CHUNK if expected is None else expected.room())):
+            if not following:
+                break
+            file.close()
+            file = following.popleft().open("rb")
         if expected is not None:
             expected.update(chunk)
         return chunk
 
-    file = await asyncio.to_thread(path.open, "rb")
     first = await asyncio.to_thread(read)
     if expected is not None and len(first) >= size and not expected.whole():
         file.close()

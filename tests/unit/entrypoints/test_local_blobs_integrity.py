@@ -93,6 +93,12 @@ def _object_file(tmp_path: Path) -> Path:
     return tmp_path / "objects" / Path(*KEY.split("/"))
 
 
+def _segment_file(tmp_path: Path, number: int) -> Path:
+    """Where part `number` (>= 2) of a multipart object is kept: the parts are its segments."""
+    [path] = (tmp_path / "segments" / Path(*KEY.split("/"))).glob(f"*/{number}")
+    return path
+
+
 def _flip_a_byte(path: Path, at: int) -> None:
     data = bytearray(path.read_bytes())
     data[at] ^= 0x01
@@ -192,7 +198,7 @@ async def test_a_multipart_object_with_a_flipped_byte_is_never_served_whole(
     """A multipart object has no SHA-256 of the whole (its parts are joined without reading
     them again): each part is checked against the SHA-256 it had when it arrived."""
     await _multipart(http, store, PARTS)
-    _flip_a_byte(_object_file(tmp_path), len(PARTS[0]) + 7)  # in the second part
+    _flip_a_byte(_segment_file(tmp_path, 2), 7)  # in the second part
     received = b""
     with pytest.raises(ObjectDamaged):
         async with http.stream("GET", _get_url(store)) as answer:
