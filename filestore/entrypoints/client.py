@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from filestore.domain.rules import UploadPolicy
 from filestore.entrypoints.checksums_client import DownloadCheck, file_sha256, header_value
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
 
@@ -79,6 +80,9 @@ class Client:
     token: str | None
     progress: bool | None = None
     transport: httpx.BaseTransport | None = None  # default: the network
+    # Above this size the API is expected to plan a multipart upload (its default threshold; a
+    # deployment may set another, and the client then declares the upload again, see `upload`).
+    multipart_threshold: int = UploadPolicy.multipart_threshold
 
     def __post_init__(self) -> None:
         self.endpoint = self.endpoint.rstrip("/")
@@ -226,8 +230,6 @@ class Client:
     ) -> Any:
         import mimetypes
 
-        from filestore.domain.rules import UploadPolicy
-
         if not path.is_file():
             raise ClientError(f"{path}: not a file")
         size = path.stat().st_size
@@ -239,7 +241,7 @@ class Client:
         # part as each is read to be sent, once: a multipart upload has no full-object SHA-256
         # to check (its checksum is the parts' composite), so none is computed. A smaller one
         # declares its SHA-256, which storage checks the single request against.
-        multipart = UploadPolicy().is_multipart(size)
+        multipart = size > self.multipart_threshold
         ticket = self.api("POST", "/uploads", json=body | _sha256_of(path, not multipart))
         if "upload_url" in ticket and multipart:
             # This deployment takes files this big in one request: declare it again, with the
