@@ -2,7 +2,7 @@
 comes down against the upload's verified checksum (`Upload.checksum`).
 
 A multipart upload's parts are hashed by the client as each is read to be sent (see
-`filestore.entrypoints.client`), so a file is read and hashed once.
+`filestore.entrypoints.client`), not in a pass of their own before the upload starts.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Uploads go straight to storage with the presigned POST (small files) or as parallel presigned
 part PUTs (large ones), resumable: the parts that already arrived are asked for and skipped.
-A single-request upload declares the file's SHA-256, and a multipart one each part's (hashed as
-the part is read to be sent), which storage checks the bytes against as they arrive; a download
+Every upload declares the file's SHA-256, and a multipart one each part's (hashed as the part is
+read to be sent), which storage checks the bytes against as they arrive; a download
 is checked against the checksum storage verified.
 """
 
@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 
-from filestore.domain.rules import UploadPolicy
 from filestore.entrypoints.checksums_client import DownloadCheck, file_sha256, header_value
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
 
@@ -80,9 +79,6 @@ class Client:
     token: str | None
     progress: bool | None = None
     transport: httpx.BaseTransport | None = None  # default: the network
-    # Above this size the API is expected to plan a multipart upload (its default threshold; a
-    # deployment may set another, and the client then declares the upload again, see `upload`).
-    multipart_threshold: int = UploadPolicy.multipart_threshold
 
     def __post_init__(self) -> None:
         self.endpoint = self.endpoint.rstrip("/")
@@ -234,20 +230,16 @@ class Client:
             raise ClientError(f"{path}: not a file")
         size = path.stat().st_size
         kind = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        body: dict[str, Any] = {"name": path.name, "size": size, "content_type": kind}
+        # The file's SHA-256, declared for every upload: storage checks a single request against
+        # it, and on S3 it starts a multipart upload with part checksums (the API's `sha256`
+        # stays optional for other clients). A multipart upload's parts are hashed as each is
+        # read to be sent, overlapping with the other parts on the wire.
+        body: dict[str, Any] = {
+            "name": path.name, "size": size, "content_type": kind, "sha256": file_sha256(path),
+        }  # fmt: skip
         body |= {"folder_id": folder_id} if folder_id else {}
         body |= {"on_conflict": on_conflict} if on_conflict else {}
-        # A file the API will send up in parts (by the default threshold) is hashed part by
-        # part as each is read to be sent, once: a multipart upload has no full-object SHA-256
-        # to check (its checksum is the parts' composite), so none is computed. A smaller one
-        # declares its SHA-256, which storage checks the single request against.
-        multipart = size > self.multipart_threshold
-        ticket = self.api("POST", "/uploads", json=body | _sha256_of(path, not multipart))
-        if "upload_url" in ticket and multipart:
-            # This deployment takes files this big in one request: declare it again, with the
-            # file's SHA-256 (the form is signed with what was declared), and drop the first.
-            self.delete(ticket["upload"]["id"])
-            ticket = self.api("POST", "/uploads", json=body | _sha256_of(path, True))
+        ticket = self.api("POST", "/uploads", json=body)
         upload = ticket["upload"]
         if "upload_url" in ticket:
             self._post(path, ticket["upload_url"], size)
@@ -369,11 +361,6 @@ def _part_size_of(client: Client, upload_id: str) -> int:
 
     upload = client.api("GET", f"/uploads/{upload_id}")
     return part_size_for(int(upload["size"]))
-
-
-def _sha256_of(path: Path, wanted: bool) -> dict[str, str]:
-    """The `sha256` field of an upload's declaration, if `wanted`."""
-    return {"sha256": file_sha256(path)} if wanted else {}
 
 
 def _part_length(number: int, part_size: int, total: int) -> int:

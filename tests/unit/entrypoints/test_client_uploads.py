@@ -31,7 +31,6 @@ class FakeDeployment:
     def __init__(self, *, single_request: bool = False, arrived: tuple[int, ...] = ()) -> None:
         self.single_request = single_request
         self.declared: list[dict[str, Any]] = []
-        self.deleted: list[str] = []
         self.signed: dict[int, str] = {}
         self.puts: list[int] = []
         self.arrived = {n: f'"etag-{n}"' for n in arrived}
@@ -60,9 +59,6 @@ class FakeDeployment:
             return httpx.Response(201, json={"upload": upload, "multipart": plan})
         if method == "GET" and path == "/uploads/up-1":
             return httpx.Response(200, json={"status": "pending", "size": self.pending})
-        if method == "DELETE":
-            self.deleted.append(path.rsplit("/", 1)[1])
-            return httpx.Response(204)
         if method == "GET" and path.endswith("/parts"):
             parts = [{"part_number": n, "etag": e} for n, e in self.arrived.items()]
             return httpx.Response(200, json={"parts": parts})
@@ -107,7 +103,6 @@ def _client(deployment: FakeDeployment) -> Client:
         "t",
         progress=False,
         transport=deployment.transport(),
-        multipart_threshold=100,
     )
 
 
@@ -121,8 +116,9 @@ def test_a_multipart_upload_sends_each_part_once_and_completes_with_their_sha256
     path, content = data
     deployment = FakeDeployment()
     _client(deployment).upload(path)
-    # No SHA-256 of the whole file: a multipart upload has none to check.
-    assert "sha256" not in deployment.declared[0]
+    # The file's SHA-256 is declared (on S3 it asks for part checksums), and each part's is
+    # signed into its URL and sent with it.
+    assert deployment.declared[0]["sha256"] == _sha256(content)
     assert sorted(deployment.puts) == list(range(1, 11))
     expected = [_sha256(part) for part in _parts(content)]
     assert deployment.signed == dict(enumerate(expected, start=1))
@@ -161,14 +157,11 @@ def test_a_corrupted_part_fails_the_upload_naming_the_part_and_how_to_resume(
     assert deployment.completed is None
 
 
-def test_a_deployment_that_takes_the_file_in_one_request_gets_it_declared_with_its_sha256(
+def test_a_file_taken_in_one_request_is_declared_and_posted_with_its_sha256(
     data: tuple[Path, bytes],
 ) -> None:
     path, content = data
     deployment = FakeDeployment(single_request=True)
     _client(deployment).upload(path)
-    # Expected in parts, it was offered one request: declared again, with the SHA-256 the form
-    # is signed with, and the first declaration dropped.
-    assert [d.get("sha256") for d in deployment.declared] == [None, _sha256(content)]
-    assert deployment.deleted == ["up-1"]
-    assert deployment.posted_forms == 1
+    assert [d["sha256"] for d in deployment.declared] == [_sha256(content)]
+    assert (deployment.posted_forms, deployment.puts) == (1, [])
