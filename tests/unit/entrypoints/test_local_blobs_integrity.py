@@ -206,3 +206,37 @@ async def test_a_multipart_object_with_a_flipped_byte_is_never_served_whole(
             async for chunk in answer.aiter_bytes():
                 received += chunk
     assert len(received) < len(b"".join(PARTS))
+
+
+async def test_a_multipart_object_is_its_parts_kept_not_copied(
+    http: httpx.AsyncClient, store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    """Completion keeps the parts' files as the object's segments: the first under the key, the
+    others under `segments/`, each the very file that arrived (no copy), and the size is theirs."""
+    three = [*PARTS, b"third" * 100]
+    await _multipart(http, store, three)
+    assert _object_file(tmp_path).read_bytes() == three[0]
+    assert [_segment_file(tmp_path, n).read_bytes() for n in (2, 3)] == three[1:]
+    assert _segment_file(tmp_path, 2).stat().st_nlink == 1  # the part's own name is gone
+    info = await store.head(KEY)
+    assert info is not None and info.size == len(b"".join(three))
+    assert (await http.get(_get_url(store))).content == b"".join(three)
+
+
+async def test_a_multipart_object_missing_a_segment_is_lost_and_never_served(
+    http: httpx.AsyncClient, store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    await _multipart(http, store, PARTS)
+    _segment_file(tmp_path, 2).unlink()
+    assert store.lost_objects() == [(KEY, "its stored bytes are missing from the server's storage")]
+    status, code, _ = _s3_error(await http.get(_get_url(store)))
+    assert (status, code) == (410, "NoSuchKey")
+
+
+async def test_deleting_a_multipart_object_removes_its_segments(
+    http: httpx.AsyncClient, store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    await _multipart(http, store, PARTS)
+    await store.delete(KEY)
+    assert await store.head(KEY) is None
+    assert not (tmp_path / "segments" / Path(*KEY.split("/"))).exists()
