@@ -12,8 +12,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-READ = 1024 * 1024
-
 
 def file_sha256(path: Path) -> str:
     with path.open("rb") as file:
