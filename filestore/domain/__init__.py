@@ -61,6 +61,7 @@ _HOMES = {
     "QuotaExceeded": "errors",
     "ServiceUnavailable": "errors",
     "Share": "model",
+    "SortField": "ports",
     "TooLarge": "errors",
     "Upload": "model",
     "UploadStatus": "model",
