@@ -11,6 +11,9 @@ database, to say what the stack itself allows for the same work:
 - both under `/checked/…` as well, where the bearer token is verified first (RS256, issuer,
   audience, expiry) with the local issuer's key, as `filestore serve` does.
 
+uvicorn runs with `filestore serve`'s own settings (access log included), so that a ratio
+compares the apps, not two configurations of uvicorn.
+
     python bench/floor_app.py --database PATH --key PEM --port N
 """
 
