@@ -35,6 +35,7 @@ from filestore.entrypoints.local.redaction import redact_uvicorn_logs
 from filestore.entrypoints.local.verified_tokens import VerifiedTokens
 
 if TYPE_CHECKING:
+    import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -605,7 +606,7 @@ def _redact(url: str) -> str:
     return url
 
 
-def uvicorn_config(app: Any) -> Any:
+def uvicorn_config(app: Any) -> uvicorn.Config:
     """How `filestore serve` runs uvicorn (an `uvicorn.Config` for `app`): access log on, with
     credentials redacted, and a deadline on each request's headers. `bench/floor_app.py` runs
     the floor of the stack with the same settings, so that their ratio compares the apps."""
