@@ -11,6 +11,9 @@ database, to say what the stack itself allows for the same work:
 - both under `/checked/…` as well, where the bearer token is verified first (RS256, issuer,
   audience, expiry) with the local issuer's key, as `filestore serve` does.
 
+uvicorn runs with `filestore serve`'s own settings (access log included), so that a ratio
+compares the apps, not two configurations of uvicorn.
+
     python bench/floor_app.py --database PATH --key PEM --port N
 """
 
@@ -41,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from filestore.adapters.local.tokens import AUDIENCE, ISSUER
 from filestore.adapters.sql.executor import format_db_time
 from filestore.adapters.sql.repositories import list_stored_query
+from filestore.entrypoints.local.server import uvicorn_config
 
 POOL_SIZE = 5  # as SQLAlchemy's default pool
 
@@ -217,7 +221,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     app = build(args.database, Path(args.key).read_bytes())
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    # `filestore serve`'s own uvicorn settings (access log, protocol class), so that the ratio
+    # compares the apps and not two configurations of uvicorn.
+    config = uvicorn_config(app)
+    config.host, config.port = "127.0.0.1", args.port
+    uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":

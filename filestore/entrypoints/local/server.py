@@ -35,6 +35,7 @@ from filestore.entrypoints.local.redaction import redact_uvicorn_logs
 from filestore.entrypoints.local.verified_tokens import VerifiedTokens
 
 if TYPE_CHECKING:
+    import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -605,6 +606,23 @@ def _redact(url: str) -> str:
     return url
 
 
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    """How `filestore serve` runs uvicorn (an `uvicorn.Config` for `app`): access log on, with
+    credentials redacted, and a deadline on each request's headers. `bench/floor_app.py` runs
+    the floor of the stack with the same settings, so that their ratio compares the apps."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level="info",
+        lifespan="on",
+        timeout_graceful_shutdown=30,
+        http=header_deadline(),
+    )
+    redact_uvicorn_logs()  # after the Config, which sets up uvicorn's loggers
+    return config
+
+
 def serve(options: ServeOptions) -> None:
     """Run the server until Ctrl-C; raises `StartupError` (one line) if it cannot start."""
     import uvicorn
@@ -614,14 +632,7 @@ def serve(options: ServeOptions) -> None:
     try:
         server.prepare()
         asyncio.run(server.migrate())
-        config = uvicorn.Config(
-            server.app(),
-            log_level="info",
-            lifespan="on",
-            timeout_graceful_shutdown=30,
-            http=header_deadline(),
-        )
-        redact_uvicorn_logs()  # after the Config, which sets up uvicorn's loggers
+        config = uvicorn_config(server.app())
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
