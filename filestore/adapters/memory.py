@@ -26,6 +26,7 @@ from filestore.adapters.memory_tree import (
     MemoryTrashRepository,
     MemoryTree,
     TreeGuard,
+    clone,
 )
 from filestore.domain.checksums import Checksum
 from filestore.domain.errors import (
@@ -112,7 +113,7 @@ class _Staged(Generic[V]):
 
     def get(self, key: str) -> V | None:
         row = self.changes.get(key, self.rows.get(key))
-        return _clone(row) if row is not None else None
+        return clone(row) if row is not None else None
 
     def values(self) -> Iterator[V]:
         for key, row in self.rows.items():
@@ -125,7 +126,7 @@ class _Staged(Generic[V]):
             raise AlreadyExists(f"{key} exists")
         row.version = 1
         self.expected.setdefault(key, 0)
-        self.changes[key] = _clone(row)
+        self.changes[key] = clone(row)
 
     def update(self, key: str, row: V) -> None:
         current = self.get(key)
@@ -133,7 +134,7 @@ class _Staged(Generic[V]):
             raise ConcurrencyConflict(f"{key} was changed by someone else")
         self.expected.setdefault(key, current.version)
         row.version += 1
-        self.changes[key] = _clone(row)
+        self.changes[key] = clone(row)
 
     def check(self) -> None:
         for key, version in self.expected.items():
@@ -143,16 +144,6 @@ class _Staged(Generic[V]):
 
     def apply(self) -> None:
         self.rows.update(self.changes)
-
-
-def _clone(row: V) -> V:
-    """A copy that shares nothing mutable: every field of our entities is an immutable value
-    (str, int, datetime, enum) except an aggregate's event list, which the copy gets empty
-    (events travel through the outbox, not with the row)."""
-    clone = copy.copy(row)
-    if isinstance(clone, Aggregate):
-        clone.events = []
-    return clone
 
 
 class MemoryUserRepository:
@@ -171,14 +162,14 @@ class MemoryUserRepository:
     async def get_by_sub(self, sub: str) -> User | None:
         for user in self._table.changes.values():
             if user.sub == sub:
-                return _clone(user)
+                return clone(user)
         user_id = self._db.user_ids_by_sub.get(sub)
         return self._table.get(user_id) if user_id is not None else None
 
     async def list_by_email(self, email: str) -> list[User]:
         # A scan: bounces are rare, and this database holds what one process holds.
         wanted = email.lower()
-        return [_clone(u) for u in self._table.values() if u.email.lower() == wanted]
+        return [clone(u) for u in self._table.values() if u.email.lower() == wanted]
 
     async def add(self, user: User) -> None:
         if await self.get_by_sub(user.sub) is not None:
@@ -260,7 +251,7 @@ class MemoryUploadRepository:
     async def get_by_object_key(self, object_key: str) -> Upload | None:
         for upload in self._table.changes.values():
             if upload.object_key == object_key:
-                return _clone(upload)
+                return clone(upload)
         upload_id = self._db.upload_ids_by_key.get(object_key)
         return self._table.get(upload_id) if upload_id is not None else None
 
@@ -293,17 +284,7 @@ class MemoryUploadRepository:
     async def list_stored_for_sub(
         self, sub: str, limit: int, after: ListPosition | None = None
     ) -> list[Upload]:
-        owner_id = self._users.id_of(sub)
-        if owner_id is None:
-            return []
-        rows = [
-            u
-            for u in self._owned(owner_id)
-            if u.status is UploadStatus.STORED
-            and (after is None or ListPosition(u.created_at, u.id) < after)
-        ]
-        rows.sort(key=lambda u: (u.created_at, u.id), reverse=True)
-        return [_clone(u) for u in rows[:limit]]
+        return self.files.newest_for_sub(sub, UploadStatus.STORED, limit, after)
 
     async def list_pending(
         self, created_before: datetime, limit: int, after: ListPosition | None = None
@@ -316,7 +297,7 @@ class MemoryUploadRepository:
             and (after is None or ListPosition(u.created_at, u.id) > after)
         ]
         rows.sort(key=lambda u: (u.created_at, u.id))
-        return [_clone(u) for u in rows[:limit]]
+        return [clone(u) for u in rows[:limit]]
 
 
 class MemoryShareRepository:
@@ -366,7 +347,7 @@ class MemoryShareRepository:
             and (upload.restored_at is None or s.created_at > upload.restored_at)
         ]
         rows.sort(key=lambda s: (s.expires_at, s.token))
-        return [_clone(s) for s in rows]
+        return [clone(s) for s in rows]
 
 
 class MemoryConnectionRepository:

@@ -38,14 +38,17 @@ class MemoryTree:
     version: int = 0
 
 
-R = TypeVar("R", bound=Aggregate)
+R = TypeVar("R")
 
 
-def _copy(row: R) -> R:
-    """A copy to change or hand out, as `memory._clone` makes (events travel apart)."""
-    clone = copy.copy(row)
-    clone.events = []
-    return clone
+def clone(row: R) -> R:
+    """A copy that shares nothing mutable: every field of our entities is an immutable value
+    (str, int, datetime, enum) except an aggregate's event list, which the copy gets empty
+    (events travel through the outbox, not with the row)."""
+    copied = copy.copy(row)
+    if isinstance(copied, Aggregate):
+        copied.events = []
+    return copied
 
 
 class TreeGuard:
@@ -131,22 +134,27 @@ class MemoryFileListing:
             rows = [
                 u for u in rows if (position(u) < mark if query.descending else position(u) > mark)
             ]
-        return [_copy(u) for u in rows[:limit]]
+        return [clone(u) for u in rows[:limit]]
 
     async def list_pending_for_sub(
         self, sub: str, limit: int, after: ListPosition | None = None
     ) -> list[Upload]:
+        return self.newest_for_sub(sub, UploadStatus.PENDING, limit, after)
+
+    def newest_for_sub(
+        self, sub: str, status: UploadStatus, limit: int, after: ListPosition | None
+    ) -> list[Upload]:
+        """The uploads in `status` of the user with this sub, newest first, after `after`."""
         owner_id = self._users.id_of(sub)
         if owner_id is None:
             return []
         rows = [
             u
             for u in self._owned(owner_id)
-            if u.status is UploadStatus.PENDING
-            and (after is None or ListPosition(u.created_at, u.id) < after)
+            if u.status is status and (after is None or ListPosition(u.created_at, u.id) < after)
         ]
         rows.sort(key=lambda u: (u.created_at, u.id), reverse=True)
-        return [_copy(u) for u in rows[:limit]]
+        return [clone(u) for u in rows[:limit]]
 
     async def place(self, upload: Upload) -> bool:
         if not self.active_folder(upload.owner_id, upload.folder_id):
@@ -271,7 +279,7 @@ class MemoryFolderRepository:
             ),
             key=lambda f: (f.name_key, f.id),
         )
-        return [_copy(f) for f in rows[:limit]]
+        return [clone(f) for f in rows[:limit]]
 
     async def add(self, folder: Folder) -> bool:
         if self._table.get(folder.id) is not None:
@@ -300,7 +308,7 @@ class MemoryFolderRepository:
         stored = self._table.get(folder.id)
         if stored is None or stored.version != folder.version:
             raise ConcurrencyConflict("The folder was changed by someone else.")
-        taken = [_copy(f) for f in self._below(stored) if f.is_active]
+        taken = [clone(f) for f in self._below(stored) if f.is_active]
         for row in taken:
             row.status, row.trashed_at, row.trashed_with = (
                 FolderStatus.TRASHED,
@@ -310,7 +318,7 @@ class MemoryFolderRepository:
             self._table.update(row.id, row)
         for upload in self._uploads_in(folder.owner_id, {f.id for f in taken} | {folder.id}):
             if upload.status is UploadStatus.STORED:
-                upload = _copy(upload)
+                upload = clone(upload)
                 upload.status, upload.trashed_at, upload.trashed_with = (
                     UploadStatus.TRASHED,
                     folder.trashed_at,
@@ -322,13 +330,13 @@ class MemoryFolderRepository:
     async def restore(self, folder: Folder, *, now: datetime) -> bool:
         if self._stale(folder) or not self._fits(folder):
             return False
-        for row in [_copy(f) for f in self._owned(folder.owner_id)]:
+        for row in [clone(f) for f in self._owned(folder.owner_id)]:
             if row.id != folder.id and row.trashed_with == folder.id:
                 row.status, row.trashed_at, row.trashed_with = FolderStatus.ACTIVE, None, None
                 self._table.update(row.id, row)
         for upload in list(self._uploads.values()):
             if upload.owner_id == folder.owner_id and upload.trashed_with == folder.id:
-                upload = _copy(upload)
+                upload = clone(upload)
                 upload.status, upload.trashed_at, upload.trashed_with = (
                     UploadStatus.STORED,
                     None,
@@ -342,13 +350,13 @@ class MemoryFolderRepository:
     async def purge(self, folder: Folder, *, release_bytes: int) -> None:
         if self._stale(folder):
             raise ConcurrencyConflict("The folder was changed by someone else.")
-        for row in [_copy(f) for f in self._owned(folder.owner_id)]:
+        for row in [clone(f) for f in self._owned(folder.owner_id)]:
             if row.id != folder.id and row.trashed_with == folder.id:
                 row.status = FolderStatus.DELETED
                 self._table.update(row.id, row)
         for upload in list(self._uploads.values()):
             if upload.owner_id == folder.owner_id and upload.trashed_with == folder.id:
-                upload = _copy(upload)
+                upload = clone(upload)
                 upload.status = UploadStatus.DELETED
                 self._uploads.update(upload.id, upload)
         if release_bytes:
@@ -405,13 +413,13 @@ class MemoryTrashRepository:
             and (after is None or self._position(item) < (after.trashed_at, after.id))
         ]
         rows.sort(key=self._position, reverse=True)
-        return [_copy(item) for item in rows[:limit]]
+        return [clone(item) for item in rows[:limit]]
 
     async def get_for_sub(self, item_id: str, sub: str) -> Upload | Folder | None:
         owner_id = self._users.id_of(sub)
         for item in self._entries():
             if item.id == item_id and item.owner_id == owner_id:
-                return _copy(item)
+                return clone(item)
         return None
 
     async def get_with_files_for_sub(
@@ -433,4 +441,4 @@ class MemoryTrashRepository:
             and (after is None or self._position(item) > (after.trashed_at, after.id))
         ]
         rows.sort(key=self._position)
-        return [_copy(item) for item in rows[:limit]]
+        return [clone(item) for item in rows[:limit]]
