@@ -18,9 +18,10 @@ from filestore.adapters.sql.trash import list_trash_query
 from filestore.domain.ids import uuid7
 from filestore.domain.names import search_key
 from filestore.domain.ports import ANY_FOLDER, FileQuery, SortField, SortPosition, TrashPosition
-from tests.factories import T0, make_upload, make_user
+from tests.factories import T0, make_upload
 from tests.support.explain import plan_of, plans
 from tests.support.mysql import MySQLDatabase
+from tests.support.sql import insert_owners
 
 pytestmark = pytest.mark.integration
 
@@ -39,14 +40,7 @@ def organized(migrated_mysql: MySQLDatabase) -> tuple[MySQLDatabase, str, str]:
         pymysql.connect(**migrated_mysql.pymysql_kwargs()) as connection,
         connection.cursor() as cursor,
     ):
-        owners = [make_user() for _ in range(51)]
-        cursor.executemany(
-            "INSERT INTO users (public_id, sub, email, quota_bytes, created_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            [(u.id, u.sub, u.email, u.quota_bytes, T0.replace(tzinfo=None)) for u in owners],
-        )
-        cursor.execute("SELECT id, public_id FROM users")
-        internal = {public: row_id for row_id, public in cursor.fetchall()}
+        owners, internal = insert_owners(cursor, 51)
         folders = [uuid7() for _ in range(FOLDERS)]
         cursor.executemany(
             "INSERT INTO folders (public_id, user_id, name, name_key, created_at)"

@@ -27,7 +27,7 @@ from filestore.domain.ports import ListPosition, UnitOfWorkFactory
 from tests.factories import T0, make_share, make_upload, make_user
 from tests.support.explain import plan_of
 from tests.support.mysql import MySQLDatabase
-from tests.support.sql import sqlite_url
+from tests.support.sql import insert_owners, sqlite_url
 
 pytestmark = pytest.mark.integration
 
@@ -169,14 +169,7 @@ def listing_data(empty_mysql: MySQLDatabase) -> tuple[MySQLDatabase, str]:
         pymysql.connect(**empty_mysql.pymysql_kwargs()) as connection,
         connection.cursor() as cursor,
     ):
-        owners = [make_user() for _ in range(51)]
-        cursor.executemany(
-            "INSERT INTO users (public_id, sub, email, quota_bytes, created_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            [(u.id, u.sub, u.email, u.quota_bytes, T0.replace(tzinfo=None)) for u in owners],
-        )
-        cursor.execute("SELECT id, public_id FROM users")
-        internal = {public: row_id for row_id, public in cursor.fetchall()}
+        owners, internal = insert_owners(cursor, 51)
         rows = []
         for index, owner in enumerate(owners):
             for n in range(2000 if index == 0 else 20):

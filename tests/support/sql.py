@@ -17,11 +17,14 @@ import boto3
 import pymysql
 import pytest
 from botocore.config import Config
+from pymysql.cursors import Cursor
 
 from filestore.adapters.dataapi.database import DataApiDatabase, RetryBudget
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.sqlite import SqliteDatabase
 from filestore.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from filestore.domain.model import User
+from tests.factories import T0, make_user
 from tests.support.dataapi_emulator import DataApiEmulator
 from tests.support.mysql import MySQLDatabase
 
@@ -30,6 +33,21 @@ TABLES = ("processed_events", "outbox", "connections", "shares", "uploads", "fol
 
 RESOURCE_ARN = "arn:aws:rds:eu-west-1:123456789012:cluster:filestore-test"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:filestore-test-abc123"
+
+
+def insert_owners(cursor: Cursor, count: int) -> tuple[list[User], dict[str, int]]:
+    """`count` new users inserted on a PyMySQL cursor, and each one's row id by public id (for
+    tests that load rows in bulk, beneath the repositories)."""
+    owners = [make_user() for _ in range(count)]
+    cursor.executemany(
+        "INSERT INTO users (public_id, sub, email, quota_bytes, created_at)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        [(u.id, u.sub, u.email, u.quota_bytes, T0.replace(tzinfo=None)) for u in owners],
+    )
+    cursor.execute(
+        "SELECT id, public_id FROM users WHERE public_id IN %s", ([u.id for u in owners],)
+    )
+    return owners, {public: row_id for row_id, public in cursor.fetchall()}
 
 
 def sqlite_url(path: Path) -> str:
