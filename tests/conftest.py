@@ -9,5 +9,6 @@ pytest_plugins = [
     "tests.support.filesystem_blobs",
     "tests.support.local_server",
     "tests.support.app_user",
+    "tests.support.browser",
     "tests.support.user_config",
 ]
