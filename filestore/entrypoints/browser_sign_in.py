@@ -53,12 +53,14 @@ def sign_in_with_browser(
     config: dict[str, Any],
     *,
     use_browser: bool,
-    prompt: Callable[[str], str] = input,
-    out: TextIO = sys.stderr,
+    prompt: Callable[[str], str] | None = None,
+    out: TextIO | None = None,
     wait_seconds: float = WAIT_SECONDS,
 ) -> Profile:
     """Run the whole flow against the deployment's `config` (from `GET /auth/config`); the
-    profile's tokens."""
+    profile's tokens. `prompt` reads a pasted answer (default `input`); messages go to `out`
+    (default stderr)."""
+    out = out or sys.stderr
     if not config.get("authorize_url") or not config.get("token_url"):
         raise ClientError(
             "this deployment has no sign-in page (its Cognito domain is not configured); "
@@ -69,7 +71,7 @@ def sign_in_with_browser(
     url = authorize_url(config, redirect_uri, pkce, state)
     listener = _listen(redirect_uri, state, out) if use_browser and browser_available() else None
     if listener is None:
-        code = _pasted_code(url, redirect_uri, state, prompt, out)
+        code = _pasted_code(url, redirect_uri, state, prompt or input, out)
     else:
         with listener:
             print(f"Opening your browser to sign in. If it does not open, visit:\n  {url}",

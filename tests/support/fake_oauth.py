@@ -17,6 +17,7 @@ ID tokens are unsigned JWTs (the client does not verify them; the API would).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import secrets
@@ -27,8 +28,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
-
-import pytest
 
 from tests.support.local_server import free_port
 
@@ -183,8 +182,8 @@ def _handler(oauth: FakeOAuth) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def fake_oauth() -> Iterator[FakeOAuth]:
+@contextlib.contextmanager
+def running_fake_oauth() -> Iterator[FakeOAuth]:
     """A running fake authorization server (and API) on a free loopback port."""
     oauth = FakeOAuth()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(oauth))
