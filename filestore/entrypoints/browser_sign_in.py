@@ -61,7 +61,7 @@ def sign_in_with_browser(
     profile's tokens. `prompt` reads a pasted answer (default `input`); messages go to `out`
     (default stderr)."""
     out = out or sys.stderr
-    if not config.get("authorize_url") or not config.get("token_url"):
+    if not all(config.get(key) for key in ("authorize_url", "token_url", "client_id")):
         raise ClientError(
             "this deployment has no sign-in page (its Cognito domain is not configured); "
             "ask its operator, or pass a token with --token or FILESTORE_TOKEN"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from filestore.entrypoints.client_errors import ClientError
@@ -169,7 +170,7 @@ def _status(resolved: Resolved) -> dict[str, Any]:
         renews = renewable(stored)
     else:
         expiry, email, kind, renews = None, None, None, False
-    expired = expiry is not None and expiry.timestamp() <= _now()
+    expired = expiry is not None and expiry.timestamp() <= time.time()
     return {
         "profile": resolved.profile,
         "profile_from": resolved.profile_from,
@@ -242,12 +243,6 @@ def _email(args: argparse.Namespace) -> str:
 
 def _without_tokens(old: Profile | None) -> Profile | None:
     return {"endpoint": old["endpoint"]} if old and old.get("endpoint") else None
-
-
-def _now() -> float:
-    import time
-
-    return time.time()
 
 
 def _fail(error: ClientError) -> int:

@@ -96,6 +96,24 @@ def test_login_to_something_that_is_not_filestore_says_so() -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ({"kind": "local", "sign_in_url": None}, "offers no password-free sign-in"),
+        ({"authorize_url": None}, "this deployment has no sign-in page"),
+    ],
+)
+def test_a_server_that_offers_no_sign_in_says_what_to_do_instead(
+    config: dict[str, object], says: str
+) -> None:
+    with running_fake_oauth() as oauth:
+        oauth.config_changes = config
+        done = filestore("--endpoint", oauth.url, "login", "--email", "a@example.com")
+    assert done.returncode == 1
+    assert says in done.stderr and "FILESTORE_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 # Through a browser, against the fake managed login.
 
 Browser = Callable[[str], bool]

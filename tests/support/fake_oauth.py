@@ -59,6 +59,7 @@ class FakeOAuth:
     rotate_refresh_tokens: bool = True
     redirect_uri: str = field(default_factory=lambda: f"http://localhost:{free_port()}/callback")
     url: str = ""
+    config_changes: dict[str, Any] = field(default_factory=dict)  # e.g. no authorize_url
     codes: dict[str, _Grant] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # live token → e-mail
     revoked: list[str] = field(default_factory=list)
@@ -75,7 +76,7 @@ class FakeOAuth:
             "logout_url": f"{self.url}/logout",
             "scopes": ["openid", "email", "profile"],
             "cli_redirect_uri": self.redirect_uri,
-        }
+        } | self.config_changes
 
     def authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         if query.get("client_id") != CLIENT_ID or query.get("redirect_uri") != self.redirect_uri:
