@@ -41,32 +41,57 @@ def add_auth_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         help="AWS: print the sign-in address and read the answer pasted back, instead of "
         "opening a browser here",
     )
-    description = (
-        "Sign in and keep the token in the profile (renewed by itself). A local server asks "
-        "for an e-mail; a deployment on AWS opens the browser at its sign-in page."
-    )
-    commands.add_parser(
-        "login", help="sign in", description=description, parents=[common, login]
-    ).set_defaults(handler=run_login)
-    commands.add_parser(
-        "logout", help="sign out: forget (and revoke) the profile's tokens", parents=[common]
-    ).set_defaults(handler=run_logout)
 
-    auth = commands.add_parser("auth", help="sign in and out, and see how you are signed in")
-    auth_commands = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
-    auth_commands.add_parser(
-        "status", help="which profile, endpoint, user and token, and where each came from",
-        parents=[common],
-    ).set_defaults(handler=run_status)  # fmt: skip
-    auth_commands.add_parser(
-        "token", help="print the token (renewed if due), for scripts", parents=[common]
-    ).set_defaults(handler=run_token)
-    auth_commands.add_parser(
-        "login", help="sign in", description=description, parents=[common, login]
-    ).set_defaults(handler=run_login)
-    auth_commands.add_parser("logout", help="sign out", parents=[common]).set_defaults(
-        handler=run_logout
+    def add(parsers: Any, name: str, handler: Any, *parents: argparse.ArgumentParser) -> None:
+        help_text, description, examples = _HELP[name]
+        parsers.add_parser(
+            name, help=help_text, description=description, epilog="examples:\n" + examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common, *parents],
+        ).set_defaults(handler=handler)  # fmt: skip
+
+    add(commands, "login", run_login, login)
+    add(commands, "logout", run_logout)
+    auth = commands.add_parser(
+        "auth",
+        help="sign in and out, and see how you are signed in",
+        description="Sign in and out, see how you are signed in, print the token for scripts.",
     )
+    auth_commands = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
+    add(auth_commands, "status", run_status)
+    add(auth_commands, "token", run_token)
+    add(auth_commands, "login", run_login, login)
+    add(auth_commands, "logout", run_logout)
+
+
+_HELP = {
+    "login": (
+        "sign in (kept in the profile, renewed by itself)",
+        "Sign in to the endpoint and keep the token in the profile, renewed before it expires.\n"
+        "A local server (filestore serve) asks for an e-mail, no password; a deployment on AWS\n"
+        "opens the browser at its sign-in page (Cognito, authorization code with PKCE).",
+        "  filestore login --email you@example.com\n"
+        "  filestore --endpoint https://api.example.com --profile work login\n"
+        "  filestore --profile work login --no-browser    # over ssh: paste the answer back\n",
+    ),
+    "logout": (
+        "sign out: revoke and forget the profile's tokens",
+        "Revoke the profile's refresh token (AWS) and forget its tokens; the profile keeps its\n"
+        "endpoint. Signed out already is fine.",
+        "  filestore logout\n  filestore --profile work logout\n",
+    ),
+    "status": (
+        "who you are signed in as, where, until when, and where each value came from",
+        "Print the profile, the endpoint, the user and the token's expiry, each with where it\n"
+        "came from (an option, the environment, the config file). Exit status 3 if there is\n"
+        "no usable token.",
+        "  filestore auth status\n  filestore auth status --json\n",
+    ),
+    "token": (
+        "print the token (renewed if due), for scripts",
+        "Print the token the next command would send, renewed first if it is near its expiry.",
+        '  curl -H "Authorization: Bearer $(filestore auth token)" http://127.0.0.1:8000/me\n',
+    ),
+}
 
 
 def run_login(args: argparse.Namespace) -> int:

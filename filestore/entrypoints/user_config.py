@@ -89,8 +89,9 @@ def write_atomically(path: Path, text: str) -> None:
     _private_directory(path.parent)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # mkstemp creates the file 0600 already; say so anyway, whatever the platform does.
-        os.fchmod(handle, 0o600)
+        # mkstemp creates the file 0600 already; say so anyway, where the platform can.
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle, 0o600)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
             file.flush()

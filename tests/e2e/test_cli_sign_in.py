@@ -6,6 +6,10 @@ a config home of its own (tests/support/user_config)."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -78,6 +82,44 @@ def test_the_environment_wins_over_the_sign_in(local_server: LocalServerProcess)
     assert me["email"] == "other@example.com"
     status = json.loads(_ok("auth", "status", "--json", env={"FILESTORE_TOKEN": other}))
     assert (status["token_from"], status["email"]) == ("FILESTORE_TOKEN", "other@example.com")
+
+
+def _on_a_terminal(args: list[str], answer: bytes, after: bytes) -> tuple[int, str]:
+    """Run `filestore ARGS` on a pseudo-terminal, type `answer` once it has printed `after`;
+    its exit status and everything it printed."""
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "filestore.entrypoints.cli", *args],
+        stdin=secondary, stdout=secondary, stderr=secondary, env=dict(os.environ),
+    )  # fmt: skip
+    os.close(secondary)
+    seen, typed = b"", False
+    try:
+        while True:
+            ready, _, _ = select.select([main], [], [], 60)
+            assert ready, f"no output in time: {seen!r}"
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if not typed and after in seen:
+                os.write(main, answer)
+                typed = True
+    finally:
+        os.close(main)
+    return process.wait(timeout=60), seen.decode(errors="replace")
+
+
+def test_login_asks_for_the_email_on_a_terminal(local_server: LocalServerProcess) -> None:
+    code, printed = _on_a_terminal(
+        ["--endpoint", local_server.url, "login"], b"tess@example.com\n", after=b"E-mail: "
+    )
+    assert code == 0, printed
+    assert "Signed in" in printed and "as tess@example.com" in printed
+    assert load_profiles(config_path())["default"]["email"] == "tess@example.com"
 
 
 def test_login_without_an_email_and_no_terminal_says_what_to_give(
@@ -166,6 +208,12 @@ def test_browser_sign_in_with_pkce_then_refresh_and_revoke(
     assert landed[0].status_code == 200 and "You can close this tab" in landed[0].text
     first = load_profiles(config_path())["default"]
     assert first["kind"] == "cognito" and first["refresh_token"] in oauth.refresh_tokens
+
+    code, out, _ = _main(capsys, "auth", "status", "--json")
+    status = json.loads(out)
+    assert code == 0
+    assert (status["kind"], status["email"], status["renews"]) == (
+        "cognito", "ada@example.com", True)  # fmt: skip
 
     code, out, err = _main(capsys, "whoami", "--json")
     assert code == 0, err
