@@ -215,15 +215,13 @@ def _status(resolved: Resolved) -> dict[str, Any]:
 def _show_status(resolved: Resolved, status: dict[str, Any]) -> None:
     from filestore.entrypoints.credentials import describe_time, stored_expiry
 
-    origins = {
-        "--profile": "from --profile", "FILESTORE_PROFILE": "from FILESTORE_PROFILE",
-        "--endpoint": "from --endpoint", "FILESTORE_ENDPOINT": "from FILESTORE_ENDPOINT",
-        "--token": "from --token", "FILESTORE_TOKEN": "from FILESTORE_TOKEN",
-        "profile": f"from profile {resolved.profile} in {resolved.path}",
-        "default": "the default",
-    }  # fmt: skip
-    print(f"profile:  {status['profile']} ({origins[status['profile_from']]})")
-    print(f"endpoint: {status['endpoint']} ({origins[status['endpoint_from']]})")
+    def origin(source: str) -> str:  # an option or variable's name, "profile" or "default"
+        if source == "profile":
+            return f"from profile {resolved.profile} in {resolved.path}"
+        return "the default" if source == "default" else f"from {source}"
+
+    print(f"profile:  {status['profile']} ({origin(status['profile_from'])})")
+    print(f"endpoint: {status['endpoint']} ({origin(status['endpoint_from'])})")
     if status["token_from"] is None:
         print(f"not signed in: run `{resolved.login_command()}`")
         return
@@ -235,7 +233,7 @@ def _show_status(resolved: Resolved, status: dict[str, Any]) -> None:
     else:
         when = ("expired " if status["expired"] else "expires ") + describe_time(expiry)
     renews = "; renewed by itself" if status["renews"] else ""
-    print(f"token:    {origins[status['token_from']]}; {when}{renews}")
+    print(f"token:    {origin(status['token_from'])}; {when}{renews}")
     if not status["signed_in"]:
         print(f"the token has expired: run `{resolved.login_command()}`")
 
