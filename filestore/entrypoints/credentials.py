@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from filestore.entrypoints import sign_in
 from filestore.entrypoints.client_errors import ClientError
@@ -90,12 +90,20 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     )  # fmt: skip
 
 
-def client_for(args: argparse.Namespace) -> Client:
-    """The API client for a command: the resolved endpoint, and a token renewed as needed."""
+def connection(args: argparse.Namespace) -> tuple[str, GivenToken | StoredSignIn | NoSignIn]:
+    """The endpoint and the token provider a client command uses (a ClientError if the config
+    file cannot be read)."""
+    resolved = resolve(args)
+    return resolved.endpoint, token_provider(resolved)
+
+
+def client_for(args: argparse.Namespace, **options: Any) -> Client:
+    """The API client for a command: the resolved endpoint, and a token renewed as needed;
+    `options` go to `Client` (`progress`)."""
     from filestore.entrypoints import client
 
-    resolved = resolve(args)
-    return client.Client(resolved.endpoint, token_provider(resolved))
+    endpoint, token = connection(args)
+    return client.Client(endpoint, token, **options)
 
 
 def token_provider(resolved: Resolved) -> GivenToken | StoredSignIn | NoSignIn:
