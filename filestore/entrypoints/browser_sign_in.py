@@ -96,7 +96,7 @@ def authorize_url(config: dict[str, Any], redirect_uri: str, pkce: Pkce, state: 
 
 def browser_available() -> bool:
     """Whether a browser can be opened here: one named in `BROWSER`, a desktop (macOS,
-    Windows), or a graphical session on Linux (not, say, ssh into a server)."""
+    Windows), or a graphical desktop on Linux (not, say, ssh into a server)."""
     if os.environ.get("BROWSER"):
         return True
     if sys.platform in ("darwin", "win32"):
