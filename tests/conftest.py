@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.support.local_server",
     "tests.support.app_user",
     "tests.support.browser",
+    "tests.support.user_config",
 ]

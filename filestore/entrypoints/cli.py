@@ -3,13 +3,16 @@
     filestore serve [--host H] [--port P] [--data-dir DIR] [--database-url URL] [--aws-endpoint-url URL]
     filestore token [--data-dir DIR] --email EMAIL [--sub SUB]
     filestore db upgrade [--database-url URL]
-    filestore [--endpoint URL] [--token T] [--json]
+    filestore login [--email EMAIL] [--no-browser] | logout | auth status|token
+                                                        (these in cli_auth)
+    filestore [--endpoint URL] [--token T] [--profile NAME] [--json]
         upload PATH… [-r] [--to FOLDER] [--resume ID] | download ID [-o PATH]
         | share ID --expires 1h | whoami
         | ls [PATH] [--sort …] | find TEXT | mkdir [-p] PATH… | mv SRC DST | rm PATH…
         | trash ls|restore|rm|empty                       (these in cli_organize)
 
-Every error is one line on stderr and a non-zero exit status.
+Every error is one line on stderr and a non-zero exit status (3: not signed in, or the API
+answered 401).
 """  # noqa: E501
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from filestore.entrypoints.cli_auth import EXIT_NOT_SIGNED_IN, add_auth_commands
 from filestore.entrypoints.cli_organize import add_organize_commands
 
 DEFAULT_DATA_DIR = Path(".filestore")
@@ -75,15 +78,15 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="filestore", description="filestore: a file store.")
+    # No defaults here: `credentials` resolves them (flag, environment, profile, default).
     main.add_argument(
         "--endpoint",
-        default=os.environ.get("FILESTORE_ENDPOINT", "http://127.0.0.1:8000"),
-        help="the API's URL (env FILESTORE_ENDPOINT; default http://127.0.0.1:8000)",
+        help="the API's URL (env FILESTORE_ENDPOINT, else the profile's; default "
+        "http://127.0.0.1:8000)",
     )
+    main.add_argument("--token", help="bearer token (env FILESTORE_TOKEN; else the profile's)")
     main.add_argument(
-        "--token",
-        default=os.environ.get("FILESTORE_TOKEN"),
-        help="bearer token (env FILESTORE_TOKEN)",
+        "--profile", help="the sign-in profile to use (env FILESTORE_PROFILE; default: default)"
     )
     main.add_argument("--json", action="store_true", help="machine-readable output")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -134,6 +137,7 @@ def parser() -> argparse.ArgumentParser:
     share.add_argument("--expires", type=_duration, default=3600, help="e.g. 30s, 15m, 1h, 7d")
     commands.add_parser("whoami", help="who the token says you are", parents=[output])
     add_organize_commands(commands, output)
+    add_auth_commands(commands, output)
     add_db_commands(commands)
     return main
 
@@ -141,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "db":
+        if "handler" in args:  # db, login, logout, auth
             code: int = args.handler(args)
             return code
         if args.command == "serve":
@@ -198,14 +202,18 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _client_command(args: argparse.Namespace) -> int:
-    from filestore.entrypoints.client import Client, ClientError
+    from filestore.entrypoints.client import ClientError
+    from filestore.entrypoints.credentials import client_for
 
-    client = Client(args.endpoint, args.token)
+    try:
+        client = client_for(args)
+    except ClientError as error:  # e.g. an unreadable config file
+        return _fail(str(error))
     try:
         # The organize commands say how they run and show; the others are below.
         result = args.run(client, args) if "run" in args else _run(client, args)
     except ClientError as error:
-        return _fail(str(error))
+        return _fail(str(error), EXIT_NOT_SIGNED_IN if error.status == 401 else 1)
     finally:
         client.close()
     if args.json:

@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,10 @@ from filestore.entrypoints.checksums_client import DownloadCheck, file_sha256, h
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
 
 PARALLEL_PARTS = 4
+
+TokenProvider = Callable[[], str]
+"""Gives the token for each request (renewing it when due); raises ClientError when there is
+none. May have a `refused_hint`: what to tell the user when the API answers 401."""
 
 Items = list[Any]  # a listing's items, every page (`Client.list` hides the builtin in the class)
 
@@ -76,16 +80,13 @@ class Client:
     """One deployment's API, as one user."""
 
     endpoint: str
-    token: str | None
+    token: str | TokenProvider | None
     progress: bool | None = None
     transport: httpx.BaseTransport | None = None  # default: the network
 
     def __post_init__(self) -> None:
         self.endpoint = self.endpoint.rstrip("/")
-        headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
-        self.http = httpx.Client(
-            base_url=self.endpoint, headers=headers, timeout=60, transport=self.transport
-        )
+        self.http = httpx.Client(base_url=self.endpoint, timeout=60, transport=self.transport)
         # Storage URLs are presigned: never send the API token to them.
         self.storage = httpx.Client(timeout=300, transport=self.transport)
 
@@ -94,12 +95,20 @@ class Client:
         self.storage.close()
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        if not self.token:
-            raise ClientError("no token: pass --token or set FILESTORE_TOKEN")
+        token = self.token() if callable(self.token) else self.token
+        if not token:
+            raise ClientError(
+                "not signed in: run `filestore login` (or pass --token or set FILESTORE_TOKEN)",
+                status=401,
+            )
+        headers = {"authorization": f"Bearer {token}"}
         try:
-            response = self.http.request(method, path, **kwargs)
+            response = self.http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             raise ClientError(f"cannot reach {self.endpoint}: {error}") from error
+        if response.status_code == 401:
+            hint = getattr(self.token, "refused_hint", "sign in with `filestore login`")
+            raise ClientError(f"{_message(response)}; {hint}", status=401)
         if response.status_code >= 400:
             raise ClientError(_message(response), status=response.status_code)
         return response.json() if response.content else None
