@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from filestore.entrypoints.migrations import MAX_REASON, RESPONSE_RESERVE_MS, put_response
@@ -60,18 +61,17 @@ def deployment_of(properties: Mapping[str, Any]) -> Deployment:
     uploads = properties.get("UploadsOrigins") or []
     if isinstance(uploads, str):
         uploads = [u for u in uploads.split(",") if u.strip()]
-    extra = {}
-    if properties.get("CliRedirectUri"):
-        extra["cli_redirect_uri"] = str(properties["CliRedirectUri"])
-    return Deployment(
+    deployment = Deployment(
         web_url=str(properties["WebUrl"]),
         api_url=str(properties["ApiUrl"]),
         websocket_url=str(properties["WebSocketUrl"]),
         uploads_origins=tuple(str(u).strip() for u in uploads),
         cognito_domain=str(properties["CognitoDomain"]),
         client_id=str(properties["ClientId"]),
-        **extra,
     )
+    if properties.get("CliRedirectUri"):
+        deployment = replace(deployment, cli_redirect_uri=str(properties["CliRedirectUri"]))
+    return deployment
 
 
 def aws_site(properties: Mapping[str, Any]) -> WebSite:
@@ -166,7 +166,8 @@ def handle(
 ) -> dict[str, Any]:
     """Do the request in the time there is, then PUT (and return) the answer."""
     log = _logger()
-    status, reason, data = "SUCCESS", "", {}
+    status, reason = "SUCCESS", ""
+    data: dict[str, str] = {}
     # A worker thread, so that the answer goes out in time even if S3 or CloudFront hangs.
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
