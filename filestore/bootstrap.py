@@ -7,7 +7,8 @@ S3 front, SNS, SQS and SES on an emulator, the server's own WebSocket connection
 issuer. `upgrade_database(settings)` migrates the configured database (the deploy's custom
 resource, `filestore db upgrade`, the local server's start); `provision_database_user` and
 `rotate_database_secret` keep the database's application user in step with its secret (the
-same custom resource, and the rotation function).
+same custom resource, and the rotation function); `web_site` is where the deploy publishes the web
+app (its bucket and CDN).
 
 Adapters of other technologies are imported lazily, by the provider that builds them, so a process
 loads only the libraries its configuration uses.
