@@ -7,7 +7,8 @@ S3 front, SNS, SQS and SES on an emulator, the server's own WebSocket connection
 issuer. `upgrade_database(settings)` migrates the configured database (the deploy's custom
 resource, `filestore db upgrade`, the local server's start); `provision_database_user` and
 `rotate_database_secret` keep the database's application user in step with its secret (the
-same custom resource, and the rotation function).
+same custom resource, and the rotation function); `web_site` is where the deploy publishes the web
+app (its bucket and CDN).
 
 Adapters of other technologies are imported lazily, by the provider that builds them, so a process
 loads only the libraries its configuration uses.
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         UnitOfWorkFactory,
     )
     from filestore.entrypoints.auth import TokenVerifier
+    from filestore.web_release import Invalidator, SiteBucket
 
 
 def _filesystem_blobs(
@@ -319,6 +321,25 @@ async def rotate_database_secret(settings: Settings, *, step: str, token: str) -
 
 
 # --- the local profile: `filestore serve` ---------------------------------------------------------
+
+
+def web_site(settings: Settings, *, bucket: str, distribution_id: str) -> WebSite:
+    """The web app's bucket and CDN (the deploy's publishing custom resource), on AWS or at
+    the settings' endpoint (an emulator)."""
+    from filestore.adapters.web_site import CloudFrontInvalidator, S3SiteBucket
+
+    return WebSite(
+        bucket=S3SiteBucket(_aws_client(settings, "s3"), bucket),
+        cdn=CloudFrontInvalidator(_aws_client(settings, "cloudfront"), distribution_id),
+    )
+
+
+@dataclass(frozen=True)
+class WebSite:
+    """Where the web app is published: its bucket and the CDN in front of it."""
+
+    bucket: SiteBucket
+    cdn: Invalidator
 
 
 def local_token_issuer(data_dir: Path) -> LocalTokenIssuer:

@@ -93,6 +93,18 @@ def test_the_artifact_is_the_package(artifact: Path) -> None:
     assert not list(artifact.rglob("__pycache__"))
 
 
+def test_the_artifact_holds_the_web_app(artifact: Path) -> None:
+    """The deploy's publisher (a function like the others) publishes the app from its own
+    package: the files under filestore/web ship in it, byte for byte."""
+    source = ROOT / "filestore" / "web"
+    shipped = {
+        p.relative_to(artifact / "web") for p in (artifact / "web").rglob("*") if p.is_file()
+    }
+    assert Path("index.html") in shipped
+    for relative in shipped:
+        assert (artifact / "web" / relative).read_bytes() == (source / relative).read_bytes()
+
+
 def test_the_artifact_holds_no_test_tool(artifact: Path) -> None:
     emulators = [
         str(path.relative_to(artifact.parent))

@@ -125,11 +125,64 @@ def test_both_clients_are_public_code_flow_clients_without_password_flows(kind: 
     assert "email" in props["ReadAttributes"]
 
 
-def test_the_web_client_signs_in_only_through_the_managed_login() -> None:
+WEB_ORIGIN = Intrinsic("Sub", "https://${WebDistribution.DomainName}")
+WEB_ROOT = Intrinsic("Sub", "https://${WebDistribution.DomainName}/")
+
+
+def test_the_public_client_sends_browsers_back_to_the_web_app_or_the_cli_loopback() -> None:
     props = client("web")
-    assert props["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
-    assert props["CallbackURLs"] == Intrinsic("Ref", "WebCallbackUrls")
-    assert props["LogoutURLs"] == Intrinsic("Ref", "WebLogoutUrls")
+    expected = [WEB_ROOT, Intrinsic("Ref", "CliRedirectUri")]
+    assert props["CallbackURLs"] == expected
+    assert props["LogoutURLs"] == expected
+    assert props["AllowedOAuthScopes"] == ["openid", "email", "profile"]
+    # The managed login is the way in: no password flow, SRP at most (the password never
+    # leaves the machine).
+    assert props["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH"]
+
+
+def test_the_public_client_rotates_refresh_tokens_and_keeps_the_session_times() -> None:
+    props = client("web")
+    assert props["RefreshTokenRotation"] == {"Feature": "ENABLED", "RetryGracePeriodSeconds": 60}
+    # Rotation refuses the REFRESH_TOKEN_AUTH flow: it must not be listed (nor left to
+    # Cognito's defaults, which include it).
+    assert "ALLOW_REFRESH_TOKEN_AUTH" not in props["ExplicitAuthFlows"]
+    # Rotation needs the Essentials (or Plus) feature plan.
+    assert POOL["UserPoolTier"] == "ESSENTIALS"
+    assert (props["IdTokenValidity"], props["AccessTokenValidity"]) == (60, 60)
+    assert props["RefreshTokenValidity"] == 30
+    assert props["TokenValidityUnits"] == {
+        "IdToken": "minutes",
+        "AccessToken": "minutes",
+        "RefreshToken": "days",
+    }
+
+
+def test_the_api_tells_clients_how_to_sign_in() -> None:
+    variables = RESOURCES["HttpApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["FILESTORE_COGNITO_DOMAIN"] == Intrinsic(
+        "Sub", "https://${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com"
+    )
+    assert variables["FILESTORE_COGNITO_CLI_REDIRECT_URI"] == Intrinsic("Ref", "CliRedirectUri")
+    assert variables["FILESTORE_WEB_URL"] == WEB_ORIGIN
+    # The first client id is the public client the web app and `filestore login` use.
+    assert variables["FILESTORE_COGNITO_CLIENT_ID"].value.split(",")[0] == "${UserPoolClient}"
+    # The managed login's address is the one the outputs name.
+    outputs = TEMPLATE["Outputs"]
+    assert outputs["CognitoDomainUrl"]["Value"] == variables["FILESTORE_COGNITO_DOMAIN"]
+
+
+def test_the_cli_redirect_is_the_loopback_address_the_cli_listens_on() -> None:
+    parameter = PARAMETERS["CliRedirectUri"]
+    assert parameter["Default"] == "http://localhost:53682/callback"
+    pattern = parameter["AllowedPattern"]
+    assert re.fullmatch(pattern, parameter["Default"])
+    for refused in (
+        "https://localhost:53682/callback",
+        "http://127.0.0.1:53682/callback",
+        "http://localhost.example.com/callback",
+        "http://localhost:53682/a b",
+    ):
+        assert not re.fullmatch(pattern, refused), refused
 
 
 def test_the_cli_client_uses_srp_or_a_loopback_redirect_and_refresh_tokens() -> None:
@@ -141,7 +194,7 @@ def test_the_cli_client_uses_srp_or_a_loopback_redirect_and_refresh_tokens() -> 
     assert re.fullmatch(r"http://localhost:\d+/callback", url)
 
 
-@pytest.mark.parametrize("parameter", ["WebCallbackUrls", "WebLogoutUrls", "CliCallbackUrls"])
+@pytest.mark.parametrize("parameter", ["CliCallbackUrls", "CliRedirectUri"])
 def test_redirect_urls_default_to_localhost(parameter: str) -> None:
     for url in PARAMETERS[parameter]["Default"].split(","):
         assert url.startswith("http://localhost:"), url

@@ -41,6 +41,11 @@ CONNECTIONS = (
     "Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
     "${WebSocketApi}/${Stage}/*/@connections/*"
 )
+WEB_OBJECTS = "Sub arn:${AWS::Partition}:s3:::${WebBucket}/*"
+WEB_BUCKET = "Sub arn:${AWS::Partition}:s3:::${WebBucket}"
+WEB_DISTRIBUTION = (
+    "Sub arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${WebDistribution}"
+)
 SES_IDENTITIES = "Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"
 SES_CONFIGURATION_SET = (
     "Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
@@ -138,6 +143,12 @@ EXPECTED: dict[str, set[Grant]] = {
         "secretsmanager:UpdateSecretVersionStage",
     ),
     "RelayFunction": APP_DATABASE | PUBLISH | on(queue("RelayDeadLetterQueue"), "sqs:SendMessage"),
+    # Writes the web app's release and deletes old ones (or all, when the stack goes) in its own
+    # bucket, then invalidates its own distribution. No database, no uploads bucket.
+    "WebPublisherFunction": on(WEB_OBJECTS, "s3:PutObject", "s3:DeleteObject")
+    | on(WEB_BUCKET, "s3:ListBucket")
+    | on(WEB_DISTRIBUTION, "cloudfront:CreateInvalidation")
+    | on(queue("WebPublisherDeadLetterQueue"), "sqs:SendMessage"),
     "SweepFunction": APP_DATABASE
     | PUBLISH
     | on(
@@ -160,6 +171,7 @@ EXPECTED_SECRETS: dict[str, set[str]] = {
     "DatabaseUserRotationFunction": {"master", "app"},
     "WebSocketAuthorizerFunction": set(),
     "PreSignUpFunction": set(),
+    "WebPublisherFunction": set(),
 }
 APP_ONLY = {"app"}
 
