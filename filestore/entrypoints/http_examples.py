@@ -11,7 +11,7 @@ _FILE_ID = "0193a1f2-7c4e-7b3a-9d2e-5f6a7b8c9d0e"
 _BIG_FILE_ID = "0193a1f3-0a11-7c2b-8e4f-1a2b3c4d5e6f"
 _FOLDER_ID = "0193a1e8-5d20-7f31-a6b7-c8d9e0f1a2b3"
 _PARENT_ID = "0193a1e7-1234-7abc-9def-0123456789ab"
-_TOKEN = "Jx3kq9VdR2w7yTQmZb1hL8pN4sCfGaE6uWoYiKnMvXc"
+_SHARE_KEY = "Jx3kq9VdR2w7yTQmZb1hL8pN4sCfGaE6uWoYiKnMvXc"
 _SHA256_HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 _SHA256_B64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
 _BUCKET = "https://filestore-uploads.s3.amazonaws.com"
@@ -46,8 +46,8 @@ _FOLDER: dict[str, Any] = {
     "created_at": "2026-11-30T16:02:11.250000Z",
 }
 _SHARE: dict[str, Any] = {
-    "token": _TOKEN,
-    "url": f"https://files.example.com/s/{_TOKEN}",
+    "token": _SHARE_KEY,
+    "url": f"https://files.example.com/s/{_SHARE_KEY}",
     "expires_at": "2026-12-09T09:30:00Z",
 }
 

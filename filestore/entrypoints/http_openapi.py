@@ -157,7 +157,8 @@ def swagger_ui() -> Response[str]:
 @cache
 def _document() -> str:
     # Every route is registered by the time the first request asks for it.
-    routes = [*app._static_routes, *app._dynamic_routes]  # noqa: SLF001 - no public list
+    # Powertools keeps its routes in two private lists and offers no public one.
+    routes = [*app._static_routes, *app._dynamic_routes]
     docstrings = {route.operation_id: route.func.__doc__ for route in routes}
     generated = json.loads(app.get_openapi_json_schema())
     return json.dumps(polish(generated, docstrings, TAGS), indent=2)
