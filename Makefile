@@ -10,7 +10,7 @@ EXTRAS := aws,mysql,local,cli,dev
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck template artifacts scan audit unit constraints clean
+.PHONY: run test lint typecheck template artifacts scan browser audit unit constraints clean
 
 # A venv that matches pyproject.toml and constraints.txt; rebuilt when either changes.
 $(RUN_STAMP): pyproject.toml constraints.txt
@@ -65,8 +65,12 @@ scan:
 audit:
 	scripts/audit
 
+# A Chromium for the web app's browser tests: found, or installed from Debian's packages.
+browser:
+	scripts/chromium >/dev/null
+
 # pytest exit code 5 ("no tests collected") is a failure here, never a silent pass.
-test: lint typecheck template artifacts scan
+test: lint typecheck template artifacts scan browser
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

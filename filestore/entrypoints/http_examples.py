@@ -130,6 +130,16 @@ SCHEMA_EXAMPLES: dict[str, Any] = {
         "url": f"{_BUCKET}/u/…/{_FILE_ID}?response-content-disposition=attachment&{_SIGNED}",
         "expires_at": "2026-12-02T09:35:00Z",
     },
+    "LocalSignIn": {"kind": "local", "sign_in_url": "http://127.0.0.1:8000/_local/sign-in"},
+    "CognitoSignIn": {
+        "kind": "cognito",
+        "client_id": "4b1ir5p0mq7kq3h2ldl0f9ac2e",
+        "authorize_url": "https://files-example.auth.eu-west-1.amazoncognito.com/oauth2/authorize",
+        "token_url": "https://files-example.auth.eu-west-1.amazoncognito.com/oauth2/token",
+        "logout_url": "https://files-example.auth.eu-west-1.amazoncognito.com/logout",
+        "scopes": ["openid", "email", "profile"],
+        "cli_redirect_uri": "http://localhost:53682/callback",
+    },
     "FolderOut": _FOLDER,
     "FolderWithPathOut": {
         **_FOLDER,

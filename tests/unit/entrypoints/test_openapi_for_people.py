@@ -84,9 +84,10 @@ def test_every_body_and_answer_has_an_example_that_holds_to_its_schema(
 
 @pytest.mark.parametrize("name", sorted(SCHEMA_EXAMPLES))
 def test_each_example_is_what_its_model_accepts(name: str) -> None:
-    from filestore.entrypoints import folder_schemas
+    from filestore.entrypoints import folder_schemas, site
 
-    model = getattr(schemas, name, None) or getattr(folder_schemas, name)
+    model = getattr(schemas, name, None) or getattr(folder_schemas, name, None)
+    model = model or getattr(site, name)
     model.model_validate(SCHEMA_EXAMPLES[name])
 
 
