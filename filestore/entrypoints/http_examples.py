@@ -12,6 +12,7 @@ _BIG_FILE_ID = "0193a1f3-0a11-7c2b-8e4f-1a2b3c4d5e6f"
 _FOLDER_ID = "0193a1e8-5d20-7f31-a6b7-c8d9e0f1a2b3"
 _PARENT_ID = "0193a1e7-1234-7abc-9def-0123456789ab"
 _SHARE_KEY = "Jx3kq9VdR2w7yTQmZb1hL8pN4sCfGaE6uWoYiKnMvXc"
+_COGNITO = "https://files-example.auth.eu-west-1.amazoncognito.com"
 _SHA256_HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 _SHA256_B64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
 _BUCKET = "https://filestore-uploads.s3.amazonaws.com"
@@ -134,9 +135,9 @@ SCHEMA_EXAMPLES: dict[str, Any] = {
     "CognitoSignIn": {
         "kind": "cognito",
         "client_id": "4b1ir5p0mq7kq3h2ldl0f9ac2e",
-        "authorize_url": "https://files-example.auth.eu-west-1.amazoncognito.com/oauth2/authorize",
-        "token_url": "https://files-example.auth.eu-west-1.amazoncognito.com/oauth2/token",
-        "logout_url": "https://files-example.auth.eu-west-1.amazoncognito.com/logout",
+        "authorize_url": f"{_COGNITO}/oauth2/authorize",
+        "token_url": f"{_COGNITO}/oauth2/token",
+        "logout_url": f"{_COGNITO}/logout",
         "scopes": ["openid", "email", "profile"],
         "cli_redirect_uri": "http://localhost:53682/callback",
     },

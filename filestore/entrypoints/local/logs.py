@@ -169,7 +169,7 @@ class JsonLines(logging.Formatter):
             line["client"] = client
         if record.exc_info:
             line["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(line, default=str)
+        return json.dumps(line, default=str, separators=(",", ":"))
 
 
 class PowertoolsLines(LambdaPowertoolsFormatter):
