@@ -195,3 +195,25 @@ ERROR_EXAMPLES: dict[int, dict[str, Any]] = {
     503: {"message": "The service is waking up; try again shortly."},
 }
 """An error body for each status the API documents."""
+
+PARAMETER_EXAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
+    ("path", "upload_id"): ("A file's (or pending upload's) id.", _FILE_ID),
+    ("path", "folder_id"): ("A folder's id.", _FOLDER_ID),
+    ("path", "item_id"): ("The id of a file or folder in the trash.", _FILE_ID),
+    ("path", "token"): ("A share link's token (the end of its URL).", _SHARE_KEY),
+    ("query", "limit"): ("How many items a page holds at most (1 to 100; default 50).", 50),
+    ("query", "cursor"): (
+        "Where the next page starts: the `next_cursor` of the page before.",
+        "MjAyNi0xMi0wMlQwOToxNDowMy41MTIzMDFa",
+    ),
+    ("query", "folder_id"): ("Only the files in this folder (its id, or `root`).", "root"),
+    ("query", "parent_id"): ("The folder whose folders to list (its id, or `root`).", "root"),
+    ("query", "sort"): ("The order: by date (default), name (ignoring case) or size.", "name"),
+    ("query", "order"): ("`desc` (default: newest, Z to A, largest first) or `asc`.", "asc"),
+    ("query", "q"): ("Only names containing this text, ignoring case and accents.", "resume"),
+    ("query", "status"): (
+        "`stored` (default), or `pending`: my unfinished uploads, to resume or abort.",
+        "stored",
+    ),
+}
+"""What each parameter means, and an example, by where it goes and its name."""

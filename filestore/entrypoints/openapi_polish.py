@@ -3,9 +3,9 @@
 Powertools writes every summary as "METHOD /path", no description, no examples, and the
 schemas of FastAPI-style validation errors this API never sends. `polish` fills each
 operation's summary and description from its route's docstring (first paragraph, rest), puts
-an example on every request body and answer, lists the tags in the order a user needs them
-(operations ordered to match), and drops schemas nothing refers to. A pure function of dicts,
-so that a test can drive it with any document.
+an example on every request body, answer and parameter (saying what the parameter is), lists
+the tags in the order a user needs them (operations ordered to match), and drops schemas
+nothing refers to. A pure function of dicts, so that a test can drive it with any document.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from filestore.entrypoints.http_examples import ERROR_EXAMPLES, SCHEMA_EXAMPLES
+from filestore.entrypoints.http_examples import (
+    ERROR_EXAMPLES,
+    PARAMETER_EXAMPLES,
+    SCHEMA_EXAMPLES,
+)
 
 _REF = "#/components/schemas/"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -77,6 +81,11 @@ def _rank(item: Mapping[str, Any], order: Mapping[str, int]) -> int:
 
 
 def _add_examples(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", ()):
+        known = PARAMETER_EXAMPLES.get((parameter.get("in", ""), parameter.get("name", "")))
+        if known is not None:
+            parameter.setdefault("description", known[0])
+            parameter["example"] = known[1]
     body = operation.get("requestBody", {}).get("content", {})
     for media in body.values():
         _example_of_schema(media)

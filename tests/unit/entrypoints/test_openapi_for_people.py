@@ -64,6 +64,17 @@ def _examples(media: dict[str, Any]) -> list[Any]:
     return [e["value"] for e in media.get("examples", {}).values()]
 
 
+def test_every_parameter_says_what_it_is_with_an_example_that_holds_to_its_schema(
+    doc: dict[str, Any],
+) -> None:
+    for method, path, op in operations(doc):
+        for parameter in op.get("parameters", ()):
+            where = (method, path, parameter["name"])
+            assert parameter["description"], where
+            errors = list(_validator(doc, parameter["schema"]).iter_errors(parameter["example"]))
+            assert not errors, (where, errors[0].message)
+
+
 def test_every_body_and_answer_has_an_example_that_holds_to_its_schema(
     doc: dict[str, Any],
 ) -> None:
