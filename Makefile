@@ -1,16 +1,25 @@
 # The README's two commands: `make run` and `make test`.
-PYTHON ?= python3.11
+# Any Python 3.11 or newer (scripts/python finds one; `make run PYTHON=python3.12` names one).
+PYTHON ?=
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := aws,mysql,local,dev
+# `make run` installs what running needs; `make test` adds the database driver and the dev
+# tools to the same venv.
+RUN_EXTRAS := aws,local,cli
+EXTRAS := aws,mysql,local,cli,dev
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck template artifacts scan browser audit unit constraints clean
 
 # A venv that matches pyproject.toml and constraints.txt; rebuilt when either changes.
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(RUN_STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || { py=$$(scripts/python $(PYTHON)) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(RUN_EXTRAS)]"
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
@@ -18,11 +27,14 @@ $(STAMP): pyproject.toml constraints.txt
 # under .filestore/ (override: make run PORT=8001 DATA_DIR=/tmp/fs).
 PORT ?= 8000
 DATA_DIR ?= .filestore
-run: $(STAMP)
-	@echo "filestore: http://127.0.0.1:$(PORT)   API docs: http://127.0.0.1:$(PORT)/docs"
+URL = http://127.0.0.1:$(PORT)
+run: $(RUN_STAMP)
+	@echo "filestore: $(URL)/ (sign in with any e-mail)   API docs: $(URL)/docs"
 	@echo "in another shell:"
-	@echo "  export FILESTORE_TOKEN=\$$($(BIN)/filestore token --data-dir $(DATA_DIR) --email you@example.com | tail -n 1)"
+	@echo "  export FILESTORE_ENDPOINT=$(URL)"
+	@echo "  $(BIN)/filestore login"
 	@echo "  $(BIN)/filestore upload README.md && $(BIN)/filestore ls"
+	@echo "or, for scripts: export FILESTORE_TOKEN=\$$($(BIN)/filestore token --data-dir $(DATA_DIR) --email you@example.com | tail -n 1)"
 	$(BIN)/filestore serve --port $(PORT) --data-dir $(DATA_DIR)
 
 lint: $(STAMP)
@@ -67,7 +79,7 @@ unit: $(STAMP)
 
 # Re-pin every dependency to what is installed now (run after changing pyproject.toml).
 constraints:
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { py=$$(scripts/python $(PYTHON)) && "$$py" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

@@ -31,6 +31,10 @@ class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not one of ours. The message says which."""
 
 
+class ExpiredToken(InvalidToken):
+    """The token was good but its `exp` has passed: its holder signs in again."""
+
+
 def _unverified_token_use(token: str) -> object:
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
@@ -150,7 +154,7 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError as error:
-            raise InvalidToken("token expired") from error
+            raise ExpiredToken("token expired") from error
         except jwt.InvalidTokenError as error:
             # A Cognito access token has no `aud` (its `client_id` names the app client), so
             # PyJWT refuses it for that; say what to send instead. The claim read unverified

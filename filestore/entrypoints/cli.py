@@ -103,6 +103,13 @@ def parser() -> argparse.ArgumentParser:
         "--aws-endpoint-url", help="an external AWS emulator (LocalStack) for SNS, SQS, SES, S3"
     )
     serve.add_argument(
+        "--log-format",
+        choices=("auto", "text", "json"),
+        default="auto",
+        help="text: a line per request for people; json: structured; auto (default): text on "
+        "a terminal, else json",
+    )
+    serve.add_argument(
         "--open-sign-in",
         action="store_true",
         help="offer the password-free e-mail sign-in on a non-loopback address too (UNSAFE: "
@@ -163,11 +170,10 @@ def _fail(message: str, status: int = 1) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import logging
-
+    from filestore.entrypoints.local.logs import configure
     from filestore.entrypoints.local.server import ServeOptions, StartupError, serve
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure(args.log_format)
     options = ServeOptions(
         host=args.host,
         port=args.port,

@@ -36,7 +36,16 @@ from filestore.entrypoints import http_folders  # noqa: F401 - registers its rou
 from filestore.entrypoints.folder_schemas import UploadPatchIn
 from filestore.entrypoints.http_calls import actor, call
 from filestore.entrypoints.http_folders import Cursor, FolderParam, folder_param
-from filestore.entrypoints.http_openapi import BEARER, SHARE_LINKS, UPLOAD_LINKS, answers
+from filestore.entrypoints.http_openapi import (
+    ACCOUNT,
+    BEARER,
+    FILES,
+    MULTIPART,
+    SHARE_LINKS,
+    SHARING,
+    UPLOAD_LINKS,
+    answers,
+)
 from filestore.entrypoints.http_resolver import app
 from filestore.entrypoints.observability import log_keys, logger, metrics, tracer
 from filestore.entrypoints.runtime import run_sync, runtime
@@ -77,9 +86,19 @@ def _site() -> Site:
 # --- routes ------------------------------------------------------------------------------------
 
 
-@app.get("/me", operation_id="get_me", security=BEARER, tags=["me"], responses=answers(200, "Me."))
+@app.get(
+    "/me",
+    operation_id="get_me",
+    security=BEARER,
+    tags=[ACCOUNT],
+    responses=answers(200, "My account."),
+)
 def get_me() -> UserOut:
-    """Who I am, my quota and my preferences."""
+    """Show my account.
+
+    Who I am (my e-mail), how much of my quota my files use (trashed and pending uploads count
+    until they are gone), and whether I am told by e-mail when a file of mine is stored.
+    """
     return UserOut.of(_call(commands.GetMe(_actor())))
 
 
@@ -87,11 +106,15 @@ def get_me() -> UserOut:
     "/me",
     operation_id="patch_me",
     security=BEARER,
-    tags=["me"],
-    responses=answers(200, "Me, changed.", 400),
+    tags=[ACCOUNT],
+    responses=answers(200, "My account, changed.", 400),
 )
 def patch_me(body: PreferencesIn) -> UserOut:
-    """Change my preferences (e-mail notifications)."""
+    """Change my e-mail notifications.
+
+    Switch e-mail notifications on or off (`notify_email`); the answer is my account as it is
+    now. `filestore notify on|off` does the same.
+    """
     return UserOut.of(_call(commands.UpdatePreferences(_actor(), body.notify_email)))
 
 
@@ -100,13 +123,21 @@ def patch_me(body: PreferencesIn) -> UserOut:
     status_code=201,
     operation_id="post_upload",
     security=BEARER,
-    tags=["uploads"],
+    tags=[FILES],
     responses=answers(
         201, "Declared; send the bytes where the answer says.", 400, 404, 413, links=UPLOAD_LINKS
     ),
 )
 def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
-    """Declare an upload: a presigned POST, or (large files) a multipart plan."""
+    """Upload a file.
+
+    Declare a file (name, exact size, content type and, preferably, its SHA-256) and get where
+    to send its bytes: a presigned POST (`upload_url`: send its `fields`, then the file, as a
+    form), or, above the multipart threshold, a plan of parts (`multipart`: go on with the
+    **multipart** routes). The upload stays `pending` until storage has the bytes; then it is
+    `stored` (and the WebSocket says `upload.stored`). With `on_conflict: rename` (the default)
+    a name taken in the folder becomes `name (2).ext`; with `fail` it is 409 at once.
+    """
     command = commands.RequestUpload(
         _actor(),
         body.name,
@@ -123,11 +154,16 @@ def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
     "/uploads/<upload_id>/parts",
     operation_id="sign_parts",
     security=BEARER,
-    tags=["uploads"],
+    tags=[MULTIPART],
     responses=answers(200, "One URL per part asked for.", 400, 404),
 )
 def sign_parts(upload_id: str, body: PartNumbersIn) -> PartUrlsOut:
-    """Presigned PUT URLs for parts of a multipart upload."""
+    """Get URLs for parts of a large file.
+
+    Presigned PUT URLs, one per part number asked for, of a multipart upload. Send each part's
+    hex SHA-256 (in `sha256`, in the same order) and storage checks it; each URL is signed
+    for that part's exact size.
+    """
     sha256s = None if body.sha256 is None else tuple(body.sha256)
     command = commands.SignParts(_actor(), upload_id, tuple(body.part_numbers), sha256s)
     return PartUrlsOut.of(_call(command))
@@ -137,11 +173,15 @@ def sign_parts(upload_id: str, body: PartNumbersIn) -> PartUrlsOut:
     "/uploads/<upload_id>/parts",
     operation_id="list_parts",
     security=BEARER,
-    tags=["uploads"],
+    tags=[MULTIPART],
     responses=answers(200, "The parts stored so far.", 404),
 )
 def list_parts(upload_id: str) -> StoredPartsOut:
-    """The parts that have arrived, to resume an interrupted upload."""
+    """List the parts already sent.
+
+    The parts of a multipart upload that storage has, with their ETags and sizes: what a client
+    skips when it resumes an interrupted upload.
+    """
     return StoredPartsOut.of(_call(commands.ListParts(_actor(), upload_id)))
 
 
@@ -149,11 +189,15 @@ def list_parts(upload_id: str) -> StoredPartsOut:
     "/uploads/<upload_id>/complete",
     operation_id="complete",
     security=BEARER,
-    tags=["uploads"],
+    tags=[MULTIPART],
     responses=answers(200, "The stored file (again, if completed before).", 400, 404),
 )
 def complete(upload_id: str, body: CompleteIn) -> UploadOut:
-    """Assemble a multipart upload from its parts; completing it again answers the same."""
+    """Finish a large file.
+
+    Assemble a multipart upload from its parts (every part, in order, with the ETag each PUT
+    answered). Completing it again answers the same file.
+    """
     parts = tuple(CompletedPart(p.part_number, p.etag, p.sha256) for p in body.parts)
     return UploadOut.of(_call(commands.CompleteMultipart(_actor(), upload_id, parts)))
 
@@ -162,7 +206,7 @@ def complete(upload_id: str, body: CompleteIn) -> UploadOut:
     "/uploads",
     operation_id="list_uploads",
     security=BEARER,
-    tags=["uploads"],
+    tags=[FILES],
     responses=answers(200, "A page of my files.", 404),
 )
 def list_uploads(
@@ -174,10 +218,14 @@ def list_uploads(
     q: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
     status: Annotated[Literal["stored", "pending"], Query()] = "stored",
 ) -> UploadPageOut:
-    """My stored files: all of them, or those in one folder (`folder_id`, or `root`), newest
-    first or sorted by `sort` and `order`; with `q`, only those whose names contain it
-    (ignoring case and accents). `status=pending`: my unfinished uploads, newest first
-    (with no other filter)."""
+    """List my files.
+
+    My stored files: all of them, or those in one folder (`folder_id`, or `root`), newest first
+    or sorted by `sort` and `order`; with `q`, only those whose names contain it (ignoring case
+    and accents). Pages of `limit`: pass `next_cursor` back as `cursor` for the next.
+    `status=pending`: my unfinished uploads, newest first (with no other filter), to resume or
+    abort them.
+    """
     pending = status == "pending"
     if pending and (folder_id, sort, order, q) != (None, None, None, None):
         raise InvalidInput("status=pending combines with no folder_id, sort, order or q.")
@@ -198,11 +246,15 @@ def list_uploads(
     "/uploads/<upload_id>",
     operation_id="get_upload",
     security=BEARER,
-    tags=["uploads"],
+    tags=[FILES],
     responses=answers(200, "The upload.", 404),
 )
 def get_upload(upload_id: str) -> UploadOut:
-    """One of my uploads."""
+    """Show a file.
+
+    One of my files (or a pending upload): name, size, type, status, folder and verified
+    checksum.
+    """
     return UploadOut.of(_call(commands.GetUpload(_actor(), upload_id)))
 
 
@@ -210,11 +262,15 @@ def get_upload(upload_id: str) -> UploadOut:
     "/uploads/<upload_id>/download",
     operation_id="download",
     security=BEARER,
-    tags=["uploads"],
+    tags=[FILES],
     responses=answers(200, "A presigned download link.", 404),
 )
 def download(upload_id: str) -> DownloadOut:
-    """A short-lived link that downloads the file under its name."""
+    """Download a file.
+
+    A short-lived presigned link (see `expires_at`) that downloads the file under its name. A
+    file still pending is 409.
+    """
     return DownloadOut.of(_call(commands.GetDownload(_actor(), upload_id)))
 
 
@@ -222,12 +278,16 @@ def download(upload_id: str) -> DownloadOut:
     "/uploads/<upload_id>",
     operation_id="rename",
     security=BEARER,
-    tags=["uploads"],
+    tags=[FILES],
     responses=answers(200, "The renamed and/or moved upload.", 400, 404, 409),
 )
 def rename(upload_id: str, body: UploadPatchIn) -> UploadOut:
-    """Rename and/or move a file (metadata only; `"folder_id": null`: to the root); a name
-    taken where it goes is 409, naming what holds it."""
+    """Rename or move a file.
+
+    Change a file's name and/or folder (`"folder_id": null`: to the root; an absent field stays
+    as it is). Metadata only: the bytes do not move. A name taken where it goes is 409, naming
+    what holds it in `details`.
+    """
     command = commands.UpdateUpload(_actor(), upload_id, body.name, body.folder())
     return UploadOut.of(_call(command))
 
@@ -237,11 +297,15 @@ def rename(upload_id: str, body: UploadPatchIn) -> UploadOut:
     status_code=204,
     operation_id="delete_upload",
     security=BEARER,
-    tags=["uploads"],
+    tags=[FILES],
     responses=answers(204, "In the trash, or aborted (or it already was).", 404),
 )
 def delete_upload(upload_id: str) -> Response[None]:
-    """Put a file in the trash, or abort a pending upload. Again is fine."""
+    """Delete a file.
+
+    Put a stored file in the trash (restore it from **trash** until it is purged), or abort a
+    pending upload. Deleting it again is fine (204).
+    """
     _call(commands.DeleteUpload(_actor(), upload_id))
     return Response(status_code=204)
 
@@ -251,11 +315,16 @@ def delete_upload(upload_id: str) -> Response[None]:
     status_code=201,
     operation_id="create_share",
     security=BEARER,
-    tags=["shares"],
+    tags=[SHARING],
     responses=answers(201, "The new share link.", 400, 404, links=SHARE_LINKS),
 )
 def create_share(upload_id: str, body: ShareIn) -> ShareOut:
-    """A link anyone can use to download the file until it expires."""
+    """Share a file.
+
+    A link anyone can open, without signing in, until it expires (`expires_in` seconds, at most
+    7 days) or is revoked. `url` is the page to hand out; programs resolve `token` with the
+    public share route.
+    """
     share = _call(commands.CreateShare(_actor(), upload_id, body.expires_in))
     return ShareOut.of(share, _site().share_url(share.token))
 
@@ -264,11 +333,14 @@ def create_share(upload_id: str, body: ShareIn) -> ShareOut:
     "/uploads/<upload_id>/shares",
     operation_id="list_shares",
     security=BEARER,
-    tags=["shares"],
+    tags=[SHARING],
     responses=answers(200, "The live share links.", 404),
 )
 def list_shares(upload_id: str) -> SharesOut:
-    """The file's live share links."""
+    """List a file's share links.
+
+    The file's live share links (expired and revoked ones are gone).
+    """
     shares = _call(commands.ListShares(_actor(), upload_id))
     site = _site()
     return SharesOut(items=[ShareOut.of(s, site.share_url(s.token)) for s in shares])
@@ -279,11 +351,14 @@ def list_shares(upload_id: str) -> SharesOut:
     status_code=204,
     operation_id="revoke_share",
     security=BEARER,
-    tags=["shares"],
+    tags=[SHARING],
     responses=answers(204, "Revoked.", 404),
 )
 def revoke_share(token: str) -> Response[None]:
-    """Revoke one of my share links."""
+    """Revoke a share link.
+
+    The link stops working at once, for everyone.
+    """
     _call(commands.RevokeShare(_actor(), token))
     return Response(status_code=204)
 
@@ -291,23 +366,33 @@ def revoke_share(token: str) -> Response[None]:
 @app.get(
     "/shares/<token>",
     operation_id="resolve_share",
-    tags=["shares"],
+    tags=[SHARING],
     responses=answers(200, "The shared file and a short-lived link.", 404, public=True),
 )
 def resolve_share(token: str) -> SharedFileOut:
-    """Public: what a share link gives (no sign-in)."""
+    """Open a share link.
+
+    Public (no sign-in): the shared file's name and size, and a presigned download link that
+    lives at most 5 minutes (and never past the share's expiry). 404 once the share expired,
+    was revoked, or the file was deleted.
+    """
     return SharedFileOut.of(_call(commands.ResolveShare(token)))
 
 
 @app.get(
     "/auth/config",
     operation_id="auth_config",
-    tags=["me"],
+    tags=[ACCOUNT],
     responses=answers(200, "How to sign in.", public=True),
 )
 def auth_config() -> LocalSignIn | CognitoSignIn:
-    """Public: how a client signs in to this deployment (Cognito's managed login with PKCE, or
-    the local server's e-mail form)."""
+    """How to sign in.
+
+    Public (no sign-in): how a client signs in to this deployment: Cognito's managed login
+    (authorization code with PKCE; `cli_redirect_uri` is the command line's loopback redirect),
+    or the local server's e-mail form (`sign_in_url`; null where the server offers none: then
+    use `filestore token`).
+    """
     return _site().sign_in
 
 

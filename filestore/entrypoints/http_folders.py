@@ -19,7 +19,7 @@ from filestore.entrypoints.folder_schemas import (
     restored_out,
 )
 from filestore.entrypoints.http_calls import actor, call
-from filestore.entrypoints.http_openapi import BEARER, answers
+from filestore.entrypoints.http_openapi import BEARER, FOLDERS, TRASH, answers
 from filestore.entrypoints.http_resolver import app
 from filestore.entrypoints.schemas import UploadOut
 
@@ -39,11 +39,15 @@ def folder_param(value: str | None) -> str | None:
     status_code=201,
     operation_id="create_folder",
     security=BEARER,
-    tags=["folders"],
+    tags=[FOLDERS],
     responses=answers(201, "The new folder.", 400, 404, 409),
 )
 def create_folder(body: FolderIn) -> FolderOut:
-    """A new folder in the root or in one of my folders; a name taken there is 409."""
+    """Create a folder.
+
+    A new folder in the root or in one of my folders (`parent_id`). Names are unique within a
+    folder, ignoring case: a name taken there is 409.
+    """
     return FolderOut.of(call(commands.CreateFolder(actor(), body.name, body.parent_id)))
 
 
@@ -51,13 +55,17 @@ def create_folder(body: FolderIn) -> FolderOut:
     "/folders",
     operation_id="list_folders",
     security=BEARER,
-    tags=["folders"],
+    tags=[FOLDERS],
     responses=answers(200, "A page of folders, by name.", 404),
 )
 def list_folders(
     parent_id: FolderParam = None, limit: Limit = 50, cursor: Cursor = None
 ) -> FolderPageOut:
-    """The folders in one folder (`parent_id`, or `root`: the default), by name."""
+    """List folders.
+
+    The folders in one folder (`parent_id`, or `root`: the default), by name, a page at a time
+    (`next_cursor` back as `cursor`). Files are listed by the files route with `folder_id`.
+    """
     command = commands.ListFolders(actor(), folder_param(parent_id), limit, cursor)
     return FolderPageOut.of(call(command))
 
@@ -66,11 +74,15 @@ def list_folders(
     "/folders/<folder_id>",
     operation_id="get_folder",
     security=BEARER,
-    tags=["folders"],
+    tags=[FOLDERS],
     responses=answers(200, "The folder and the folders it is in.", 404),
 )
 def get_folder(folder_id: str) -> FolderWithPathOut:
-    """One of my folders, with its path from the root."""
+    """Show a folder.
+
+    One of my folders, with its path: the folders from the outermost down to this one (the root
+    not listed).
+    """
     return FolderWithPathOut.of_path(call(commands.GetFolder(actor(), folder_id)))
 
 
@@ -78,12 +90,16 @@ def get_folder(folder_id: str) -> FolderWithPathOut:
     "/folders/<folder_id>",
     operation_id="update_folder",
     security=BEARER,
-    tags=["folders"],
+    tags=[FOLDERS],
     responses=answers(200, "The folder, renamed and/or moved.", 400, 404, 409),
 )
 def update_folder(folder_id: str, body: FolderPatchIn) -> FolderOut:
-    """Rename and/or move a folder with everything in it (`"parent_id": null`: to the root);
-    into itself or below itself, or onto a name taken there, is 409."""
+    """Rename or move a folder.
+
+    Rename and/or move a folder with everything in it (`"parent_id": null`: to the root; an
+    absent field stays as it is). Into itself or below itself, or onto a name taken there, is
+    409.
+    """
     command = commands.UpdateFolder(actor(), folder_id, body.name, body.parent())
     return FolderOut.of(call(command))
 
@@ -93,11 +109,14 @@ def update_folder(folder_id: str, body: FolderPatchIn) -> FolderOut:
     status_code=204,
     operation_id="delete_folder",
     security=BEARER,
-    tags=["folders"],
+    tags=[FOLDERS],
     responses=answers(204, "In the trash, with everything in it (or it already was).", 404),
 )
 def delete_folder(folder_id: str) -> Response[None]:
-    """Put a folder and everything in it in the trash. Again is fine."""
+    """Delete a folder.
+
+    Put a folder and everything in it in the trash. Deleting it again is fine (204).
+    """
     call(commands.DeleteFolder(actor(), folder_id))
     return Response(status_code=204)
 
@@ -106,11 +125,15 @@ def delete_folder(folder_id: str) -> Response[None]:
     "/trash",
     operation_id="list_trash",
     security=BEARER,
-    tags=["trash"],
+    tags=[TRASH],
     responses=answers(200, "A page of the trash, most recently trashed first."),
 )
 def list_trash(limit: Limit = 50, cursor: Cursor = None) -> TrashPageOut:
-    """What I put in the trash (a folder, not what was in it), and when it goes for good."""
+    """List the trash.
+
+    What I put in the trash, most recent first: a trashed folder is one item (not what was in
+    it). `purge_at` says when it goes for good.
+    """
     return TrashPageOut.of(call(commands.ListTrash(actor(), limit, cursor)))
 
 
@@ -118,13 +141,16 @@ def list_trash(limit: Limit = 50, cursor: Cursor = None) -> TrashPageOut:
     "/trash/<item_id>/restore",
     operation_id="restore",
     security=BEARER,
-    tags=["trash"],
+    tags=[TRASH],
     responses=answers(200, "The restored file (Upload) or folder (Folder).", 404),
 )
 def restore(item_id: str) -> UploadOut | FolderOut:
-    """Back where it was (or the root, if that folder is gone), as `name (2)` if its name
-    is taken there; a folder with everything that went to the trash with it. Share links of
-    a restored file stay dead."""
+    """Restore from the trash.
+
+    Put a file or folder back where it was (or in the root, if that folder is gone), as `name
+    (2)` if its name is taken there; a folder comes back with everything that went to the trash
+    with it. Share links of a restored file stay dead.
+    """
     return restored_out(call(commands.RestoreFromTrash(actor(), item_id)))
 
 
@@ -133,11 +159,15 @@ def restore(item_id: str) -> UploadOut | FolderOut:
     status_code=204,
     operation_id="delete_forever",
     security=BEARER,
-    tags=["trash"],
+    tags=[TRASH],
     responses=answers(204, "Deleted for good.", 404),
 )
 def delete_forever(item_id: str) -> Response[None]:
-    """Delete a file or folder in the trash for good (its bytes no longer count)."""
+    """Delete for good.
+
+    Delete a file or folder in the trash for good: its bytes no longer count against the quota.
+    It cannot be restored.
+    """
     call(commands.DeleteFromTrash(actor(), item_id))
     return Response(status_code=204)
 
@@ -147,10 +177,13 @@ def delete_forever(item_id: str) -> Response[None]:
     status_code=204,
     operation_id="empty_trash",
     security=BEARER,
-    tags=["trash"],
+    tags=[TRASH],
     responses=answers(204, "The trash is empty."),
 )
 def empty_trash() -> Response[None]:
-    """Delete everything in the trash for good."""
+    """Empty the trash.
+
+    Delete everything in the trash for good.
+    """
     call(commands.EmptyTrash(actor()))
     return Response(status_code=204)

@@ -37,7 +37,9 @@ async def handle_relay(
         if relayed < batch_size or _time_left_ms(context) < RELAY_RESERVE_MS:
             break
     count("EventsRelayed", published)
-    logger.info("relayed %d events", published)
+    # Quiet when idle: a run that found nothing is a debug line (the schedule runs every
+    # minute on AWS, every 30 s locally), one that did something is news.
+    (logger.info if published else logger.debug)("relayed %d events", published)
     return {"published": published}
 
 
@@ -74,7 +76,7 @@ async def handle_sweep(
     }
     if report.stopped_early:
         logger.warning("sweep stopped before the newest pending uploads: time is nearly up")
-    logger.info("sweep done", extra=result)
+    (logger.info if any(result.values()) else logger.debug)("sweep done", extra=result)
     return result
 
 

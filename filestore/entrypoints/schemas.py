@@ -307,8 +307,29 @@ class SharedFileOut(BaseModel):
         return cls(name=shared.name, size=shared.size, url=shared.url, expires_at=shared.expires_at)
 
 
-class ErrorOut(BaseModel):
-    """Every error answer."""
+class ProblemOut(BaseModel):
+    """One item of an error's `details`: a value that breaks a rule (`loc`, `msg`, `type`, as
+    in a 422), or what holds a name already taken (`kind`, `id`, `name`, as in a 409)."""
 
-    message: str
-    details: Annotated[list[dict[str, object]] | None, Field(default=None)] = None
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int] | None = Field(
+        default=None, description="Where the value is: `body`, `query` or `path`, then its name."
+    )
+    msg: str | None = Field(default=None, description="What is wrong with it.")
+    type: str | None = Field(default=None, description="The kind of problem (a stable code).")
+    kind: Literal["upload", "folder"] | None = Field(
+        default=None, description="A 409: what holds the name."
+    )
+    id: str | None = Field(default=None, description="A 409: its id.")
+    name: str | None = Field(default=None, description="A 409: the name taken.")
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: `message` for people, and, where it helps, `details` (absent when
+    there are none)."""
+
+    message: str = Field(description="What went wrong, in a sentence a person can act on.")
+    details: list[ProblemOut] = Field(
+        default_factory=list, description="What exactly; absent when there is nothing to add."
+    )

@@ -32,12 +32,26 @@ def test_the_round_trip(local_server: LocalServerProcess) -> None:
     the_round_trip(local_server, "alice")
 
 
-def test_without_a_valid_token_the_api_answers_401(local_server: LocalServerProcess) -> None:
-    assert httpx.get(f"{local_server.url}/uploads").status_code == 401
+def test_without_a_valid_token_the_api_answers_401_saying_why(
+    local_server: LocalServerProcess,
+) -> None:
+    """No token, an expired one and a forged one are three different 401s, each saying what
+    to do (on AWS, API Gateway's authorizer answers these itself)."""
+    from filestore.adapters.local.tokens import LocalTokenIssuer
+
+    missing = httpx.get(f"{local_server.url}/uploads")
+    assert missing.status_code == 401
+    assert missing.json()["message"].startswith("Sign in: no token was sent")
+    assert missing.headers["www-authenticate"] == "Bearer"
     forged = local_server.token("eve@example.com")[:-4] + "AAAA"
     answer = httpx.get(f"{local_server.url}/me", headers={"authorization": f"Bearer {forged}"})
     assert answer.status_code == 401
-    assert answer.json() == {"message": "Unauthorized"}
+    assert answer.json() == {"message": "The token is not valid: sign in again to get a new one."}
+    assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+    expired = LocalTokenIssuer(local_server.data_dir).issue(email="eve@example.com", lifetime=-60)
+    answer = httpx.get(f"{local_server.url}/me", headers={"authorization": f"Bearer {expired}"})
+    assert answer.status_code == 401
+    assert answer.json() == {"message": "The token has expired: sign in again."}
 
 
 async def test_a_websocket_without_a_valid_token_is_refused(

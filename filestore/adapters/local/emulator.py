@@ -356,6 +356,8 @@ def _localstack_emails(endpoint_url: str) -> list[dict[str, Any]]:
             "to": list(m.get("Destination", {}).get("ToAddresses", [])),
             "subject": m.get("Subject"),
             "text": (m.get("Body") or {}).get("text_part"),
+            "html": (m.get("Body") or {}).get("html_part"),
+            "sent_at": m.get("Timestamp"),
         }
         for m in payload.get("messages", [])
     ]

@@ -96,6 +96,13 @@ class DurableMessaging:
         for pragma in ("journal_mode = WAL", "synchronous = FULL", "busy_timeout = 5000"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(_SCHEMA)
+        self._add_html_column()
+
+    def _add_html_column(self) -> None:
+        """Mail kept before the inbox showed HTML has no `html` column: add it (idempotent)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(emails)")}
+        if "html" not in columns:
+            self._db.execute("ALTER TABLE emails ADD COLUMN html TEXT")
 
     def arn(self, service: str, name: str) -> str:
         return f"arn:aws:{service}:{self.region}:{ACCOUNT}:{name}"
@@ -219,14 +226,16 @@ class DurableMessaging:
 
     # --- the inbox -------------------------------------------------------------------------------
 
-    def keep_email(self, source: str, to: Sequence[str], subject: str, text: str) -> str:
+    def keep_email(
+        self, source: str, to: Sequence[str], subject: str, text: str, html: str | None = None
+    ) -> str:
         message_id = f"{uuid.uuid4().hex[:16]}-{uuid.uuid4()}-000000"
         when = datetime.now(UTC).isoformat()
         with self._lock:
             self._db.execute(
-                "INSERT INTO emails (id, sent_at, source, recipients, subject, text)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (message_id, when, source, json.dumps(list(to)), subject, text),
+                "INSERT INTO emails (id, sent_at, source, recipients, subject, text, html)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (message_id, when, source, json.dumps(list(to)), subject, text, html),
             )
         return message_id
 
@@ -234,7 +243,7 @@ class DurableMessaging:
         """The mail kept, newest first, as `/_local/emails` lists it."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, source, recipients, subject, text, sent_at FROM emails"
+                "SELECT id, source, recipients, subject, text, html, sent_at FROM emails"
                 " ORDER BY seq DESC"
             ).fetchall()
         return [
@@ -244,9 +253,10 @@ class DurableMessaging:
                 "to": json.loads(to),
                 "subject": subject,
                 "text": text,
+                "html": html,
                 "sent_at": sent_at,
             }
-            for i, source, to, subject, text, sent_at in rows
+            for i, source, to, subject, text, html, sent_at in rows
         ]
 
     # --- boto3-shaped clients --------------------------------------------------------------------
@@ -384,7 +394,8 @@ class LocalSes:
         **_: Any,
     ) -> dict[str, Any]:
         text = Message["Body"].get("Text", {}).get("Data", "")
+        html = Message["Body"].get("Html", {}).get("Data")
         message_id = self._store.keep_email(
-            Source, list(Destination.get("ToAddresses", [])), Message["Subject"]["Data"], text
+            Source, list(Destination.get("ToAddresses", [])), Message["Subject"]["Data"], text, html
         )
         return {"MessageId": message_id}

@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any
 from filestore.entrypoints.local import gateway
 from filestore.entrypoints.local.gateway import LambdaContext
 from filestore.entrypoints.local.limits import MAX_PAYLOAD, BoundedBodies, header_deadline
+from filestore.entrypoints.local.logs import uvicorn_log_config
 from filestore.entrypoints.local.queues import QueuePoller
 from filestore.entrypoints.local.redaction import redact_uvicorn_logs
 from filestore.entrypoints.local.sign_in import LocalSignIn
+from filestore.entrypoints.local.unauthorized import unauthorized
 from filestore.entrypoints.local.verified_tokens import VerifiedTokens
 from filestore.entrypoints.site import Site
 
@@ -359,7 +361,7 @@ class LocalServer:
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
             await self.start()
             url = self.options.public_url
-            print(f"filestore is serving at {url}  (API docs: {url}/docs)", flush=True)
+            log.info("filestore is serving at %s/  (API docs: %s/docs)", url, url)
             try:
                 yield
             finally:
@@ -421,7 +423,6 @@ class LocalServer:
     async def _emails(self, request: Request) -> Response:
         """The mail sent (`inbox`): all of it on a loopback address without a token; the
         caller's only with a token, which is required on any other address."""
-        from starlette.responses import JSONResponse
 
         from filestore.entrypoints.local.inbox import inbox
 
@@ -434,11 +435,7 @@ class LocalServer:
             claims = self._tokens.claims(authorization or "")
             recipient = str((claims or {}).get("email") or "")
             if not recipient:
-                return JSONResponse(
-                    {"message": "Unauthorized"},
-                    status_code=401,
-                    headers={"www-authenticate": 'Bearer error="invalid_token"'},
-                )
+                return unauthorized(self._tokens, authorization or "")
         messages = await asyncio.to_thread(system.aws.sent_emails)
         return inbox(messages, accept=request.headers.get("accept", ""), recipient=recipient)
 
@@ -494,11 +491,7 @@ class LocalServer:
                 raise RuntimeError("the server was not prepared: call prepare() first")
             claims = self._tokens.claims(request.headers.get("authorization", ""))
             if claims is None:
-                return JSONResponse(
-                    {"message": "Unauthorized"},
-                    status_code=401,
-                    headers={"www-authenticate": 'Bearer error="invalid_token"'},
-                )
+                return unauthorized(self._tokens, request.headers.get("authorization", ""))
         body = await request.body()
         if len(body) > MAX_PAYLOAD:
             return JSONResponse({"message": "Request Entity Too Large"}, status_code=413)
@@ -653,6 +646,7 @@ def uvicorn_config(app: Any) -> uvicorn.Config:
         lifespan="on",
         timeout_graceful_shutdown=30,
         http=header_deadline(),
+        log_config=uvicorn_log_config(),
     )
     redact_uvicorn_logs()  # after the Config, which sets up uvicorn's loggers
     return config

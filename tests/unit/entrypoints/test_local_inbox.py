@@ -38,3 +38,25 @@ def test_a_readable_page_for_anyone_else_that_runs_nothing_from_the_mail() -> No
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.txt was stored" in everyone
     assert "2 messages" in everyone
     assert "No mail yet." in bytes(inbox([], accept="", recipient=None).body).decode()
+
+
+def test_an_html_body_is_rendered_in_a_sandboxed_frame_it_cannot_leave() -> None:
+    rich = {
+        "id": "3", "source": "f@x.test", "to": ["c@example.com"], "subject": "Stored",
+        "text": "plain", "html": '<p>ok</p>"></iframe><script>alert(1)</script>',
+        "sent_at": "2026-12-02T09:14:03.512301+00:00",
+    }  # fmt: skip
+    page = bytes(inbox([rich], accept="", recipient=None).body).decode()
+    [frame] = [line for line in page.splitlines() if "<iframe" in line]
+    assert '<iframe sandbox srcdoc="&lt;p&gt;ok&lt;/p&gt;&quot;&gt;&lt;/iframe&gt;' in frame
+    assert "<script>" not in page and "</iframe><script>" not in page
+    assert "2026-12-02 09:14:03 UTC" in page
+    assert "<pre>plain</pre>" not in page  # the HTML part is the one shown
+
+
+def test_a_text_part_that_is_html_is_shown_as_html_and_plain_text_as_text() -> None:
+    legacy = {"id": "4", "source": "f@x.test", "to": ["d@example.com"], "subject": "S",
+              "text": "<p>Your file <strong>a.txt</strong> has been stored.</p>"}  # fmt: skip
+    page = bytes(inbox([legacy, MAIL[1]], accept="", recipient=None).body).decode()
+    assert 'srcdoc="&lt;p&gt;Your file &lt;strong&gt;a.txt' in page
+    assert "<pre>a</pre>" in page
