@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := aws,mysql,local,dev
+EXTRAS := aws,mysql,local,cli,dev
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck template artifacts scan audit unit constraints clean

@@ -1,0 +1,99 @@
+"""The transfer progress bar: size done of the total, speed and time left, on one line of stderr
+redrawn in place (tqdm) and cut to the terminal's width as it is now (a narrow terminal drops
+the label, then the bar, never the numbers); silent unless stdout and stderr are terminals.
+
+    report.pdf  45%|█████▌      | 67.5 MiB/150.0 MiB, 45.2 MiB/s, ETA 00:01
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from tqdm import tqdm
+
+from filestore.entrypoints.cli_output import human_size
+
+MIN_BAR = 6  # a bar narrower than this says nothing: the numbers alone are shown
+MIN_LABEL = 8
+
+
+def stats_text(done: int, total: int, rate: float | None, *, compact: bool = False) -> str:
+    """`67.5 MiB/150.0 MiB, 45.2 MiB/s, ETA 00:01` (compact: `67.5/150.0 MiB 45.2 MiB/s 00:01`)."""
+    speed = f"{human_size(int(rate))}/s" if rate else "? B/s"
+    eta = tqdm.format_interval((total - done) / rate) if rate and total else "--:--"
+    done_text, total_text = human_size(done), human_size(total)
+    if not compact:
+        return f"{done_text}/{total_text}, {speed}, ETA {eta}"
+    number, unit = done_text.split(" ")
+    if total_text.endswith(f" {unit}"):
+        done_text = number
+    return f"{done_text}/{total_text} {speed} {eta}"
+
+
+def layout(label: str, done: int, total: int, rate: float | None, width: int) -> tuple[str, str]:
+    """The `bar_format` and label (`desc`) that fit `width` columns, most informative first:
+    label, bar and full numbers; then a shorter label; then compact numbers; then no bar."""
+    percent = "{percentage:3.0f}%"
+    for compact in (False, True):
+        stats = stats_text(done, total, rate, compact=compact).replace("{", "{{").replace("}", "}}")
+        fixed = len("100%|") + len("| ") + len(stats)
+        room = width - fixed - MIN_BAR
+        if room >= MIN_LABEL + 2:
+            shown = label if len(label) + 2 <= room else label[: room - 3] + "…"
+            shown = shown[: max(room - 2, 0)]
+            return "{desc}  " + percent + "|{bar}| " + stats, shown
+        if room >= 0:
+            return percent + "|{bar}| " + stats, ""
+    stats = stats_text(done, total, rate, compact=True)
+    return percent + " " + stats.replace("{", "{{").replace("}", "}}"), ""
+
+
+class _Line(tqdm):  # type: ignore[misc]  # tqdm is untyped
+    """tqdm, laid out afresh for the terminal's width at each redraw."""
+
+    def __init__(self, label: str, **options: Any) -> None:
+        self._label = label  # before tqdm's own init, which draws the first line
+        super().__init__(**options)
+
+    @property
+    def format_dict(self) -> dict[str, Any]:
+        values: dict[str, Any] = super().format_dict
+        width = int(values.get("ncols") or 80) - 1  # the last column would wrap some terminals
+        bar_format, label = layout(
+            self._label, int(values["n"]), int(values["total"] or 0), values["rate"], width
+        )
+        values.update(bar_format=bar_format, prefix=label)
+        return values
+
+
+class Progress:
+    """A transfer's progress, safe to add to from several threads (parts go up in parallel).
+
+    `enabled` None: shown only when both stdout and stderr are terminals.
+    """
+
+    def __init__(self, label: str, total: int, *, enabled: bool | None = None) -> None:
+        self.label, self.total, self.done = label, max(total, 0), 0
+        if enabled is None:
+            enabled = sys.stderr.isatty() and sys.stdout.isatty()
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self._line: _Line | None = None
+        if enabled:
+            self._line = _Line(
+                label, total=self.total, file=sys.stderr, dynamic_ncols=True, mininterval=0.1
+            )
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.done += count
+            if self._line is not None:
+                self._line.update(count)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._line is not None:
+                self._line.close()
+                self._line = None
