@@ -261,7 +261,8 @@ class PathResolver:
         """The one file whose id starts with `prefix` (every file is listed to find it); None if
         none does; several: UsageError naming them, so that a longer prefix can be given."""
         wanted = prefix.lower()
-        matches = [Entry.of_upload(u) for u in self.api.list() if str(u["id"]).startswith(wanted)]
+        found = (Entry.of_upload(u) for u in self.api.list() if str(u["id"]).startswith(wanted))
+        matches = sorted(found, key=lambda entry: str(entry.id))
         if len(matches) > 1:
             shown = "; ".join(f"{m.id} {self.path_of(m)}" for m in matches[:10])
             more = f"; and {len(matches) - 10} more" if len(matches) > 10 else ""

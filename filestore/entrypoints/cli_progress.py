@@ -61,9 +61,12 @@ class _Line(tqdm):  # type: ignore[misc]  # tqdm is untyped
     def format_dict(self) -> dict[str, Any]:
         values: dict[str, Any] = super().format_dict
         width = int(values.get("ncols") or 80) - 1  # the last column would wrap some terminals
-        bar_format, label = layout(
-            self._label, int(values["n"]), int(values["total"] or 0), values["rate"], width
+        done, elapsed = int(values["n"]), float(values["elapsed"] or 0)
+        # The smoothed speed, or the average one before there is any (a transfer done at once).
+        rate = values["rate"] or (
+            (done - int(values["initial"] or 0)) / elapsed if elapsed else None
         )
+        bar_format, label = layout(self._label, done, int(values["total"] or 0), rate, width)
         values.update(bar_format=bar_format, prefix=label)
         return values
 
