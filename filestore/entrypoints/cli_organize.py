@@ -359,12 +359,24 @@ def upload_paths(
                 yield send(child, folder)
 
     sent: list[Any] = []
-    for path in paths:
-        if path.is_dir():
-            sent += send_tree(path, destination)
-        else:
-            sent.append(send(path, destination))
+    try:
+        for path in paths:
+            if path.is_dir():
+                for answer in send_tree(path, destination):
+                    sent.append(answer)
+            else:
+                sent.append(send(path, destination))
+    except ClientError as error:
+        raise _with_what_went_up(error, sent) from error
     return sent
+
+
+def _with_what_went_up(error: ClientError, sent: list[Any]) -> ClientError:
+    """The error, saying which files went up before it (their ids would be lost otherwise)."""
+    done = [f"{item['path']} ({item['id']})" for item in sent if "id" in item]
+    if not done:
+        return error
+    return type(error)(f"{error}; uploaded before it: {', '.join(done)}", status=error.status)
 
 
 @contextmanager

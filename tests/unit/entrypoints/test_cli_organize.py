@@ -310,3 +310,17 @@ def test_upload_r_with_skip_sends_only_what_is_not_there_yet(
     )
     assert [b.get("on_conflict") for b in api.bodies if "size" in b] == [None, "fail", "fail"]
     assert sorted(f["name"] for f in run.json("ls", "photos")) == ["a.jpg", "b.jpg"]
+
+
+def test_a_failed_upload_of_several_files_names_those_that_went_up(
+    api: FakeApi, run: Run, tmp_path: Path
+) -> None:
+    api.add_file("b.txt")
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text(name)
+    paths = [str(tmp_path / name) for name in ("a.txt", "b.txt", "c.txt")]
+    err = run("upload", *paths, "--on-conflict", "fail", status=5)
+    sent = next(u for u in api.uploads.values() if u["name"] == "a.txt")
+    assert err.startswith(f"filestore: cannot upload {paths[1]}: ")
+    assert err.endswith(f"; uploaded before it: a.txt ({sent['id']})\n")
+    assert not [u for u in api.uploads.values() if u["name"] == "c.txt"]
