@@ -22,6 +22,7 @@ from filestore.entrypoints.cli_options import (
     EXIT_CODES,
     FAILED,
     INTERRUPTED,
+    USAGE,
     Parser,
     exit_code,
     global_options,
@@ -114,11 +115,16 @@ def connection(args: argparse.Namespace) -> tuple[str, str | None]:
 
 def client_command(args: argparse.Namespace) -> int:
     try:
+        import httpx
+
         from filestore.entrypoints.client import Client
     except ImportError as missing:
         return fail(f"the client needs {missing.name}: pip install 'filestore[cli]'")
     endpoint, token = connection(args)
-    client = Client(endpoint, token, progress=False if args.quiet or args.json else None)
+    try:
+        client = Client(endpoint, token, progress=False if args.quiet or args.json else None)
+    except httpx.InvalidURL as error:
+        return fail(f"the endpoint {endpoint!r} is not a URL: {error}", USAGE)
     try:
         result = args.run(client, args)
     except ClientError as error:

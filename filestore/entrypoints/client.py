@@ -23,7 +23,12 @@ import httpx
 from filestore.entrypoints.checksums_client import DownloadCheck, file_sha256, header_value
 from filestore.entrypoints.cli_progress import Progress
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
-from filestore.entrypoints.client_errors import LocalFileExists, Unreachable, UploadInterrupted
+from filestore.entrypoints.client_errors import (
+    LocalFileExists,
+    Unreachable,
+    UploadInterrupted,
+    UsageError,
+)
 
 PARALLEL_PARTS = 4
 
@@ -59,6 +64,8 @@ class Client:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as error:
             raise Unreachable(f"cannot reach {self.endpoint}: {error}") from error
+        except httpx.InvalidURL as error:
+            raise UsageError(f"the endpoint {self.endpoint!r} is not a URL: {error}") from error
         if response.status_code >= 400:
             raise ClientError(_message(response), status=response.status_code)
         try:

@@ -162,3 +162,13 @@ def test_ctrl_c_during_a_small_upload_says_how_to_abort_it(
     assert "abort it:  filestore rm up-1" in err
     assert f"then send it again: filestore upload {small}" in err
     assert "--resume" not in err
+
+
+@pytest.mark.parametrize("endpoint", ["http://[::1", "http://127.0.0.1:1:2/"])
+def test_an_endpoint_that_is_not_a_url_is_a_usage_error(
+    endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "ls", "--endpoint", endpoint)
+    assert code == 2
+    assert err.startswith(f"filestore: the endpoint {endpoint!r} is not a URL: ")
+    assert len(err.splitlines()) == 1
