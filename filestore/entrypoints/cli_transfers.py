@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from filestore.entrypoints.cli_options import help_text
 from filestore.entrypoints.cli_output import human_size, table, when
-from filestore.entrypoints.cli_paths import Entry, PathResolver
+from filestore.entrypoints.cli_paths import Entry, NotFound, PathResolver, looks_like_id
 from filestore.entrypoints.client_errors import UploadInterrupted, UsageError
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def upload_files(client: Client, args: argparse.Namespace) -> list[Any]:
         if args.resume:
             if len(args.paths) != 1:
                 raise UsageError("--resume takes exactly one PATH")
-            return [client.resume(args.paths[0], args.resume)]
+            return [client.resume(args.paths[0], pending_upload(client, args.resume))]
         from filestore.entrypoints.cli_organize import upload_paths
 
         return upload_paths(
@@ -117,6 +117,20 @@ def upload_files(client: Client, args: argparse.Namespace) -> list[Any]:
     except UploadInterrupted as stopped:
         print(interrupted_message(stopped), file=sys.stderr)
         raise
+
+
+def pending_upload(client: Client, wanted: str) -> str:
+    """The id of the unfinished upload that `wanted` is, or begins (`ls --pending` lists them)."""
+    if looks_like_id(wanted):
+        return wanted
+    found = [u for u in client.pending() if str(u["id"]).startswith(wanted.strip().lower())]
+    if not found:
+        raise NotFound(f"no unfinished upload {wanted!r} (see: filestore ls --pending)")
+    if len(found) > 1:
+        shown = "; ".join(f"{u['id']} {u['name']}" for u in found)
+        raise UsageError(f"{wanted!r} is the start of {len(found)} unfinished uploads' ids: "
+                         f"{shown} (give more of the id)")  # fmt: skip
+    return str(found[0]["id"])
 
 
 def interrupted_message(stopped: UploadInterrupted) -> str:

@@ -192,7 +192,9 @@ def test_notifications_are_switched_from_the_command_line(server: LocalServerPro
     assert "storage: 0 B of 20.0 MiB used" in me("whoami")
 
 
-def test_unfinished_uploads_are_listed_and_aborted(server: LocalServerProcess) -> None:
+def test_unfinished_uploads_are_listed_resumed_and_aborted(
+    server: LocalServerProcess, tmp_path: Path
+) -> None:
     me = User(server, "kim@example.com")
     api = httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {me.token}"})
     body = {"name": "half.bin", "size": 3 * MiB, "content_type": "application/octet-stream"}
@@ -203,6 +205,15 @@ def test_unfinished_uploads_are_listed_and_aborted(server: LocalServerProcess) -
     assert [u["id"] for u in me.json("ls", "--pending")] == [pending["id"]]
     assert me("rm", pending["id"]).startswith("aborted the upload of half.bin")
     assert me("ls", "--pending") == "no unfinished uploads\n"
+
+    # Resumed by the start of its id (a multipart upload of which nothing arrived yet).
+    data = os.urandom(3 * MiB)
+    source = _file(tmp_path, "later.bin", data)
+    later = api.post("/uploads", json={**body, "name": "later.bin"}).json()["upload"]
+    resumed = me.json("upload", str(source), "--resume", later["id"][:-3])
+    assert resumed[0]["id"] == later["id"]
+    me.stored(later["id"])
+    assert me.fails("upload", str(source), "--resume", later["id"][:-3], status=4)
 
 
 def test_each_class_of_failure_has_its_exit_status(
