@@ -310,3 +310,25 @@ def test_the_progress_line_shows_total_speed_and_time_left_within_40_columns(
     # Piped (not a terminal), the same upload draws nothing.
     quiet = me.run("upload", str(big))
     assert quiet.returncode == 0 and "MiB/s" not in quiet.stderr and quiet.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("line", "offered"),
+    [
+        ("filestore sh", ["share"]),
+        ("filestore trash r", ["restore", "rm"]),
+        ("filestore share --ex", ["--expires"]),
+        ("filestore ls --pen", ["--pending"]),
+    ],
+)
+def test_the_shell_completes_commands_and_options(
+    line: str, offered: list[str], tmp_path: Path
+) -> None:
+    """As the code `filestore completion bash` installs asks it: `_ARGCOMPLETE` and the line."""
+    answer = tmp_path / "completions"
+    env = {"_ARGCOMPLETE": "1", "COMP_LINE": line, "COMP_POINT": str(len(line)),
+           "_ARGCOMPLETE_STDOUT_FILENAME": str(answer)}  # fmt: skip
+    done = filestore(env=env)
+    assert done.returncode == 0, done.stderr
+    words = answer.read_text().replace("\x0b", " ").split()
+    assert words == offered
