@@ -102,7 +102,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(USAGE, f"{self.prog}: error: {_Redacted.hide(message)}\n")
 
 
-GLOBAL_DEFAULTS = {"endpoint": None, "token": None, "profile": None, "json": False, "quiet": False}
+# None: not given on the command line (the environment, or a profile, may then say).
+GLOBAL_DEFAULTS = dict.fromkeys(("endpoint", "token", "profile")) | {"json": False, "quiet": False}
 
 
 def global_options(*, main: bool = False) -> argparse.ArgumentParser:
