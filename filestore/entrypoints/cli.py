@@ -22,6 +22,7 @@ from filestore.entrypoints.cli_options import (
     EXIT_CODES,
     FAILED,
     INTERRUPTED,
+    UNAVAILABLE,
     USAGE,
     Parser,
     exit_code,
@@ -132,6 +133,9 @@ def client_command(args: argparse.Namespace) -> int:
     except OSError as error:  # a local file: missing, unreadable, a full disk
         where = f"{error.filename}: " if error.filename else ""
         return fail(f"{where}{error.strerror or error}")
+    except (KeyError, TypeError) as error:  # JSON, but not the answer a filestore API gives
+        return fail(f"{endpoint} gave an answer this client does not understand ({error!r}): "
+                    "is it a filestore API?", UNAVAILABLE)  # fmt: skip
     finally:
         client.close()
     if isinstance(result, dict) and result.get("to_stdout"):

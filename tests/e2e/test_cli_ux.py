@@ -235,24 +235,28 @@ def test_each_class_of_failure_has_its_exit_status(
     with _html_server() as html:
         err = me.fails("ls", "--endpoint", html, status=7)
         assert "not JSON" in err and len(err.splitlines()) == 1
+    with _html_server(b'{"some": "other API"}') as other:
+        err = me.fails("ls", "--endpoint", other, status=7)
+        assert "is it a filestore API?" in err and len(err.splitlines()) == 1
     assert me.fails("upload", str(tmp_path / "absent.txt"), status=4)
 
 
-class _Html(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/html")
-        self.end_headers()
-        self.wfile.write(b"<html>a web page, not an API</html>")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @contextlib.contextmanager
-def _html_server() -> Iterator[str]:
-    """A web server that is not filestore's API: every answer is an HTML page."""
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Html)
+def _html_server(body: bytes = b"<html>a web page, not an API</html>") -> Iterator[str]:
+    """A web server that is not filestore's API: every answer is `body`, with status 200."""
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            kind = "application/json" if body.startswith(b"{") else "text/html"
+            self.send_header("content-type", kind)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Answer)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
