@@ -33,6 +33,12 @@ filestore serve --database-url mysql+aiomysql://root@127.0.0.1/test""",
     serve.add_argument(
         "--aws-endpoint-url", help="an external AWS emulator (LocalStack) for SNS, SQS, SES, S3"
     )
+    serve.add_argument(
+        "--open-sign-in",
+        action="store_true",
+        help="offer the password-free e-mail sign-in on a non-loopback address too (UNSAFE: "
+        "anyone who reaches the server can sign in as anyone; a trusted network only)",
+    )
     serve.set_defaults(local=run_server)
 
     token = commands.add_parser(
@@ -110,6 +116,7 @@ def run_server(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         database_url=args.database_url,
         aws_endpoint_url=args.aws_endpoint_url,
+        open_sign_in=args.open_sign_in,
     )
     try:
         serve(options)
