@@ -170,13 +170,15 @@ def test_links_are_made_listed_and_revoked(server: LocalServerProcess, tmp_path:
     sent = me.json("upload", str(_file(tmp_path, "share-me.txt", b"shared")))[0]
     me.stored(sent["id"])
     made = me.json("share", "share-me.txt", "--expires", "1w")
-    assert httpx.get(made["url"]).status_code == 200
+    public = f"{server.url}/shares/{made['token']}"  # what programs read; `url` is the web page
+    assert httpx.get(public).status_code == 200
     shown = me("share", "share-me.txt", "--expires", "2h").splitlines()
     assert shown[0].startswith("http") and shown[1] == "  expires in 2 h"
     listed = me.json("share", "ls", "share-me.txt")
     assert made["url"] in [s["url"] for s in listed] and len(listed) == 2
     assert made["url"] in me("share", "ls", sent["id"])
-    assert me("share", "rm", made["url"]).startswith("revoked: ")
+    assert me("share", "rm", made["url"]) == f"revoked: {made['token']}\n"
+    assert httpx.get(public).status_code == 404
     assert [s["url"] for s in me.json("share", "ls", "share-me.txt")] != [made["url"]]
     assert made["url"] not in me("share", "ls", "share-me.txt")
     me.fails("share", "share-me.txt", "--expires", "2w", status=2)  # over 7 days: refused
