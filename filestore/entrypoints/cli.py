@@ -3,7 +3,8 @@
 The commands live in topic modules: `cli_local` (serve, token, db), `cli_transfers` (upload,
 download, cat), `cli_organize` and `cli_trash` (ls, find, mkdir, mv, rm, trash), `cli_shares`
 (share, whoami, notify), `cli_completion`. Each client command has a `run(client, args)` that
-returns what `--json` prints and a `show(result)` that prints it for people. The global options
+returns what `--json` prints and a `show(result)` that prints it for people; the others (serve,
+token, db, completion) a `handler(args)` that returns the exit status. The global options
 (`cli_options`) go before or after the command. Every error is one line on stderr and an exit
 status that says its class (`cli_options.EXIT_CODES`); never a traceback.
 """
@@ -87,8 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version, or a usage error already printed
         return done.code if isinstance(done.code, int) else FAILED
     try:
-        if "local" in args:
-            code: int = args.local(args)
+        if "handler" in args:  # a command that needs no API client: serve, token, db, …
+            code: int = args.handler(args)
             return code
         return client_command(args)
     except UploadInterrupted:
@@ -123,9 +124,11 @@ def client_command(args: argparse.Namespace) -> int:
         return fail(f"the client needs {missing.name}: pip install 'filestore[cli]'")
     endpoint, token = connection(args)
     try:
-        client = Client(endpoint, token, progress=False if args.quiet or args.json else None)
+        client = Client(endpoint, token)
     except httpx.InvalidURL as error:
         return fail(f"the endpoint {endpoint!r} is not a URL: {error}", USAGE)
+    if args.quiet or args.json:
+        client.progress = False  # else: shown where stdout and stderr are terminals
     try:
         result = args.run(client, args)
     except ClientError as error:

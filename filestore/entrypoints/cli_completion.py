@@ -24,7 +24,7 @@ filestore completion fish > ~/.config/fish/completions/filestore.fish""",
         ),
     )
     completion.add_argument("shell", choices=SHELLS)
-    completion.set_defaults(local=print_completion)
+    completion.set_defaults(handler=print_completion)
 
 
 def print_completion(args: argparse.Namespace) -> int:

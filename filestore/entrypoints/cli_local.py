@@ -39,7 +39,7 @@ filestore serve --database-url mysql+aiomysql://root@127.0.0.1/test""",
         help="offer the password-free e-mail sign-in on a non-loopback address too (UNSAFE: "
         "anyone who reaches the server can sign in as anyone; a trusted network only)",
     )
-    serve.set_defaults(local=run_server)
+    serve.set_defaults(handler=run_server)
 
     token = commands.add_parser(
         "token",
@@ -53,7 +53,7 @@ filestore token --data-dir /tmp/fs --email you@example.com""",
     token.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     token.add_argument("--email", required=True)
     token.add_argument("--sub", help="the user's id (default: derived from the e-mail)")
-    token.set_defaults(local=issue_token)
+    token.set_defaults(handler=issue_token)
 
     db = commands.add_parser(
         "db",
@@ -78,7 +78,7 @@ FILESTORE_DATABASE=dataapi filestore db upgrade   # Aurora, through the Data API
         help="mysql+aiomysql://… or sqlite+aiosqlite:///path (default: FILESTORE_DATABASE_URL, "
         "or the Data API when FILESTORE_DATABASE=dataapi)",
     )
-    upgrade.set_defaults(local=upgrade_database)
+    upgrade.set_defaults(handler=upgrade_database)
 
 
 def _fail(message: str, status: int = 1) -> int:
