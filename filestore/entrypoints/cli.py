@@ -133,6 +133,8 @@ def client_command(args: argparse.Namespace) -> int:
         result = args.run(client, args)
     except ClientError as error:
         return fail(str(error), exit_code(error))
+    except BrokenPipeError:
+        raise  # the reader of stdout stopped (`cat … | head`): see main
     except OSError as error:  # a local file: missing, unreadable, a full disk
         where = f"{error.filename}: " if error.filename else ""
         return fail(f"{where}{error.strerror or error}")

@@ -338,3 +338,22 @@ def test_the_shell_completes_commands_and_options(
     assert done.returncode == 0, done.stderr
     words = answer.read_text().replace("\x0b", " ").split()
     assert words == offered
+
+
+def test_cat_into_a_reader_that_stops_early_ends_quietly(
+    server: LocalServerProcess, tmp_path: Path
+) -> None:
+    """`filestore cat big.txt | head -1`: no error when head has had enough."""
+    me = User(server, "nina@example.com")
+    lines = b"".join(b"line %d\n" % n for n in range(300_000))  # well over a pipe's buffer
+    sent = me.json("upload", str(_file(tmp_path, "long.txt", lines)))[0]
+    me.stored(sent["id"])
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "filestore.entrypoints.cli", "cat", "long.txt"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **me.env},
+    )  # fmt: skip
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline() == b"line 0\n"
+    reader.stdout.close()  # as head does once it has its line
+    assert reader.wait(timeout=60) == 0
+    assert reader.stderr.read() == b""
