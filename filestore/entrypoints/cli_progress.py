@@ -23,13 +23,23 @@ def stats_text(done: int, total: int, rate: float | None, *, compact: bool = Fal
     """`67.5 MiB/150.0 MiB, 45.2 MiB/s, ETA 00:01` (compact: `67.5/150.0 MiB 45.2 MiB/s 00:01`)."""
     speed = f"{human_size(int(rate))}/s" if rate else "? B/s"
     eta = tqdm.format_interval((total - done) / rate) if rate and total else "--:--"
-    done_text, total_text = human_size(done), human_size(total)
+    return _stats(human_size(done), human_size(total), speed, eta, compact=compact)
+
+
+def _stats(done: str, total: str, speed: str, eta: str, *, compact: bool) -> str:
     if not compact:
-        return f"{done_text}/{total_text}, {speed}, ETA {eta}"
-    number, unit = done_text.split(" ")
-    if total_text.endswith(f" {unit}"):
-        done_text = number
-    return f"{done_text}/{total_text} {speed} {eta}"
+        return f"{done}/{total}, {speed}, ETA {eta}"
+    number, unit = done.split(" ")
+    if total.endswith(f" {unit}"):
+        done = number
+    return f"{done}/{total} {speed} {eta}"
+
+
+def _widest(total: int) -> int:
+    """The most columns the full numbers of a transfer of `total` bytes take (an hour or more
+    left), so that the label and the bar keep their width from one redraw to the next."""
+    widest = "1023.9 KiB"
+    return len(_stats(widest, human_size(total), f"{widest}/s", "0:00:00", compact=False))
 
 
 def layout(label: str, done: int, total: int, rate: float | None, width: int) -> tuple[str, str]:
@@ -37,17 +47,22 @@ def layout(label: str, done: int, total: int, rate: float | None, width: int) ->
     label, bar and full numbers; then a shorter label; then compact numbers; then no bar."""
     percent = "{percentage:3.0f}%"
     for compact in (False, True):
-        stats = stats_text(done, total, rate, compact=compact).replace("{", "{{").replace("}", "}}")
+        stats = stats_text(done, total, rate, compact=compact)
+        # The full numbers keep one width; the compact ones, for narrow terminals, do not.
+        stats = _escaped(stats if compact else stats.ljust(_widest(total)))
         fixed = len("100%|") + len("| ") + len(stats)
         room = width - fixed - MIN_BAR
         if room >= MIN_LABEL + 2:
             shown = label if len(label) + 2 <= room else label[: room - 3] + "…"
-            shown = shown[: max(room - 2, 0)]
             return "{desc}  " + percent + "|{bar}| " + stats, shown
         if room >= 0:
             return percent + "|{bar}| " + stats, ""
-    stats = stats_text(done, total, rate, compact=True)
-    return percent + " " + stats.replace("{", "{{").replace("}", "}}"), ""
+    return percent + " " + _escaped(stats_text(done, total, rate, compact=True)), ""
+
+
+def _escaped(text: str) -> str:
+    """Text kept as it is in a `bar_format` (a format string)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 class _Line(tqdm):  # type: ignore[misc]  # tqdm is untyped

@@ -96,8 +96,17 @@ def test_the_progress_line_keeps_total_speed_and_time_left_at_any_width(width: i
     if width >= 40:
         assert len(line) <= width, line
     if width >= 80:
-        assert line.startswith("a-rather-long-file-name")
+        assert line.startswith("a-rather-long-fil")
         assert "ETA 00:01" in line
+
+
+def test_the_progress_line_keeps_its_layout_as_the_numbers_change() -> None:
+    """The label and the bar do not jump about from one redraw to the next."""
+    starts = {
+        layout("report.pdf", done, 150 * 1024**2, rate, 100)
+        for done, rate in ((0, None), (1000, 999.0), (70_000_000, 45e6), (150 * 1024**2, 9e8))
+    }
+    assert len({(len(bar_format), label) for bar_format, label in starts}) == 1
 
 
 def test_the_progress_numbers_before_the_speed_is_known() -> None:
