@@ -33,7 +33,7 @@ from filestore.entrypoints.cli_paths import (
 )
 from filestore.entrypoints.cli_transfers import show_pending
 from filestore.entrypoints.cli_trash import add_trash_commands
-from filestore.entrypoints.client_errors import ClientError, UsageError
+from filestore.entrypoints.client_errors import ClientError, UploadInterrupted, UsageError
 
 if TYPE_CHECKING:
     from filestore.entrypoints.client import Client
@@ -368,12 +368,19 @@ def upload_paths(
                 sent.append(send(path, destination))
     except ClientError as error:
         raise _with_what_went_up(error, sent) from error
+    except UploadInterrupted as stopped:
+        stopped.sent_before = _went_up(sent)
+        raise
     return sent
+
+
+def _went_up(sent: list[Any]) -> list[str]:
+    return [f"{item['path']} ({item['id']})" for item in sent if "id" in item]
 
 
 def _with_what_went_up(error: ClientError, sent: list[Any]) -> ClientError:
     """The error, saying which files went up before it (their ids would be lost otherwise)."""
-    done = [f"{item['path']} ({item['id']})" for item in sent if "id" in item]
+    done = _went_up(sent)
     if not done:
         return error
     return type(error)(f"{error}; uploaded before it: {', '.join(done)}", status=error.status)

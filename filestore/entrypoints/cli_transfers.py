@@ -134,19 +134,20 @@ def pending_upload(client: Client, wanted: str) -> str:
 
 
 def interrupted_message(stopped: UploadInterrupted) -> str:
-    """What to do with an upload left pending by Ctrl-C."""
+    """What to do with an upload left pending by Ctrl-C (and which files went up before it)."""
+    before = "".join(f"\n  uploaded before it: {done}" for done in stopped.sent_before)
     if stopped.resumable:
         return (
             f"filestore: interrupted; upload {stopped.upload_id} of {stopped.path} is unfinished.\n"
             f"  resume it: filestore upload {stopped.path} --resume {stopped.upload_id}\n"
             f"  abort it:  filestore rm {stopped.upload_id}"
-        )
+        ) + before
     return (
         f"filestore: interrupted; upload {stopped.upload_id} of {stopped.path} is unfinished "
         "(a small file is sent again whole, not resumed).\n"
         f"  abort it:  filestore rm {stopped.upload_id}   (its bytes count against your quota)\n"
         f"  then send it again: filestore upload {stopped.path}"
-    )
+    ) + before
 
 
 def show_uploaded(result: list[Any]) -> None:

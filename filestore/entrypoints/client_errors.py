@@ -37,3 +37,4 @@ class UploadInterrupted(KeyboardInterrupt):
     def __init__(self, path: str, upload_id: str, *, resumable: bool) -> None:
         super().__init__(upload_id)
         self.path, self.upload_id, self.resumable = path, upload_id, resumable
+        self.sent_before: list[str] = []  # `path (id)` of the files that went up before it

@@ -139,6 +139,13 @@ def test_ctrl_c_during_a_multipart_upload_says_how_to_resume_or_abort_it(
         f"  resume it: filestore upload {big} --resume up-1",
         "  abort it:  filestore rm up-1",
     ]
+    # Several files: those that went up before the interrupted one are named with their ids.
+    small = tmp_path / "a-small.bin"
+    small.write_bytes(b"y" * 900)  # one part
+    code, _, err = _run(capsys, "upload", str(small), str(big))
+    assert code == 130
+    assert err.splitlines()[0] == f"filestore: interrupted; upload up-3 of {big} is unfinished."
+    assert err.splitlines()[-1] == "  uploaded before it: a-small.bin (up-2)"
 
 
 def test_ctrl_c_during_a_small_upload_says_how_to_abort_it(
