@@ -1,12 +1,13 @@
 """The `filestore` command: run the local server, issue local tokens, and use any deployment.
 
 The commands live in topic modules: `cli_local` (serve, token, db), `cli_transfers` (upload,
-download, cat), `cli_organize` and `cli_trash` (ls, find, mkdir, mv, rm, trash), `cli_shares`
-(share, whoami, notify), `cli_completion`. Each client command has a `run(client, args)` that
-returns what `--json` prints and a `show(result)` that prints it for people; the others (serve,
-token, db, completion) a `handler(args)` that returns the exit status. The global options
-(`cli_options`) go before or after the command. Every error is one line on stderr and an exit
-status that says its class (`cli_options.EXIT_CODES`); never a traceback.
+download, cat; `cli_uploads` sends files and folders into folders), `cli_organize` and
+`cli_trash` (ls, find, mkdir, mv, rm, trash), `cli_shares` (share, whoami, notify),
+`cli_completion`. Each client command has a `run(client, args)` that returns what `--json`
+prints and a `show(result)` that prints it for people; the others (serve, token, db,
+completion) a `handler(args)` that returns the exit status. The global options (`cli_options`)
+go before or after the command. Every error is one line on stderr and an exit status that says
+its class (`cli_options.EXIT_CODES`); never a traceback.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """The commands that organize files: listing in order, search, folders, moving and the trash.
 
-    filestore ls [PATH] [--sort created_at|name|size] [--asc|--desc] [--all]
+    filestore ls [PATH] [--sort created_at|name|size] [--asc|--desc] [--all | --pending]
     filestore find TEXT [--sort …] [--asc|--desc]
     filestore mkdir [-p] PATH…
     filestore mv SRC DST
     filestore rm PATH…
-    filestore upload [-r] [--to PATH] [--on-conflict rename|fail|skip] PATH…
 
 Paths start at the root (`docs/2026/report.pdf`) and are resolved by `cli_paths`; an id does
-wherever an existing file or folder is expected (`filestore trash …` is in `cli_trash`). Each
+wherever an existing file or folder is expected (`filestore trash …` is in `cli_trash`; uploads
+into folders in `cli_uploads`). Each
 command returns what `--json` prints (the API's objects, with `"kind"` where files and folders
 mix) and has a `show` that prints it for people.
 """
@@ -16,9 +16,6 @@ mix) and has a `show` that prints it for people.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filestore.entrypoints.cli_options import help_text
@@ -28,12 +25,13 @@ from filestore.entrypoints.cli_paths import (
     Entry,
     NotFound,
     PathResolver,
+    explained,
     name_key,
     split_path,
 )
 from filestore.entrypoints.cli_transfers import show_pending
 from filestore.entrypoints.cli_trash import add_trash_commands
-from filestore.entrypoints.client_errors import ClientError, UploadInterrupted, UsageError
+from filestore.entrypoints.client_errors import ClientError, UsageError
 
 if TYPE_CHECKING:
     from filestore.entrypoints.client import Client
@@ -212,7 +210,7 @@ def make_folders(client: Client, args: argparse.Namespace) -> list[Any]:
     resolver = PathResolver(client)
     made = []
     for path in args.paths:
-        with _explained(f"cannot create folder {path!r}"):
+        with explained(f"cannot create folder {path!r}"):
             if args.parents:
                 folder = resolver.ensure_folder(path)
             else:
@@ -235,7 +233,7 @@ def move(client: Client, args: argparse.Namespace) -> Any:
     source = resolver.entry(args.source)
     if source.id is None:
         raise ClientError("the root cannot be moved")
-    with _explained(f"cannot move {args.source!r} to {args.target!r}"):
+    with explained(f"cannot move {args.source!r} to {args.target!r}"):
         parent, name = _destination(resolver, source, args.target)
         moved = _move(client, source, parent, name)
     resolver.moved(moved)
@@ -283,7 +281,7 @@ def remove(client: Client, args: argparse.Namespace) -> list[Any]:
     for path, entry, item_id in zip(args.paths, entries, ids, strict=True):
         if item_id is None:  # refused above; says so to the type checker
             continue
-        with _explained(f"cannot delete {path!r}"):
+        with explained(f"cannot delete {path!r}"):
             if entry.is_folder:
                 client.delete_folder(item_id)
             else:
@@ -299,99 +297,3 @@ def show_removed(removed: list[Any]) -> None:
         suffix = "/" if item["kind"] == "folder" else ""
         done = "aborted the upload of" if item.get("aborted") else "moved to the trash:"
         print(f"{done} {item['name']}{suffix}  ({item['deleted']})")
-
-
-# uploads into folders
-
-
-def upload_paths(
-    client: Client,
-    paths: list[Path],
-    *,
-    to: str | None = None,
-    recursive: bool = False,
-    content_type: str | None = None,
-    on_conflict: str | None = None,
-) -> list[Any]:
-    """Uploads files into the folder `to` (created as needed; default the root) and, with
-    `recursive`, folders with everything in them, recreating their folders (reusing existing
-    ones). Each answer gains the `path` it was sent to. `on_conflict` is the API's (`rename`,
-    `fail`) or `skip`: a file whose name is taken is left out, answered as `{"path", "skipped"}`
-    with the server's reason, and the others go on.
-    """
-    for path in paths:
-        if path.is_dir() and not recursive:
-            raise UsageError(f"{path}: is a folder (upload it with -r)")
-        if not path.exists():
-            raise NotFound(f"{path}: no such file or folder")
-    resolver = PathResolver(client)
-    with _explained(f"cannot create folder {to!r}"):
-        destination = resolver.ensure_folder(to) if to else ROOT_FOLDER
-
-    skip = on_conflict == "skip"
-
-    def send(path: Path, folder: Entry) -> Any:
-        where = resolver.path_of(folder).strip("/")
-        try:
-            sent = client.upload(
-                path,
-                content_type=content_type,
-                folder_id=folder.id,
-                on_conflict="fail" if skip else on_conflict,
-            )
-        except ClientError as error:
-            if skip and error.status == 409:
-                return {"path": f"{where}/{path.name}" if where else path.name,
-                        "skipped": str(error)}  # fmt: skip
-            raise ClientError(f"cannot upload {path}: {error}", status=error.status) from error
-        return {**sent, "path": f"{where}/{sent['name']}" if where else sent["name"]}
-
-    def send_tree(directory: Path, parent: Entry) -> Iterator[Any]:
-        name = directory.resolve().name
-        if not name:
-            raise ClientError(f"{directory}: upload the folders in it instead")
-        with _explained(f"cannot create a folder for {directory}"):
-            folder = resolver.ensure_subfolder(parent, name)
-        for child in sorted(directory.iterdir()):
-            if child.is_dir() and not child.is_symlink():  # a linked folder could loop
-                yield from send_tree(child, folder)
-            elif child.is_file():
-                yield send(child, folder)
-
-    sent: list[Any] = []
-    try:
-        for path in paths:
-            if path.is_dir():
-                for answer in send_tree(path, destination):
-                    sent.append(answer)
-            else:
-                sent.append(send(path, destination))
-    except ClientError as error:
-        raise _with_what_went_up(error, sent) from error
-    except UploadInterrupted as stopped:
-        stopped.sent_before = _went_up(sent)
-        raise
-    return sent
-
-
-def _went_up(sent: list[Any]) -> list[str]:
-    return [f"{item['path']} ({item['id']})" for item in sent if "id" in item]
-
-
-def _with_what_went_up(error: ClientError, sent: list[Any]) -> ClientError:
-    """The error, saying which files went up before it (their ids would be lost otherwise)."""
-    done = _went_up(sent)
-    if not done:
-        return error
-    return type(error)(f"{error}; uploaded before it: {', '.join(done)}", status=error.status)
-
-
-@contextmanager
-def _explained(action: str) -> Iterator[None]:
-    """An API error says what was being done: `cannot move 'a' to 'b': "b" exists (HTTP 409)`."""
-    try:
-        yield
-    except NotFound:
-        raise
-    except ClientError as error:
-        raise ClientError(f"{action}: {error}", status=error.status) from error

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -326,3 +327,15 @@ class PathResolver:
         if entry.is_folder:
             return self.folder_path(entry.id)
         return "/".join(p for p in (self.folder_path(entry.parent_id), entry.name) if p)
+
+
+@contextmanager
+def explained(action: str) -> Iterator[None]:
+    """An API error says what was being done: `cannot move 'a' to 'b': "b" exists (HTTP 409)`
+    (of the same class, so its exit status stays that of its kind of failure)."""
+    try:
+        yield
+    except NotFound:
+        raise
+    except ClientError as error:
+        raise type(error)(f"{action}: {error}", status=error.status) from error

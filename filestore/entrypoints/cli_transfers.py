@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from filestore.entrypoints.cli_options import help_text
 from filestore.entrypoints.cli_output import human_size, table, when
 from filestore.entrypoints.cli_paths import Entry, NotFound, PathResolver, looks_like_id
+from filestore.entrypoints.cli_uploads import upload_paths
 from filestore.entrypoints.client_errors import UploadInterrupted, UsageError
 
 if TYPE_CHECKING:
@@ -104,8 +105,6 @@ def upload_files(client: Client, args: argparse.Namespace) -> list[Any]:
             if len(args.paths) != 1:
                 raise UsageError("--resume takes exactly one PATH")
             return [client.resume(args.paths[0], pending_upload(client, args.resume))]
-        from filestore.entrypoints.cli_organize import upload_paths
-
         return upload_paths(
             client,
             args.paths,
