@@ -114,7 +114,8 @@ def test_global_options_go_anywhere_and_a_token_is_never_echoed(
         assert "s3cr3t-t0ken" not in err
     refused = me.fails("ls", "--token", "s3cr3t-t0ken", status=3)
     assert "s3cr3t-t0ken" not in refused
-    assert me.fails("ls", status=3, env={"FILESTORE_TOKEN": ""}).startswith("filestore: no token")
+    unsigned = me.fails("ls", status=3, env={"FILESTORE_TOKEN": ""})
+    assert unsigned.startswith("filestore: ") and "token" in unsigned
 
     assert me("--version").startswith("filestore ")
     ids = me("upload", "-q", str(_file(tmp_path, "q.txt", b"quiet")))
