@@ -1,14 +1,14 @@
 """The commands that organize files: listing in order, search, folders, moving and the trash.
 
-    filestore ls [PATH] [--sort created_at|name|size] [--asc|--desc] [--all]
+    filestore ls [PATH] [--sort created_at|name|size] [--asc|--desc] [--all | --pending]
     filestore find TEXT [--sort …] [--asc|--desc]
     filestore mkdir [-p] PATH…
     filestore mv SRC DST
     filestore rm PATH…
-    filestore upload [-r] [--to PATH] [--on-conflict rename|fail|skip] PATH…
 
 Paths start at the root (`docs/2026/report.pdf`) and are resolved by `cli_paths`; an id does
-wherever an existing file or folder is expected (`filestore trash …` is in `cli_trash`). Each
+wherever an existing file or folder is expected (`filestore trash …` is in `cli_trash`; uploads
+into folders in `cli_uploads`). Each
 command returns what `--json` prints (the API's objects, with `"kind"` where files and folders
 mix) and has a `show` that prints it for people.
 """
@@ -16,21 +16,22 @@ mix) and has a `show` that prints it for people.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from filestore.entrypoints.cli_options import help_text
+from filestore.entrypoints.cli_output import human_size, table, when
 from filestore.entrypoints.cli_paths import (
     ROOT_FOLDER,
     Entry,
     NotFound,
     PathResolver,
+    explained,
     name_key,
     split_path,
 )
+from filestore.entrypoints.cli_transfers import show_pending
 from filestore.entrypoints.cli_trash import add_trash_commands
-from filestore.entrypoints.client_errors import ClientError
+from filestore.entrypoints.client_errors import ClientError, UsageError
 
 if TYPE_CHECKING:
     from filestore.entrypoints.client import Client
@@ -55,21 +56,49 @@ def add_organize_commands(commands: Any, output: argparse.ArgumentParser) -> Non
     )
 
     ls = commands.add_parser(
-        "ls", help="list a folder: its folders, then its files", parents=[output, sorting]
+        "ls",
+        parents=[output, sorting],
+        **help_text(
+            "List a folder: its folders, then its files (or every file with --all, or the\n"
+            "unfinished uploads with --pending).",
+            """
+filestore ls                        # the root
+filestore ls docs/2026 --sort name  # --sort created_at|name|size, --asc|--desc
+filestore ls --all                  # every file, with its path
+filestore ls --pending              # unfinished uploads, to resume or abort""",
+        ),
     )
     ls.add_argument("path", nargs="?", default="", metavar="PATH", help="default: the root")
-    ls.add_argument("--all", action="store_true", help="every file, in any folder")
+    shown = ls.add_mutually_exclusive_group()
+    shown.add_argument("--all", action="store_true", help="every file, in any folder")
+    shown.add_argument(
+        "--pending", action="store_true", help="unfinished uploads (resume or abort them)"
+    )
     ls.set_defaults(run=list_folder, show=show_listing)
 
     find = commands.add_parser(
         "find",
-        help="files whose names contain TEXT (any case or accent)",
         parents=[output, sorting],
+        **help_text(
+            "Find files whose names contain TEXT (any case or accent), in every folder.",
+            """
+filestore find resume               # finds Résumé.pdf
+filestore find .jpg --sort size""",
+        ),
     )
     find.add_argument("text", metavar="TEXT")
     find.set_defaults(run=find_files, show=show_listing)
 
-    mkdir = commands.add_parser("mkdir", help="create folders", parents=[output])
+    mkdir = commands.add_parser(
+        "mkdir",
+        parents=[output],
+        **help_text(
+            "Create folders.",
+            """
+filestore mkdir docs
+filestore mkdir -p docs/2026/march  # with its parents; there already is fine""",
+        ),
+    )
     mkdir.add_argument("paths", nargs="+", metavar="PATH")
     mkdir.add_argument(
         "-p", "--parents", action="store_true", help="create missing parents; existing is fine"
@@ -78,17 +107,35 @@ def add_organize_commands(commands: Any, output: argparse.ArgumentParser) -> Non
 
     mv = commands.add_parser(
         "mv",
-        help="rename or move a file or folder",
-        description="Moves SRC into DST when DST is a folder; else renames and moves SRC to the "
-        "path DST (its folder must exist).",
         parents=[output],
+        **help_text(
+            "Rename or move a file or folder.\n\n"
+            "Moves SRC into DST when DST is a folder; else renames and moves SRC to the path\n"
+            "DST (its folder must exist).",
+            """
+filestore mv report.pdf docs/2026        # into a folder
+filestore mv docs/2026/report.pdf r.pdf  # to a path: rename and move at once
+filestore mv 0190c3d2 notes.txt          # a file by the start of its id""",
+        ),
     )
-    mv.add_argument("source", metavar="SRC", help="a path or id")
+    mv.add_argument("source", metavar="SRC", help="a path, an id or the start of a file's id")
     mv.add_argument("target", metavar="DST", help="a folder, or the new path")
     mv.set_defaults(run=move, show=show_moved)
 
-    rm = commands.add_parser("rm", help="move files or folders to the trash", parents=[output])
-    rm.add_argument("paths", nargs="+", metavar="PATH", help="a path or id")
+    rm = commands.add_parser(
+        "rm",
+        parents=[output],
+        **help_text(
+            "Move files or folders to the trash; abort an unfinished upload.\n\n"
+            "A folder goes with everything in it; `filestore trash restore` brings it back.\n"
+            "The id of an unfinished upload (filestore ls --pending) aborts it.",
+            """
+filestore rm docs/old.pdf notes.txt
+filestore rm docs                   # the folder and everything in it
+filestore rm 0190c3d2-…             # abort an unfinished upload""",
+        ),
+    )
+    rm.add_argument("paths", nargs="+", metavar="PATH", help="a path, an id or the start of one")
     rm.set_defaults(run=remove, show=show_removed)
 
     add_trash_commands(commands, output)
@@ -105,9 +152,14 @@ def default_order(sort: str) -> str:
 def list_folder(client: Client, args: argparse.Namespace) -> list[Any]:
     order = args.order or default_order(args.sort)
     resolver = PathResolver(client)
+    if args.pending:
+        if args.path.strip("/"):
+            raise UsageError("ls --pending lists every unfinished upload: give it no PATH")
+        args.show = show_pending
+        return [{"kind": "upload", **upload} for upload in client.pending()]
     if args.all:
         if args.path.strip("/"):
-            raise ClientError("ls --all lists the files of every folder: give it no PATH")
+            raise UsageError("ls --all lists the files of every folder: give it no PATH")
         files = client.list(sort=args.sort, order=order)
         return [resolver.with_path(Entry.of_upload(f)) for f in files]
     found = resolver.entry(args.path) if args.path.strip("/") else ROOT_FOLDER
@@ -138,13 +190,17 @@ def find_files(client: Client, args: argparse.Namespace) -> list[Any]:
 def show_listing(items: list[Any]) -> None:
     if not items:
         print("nothing here")
+        return
+    rows = [["ID", "STATUS", "SIZE", "CREATED", "NAME"]]
     for item in items:
-        created = str(item.get("created_at", ""))[:19].replace("T", " ")
+        created = when(item.get("created_at"))
         if item["kind"] == "folder":
-            print(f"{item['id']}  {'folder':>12}  {created}  {item['name']}/")
+            rows.append([item["id"], "folder", "-", created, f"{item['name']}/"])
         else:
             name = item.get("path") or item["name"]
-            print(f"{item['id']}  {item['size']:>12}  {created}  {name}")
+            rows.append([item["id"], item.get("status", "stored"), human_size(item["size"]),
+                         created, name])  # fmt: skip
+    print("\n".join(table(rows, right=(2,))))
 
 
 # folders
@@ -154,7 +210,7 @@ def make_folders(client: Client, args: argparse.Namespace) -> list[Any]:
     resolver = PathResolver(client)
     made = []
     for path in args.paths:
-        with _explained(f"cannot create folder {path!r}"):
+        with explained(f"cannot create folder {path!r}"):
             if args.parents:
                 folder = resolver.ensure_folder(path)
             else:
@@ -177,7 +233,7 @@ def move(client: Client, args: argparse.Namespace) -> Any:
     source = resolver.entry(args.source)
     if source.id is None:
         raise ClientError("the root cannot be moved")
-    with _explained(f"cannot move {args.source!r} to {args.target!r}"):
+    with explained(f"cannot move {args.source!r} to {args.target!r}"):
         parent, name = _destination(resolver, source, args.target)
         moved = _move(client, source, parent, name)
     resolver.moved(moved)
@@ -225,93 +281,19 @@ def remove(client: Client, args: argparse.Namespace) -> list[Any]:
     for path, entry, item_id in zip(args.paths, entries, ids, strict=True):
         if item_id is None:  # refused above; says so to the type checker
             continue
-        with _explained(f"cannot delete {path!r}"):
+        with explained(f"cannot delete {path!r}"):
             if entry.is_folder:
                 client.delete_folder(item_id)
             else:
                 client.delete(item_id)
-        removed.append({"deleted": entry.id, "kind": entry.kind, "name": entry.name})
+        pending = entry.data.get("status") == "pending"
+        removed.append({"deleted": entry.id, "kind": entry.kind, "name": entry.name,
+                        **({"aborted": True} if pending else {})})  # fmt: skip
     return removed
 
 
 def show_removed(removed: list[Any]) -> None:
     for item in removed:
         suffix = "/" if item["kind"] == "folder" else ""
-        print(f"moved to the trash: {item['name']}{suffix}  ({item['deleted']})")
-
-
-# uploads into folders
-
-
-def upload_paths(
-    client: Client,
-    paths: list[Path],
-    *,
-    to: str | None = None,
-    recursive: bool = False,
-    content_type: str | None = None,
-    on_conflict: str | None = None,
-) -> list[Any]:
-    """Uploads files into the folder `to` (created as needed; default the root) and, with
-    `recursive`, folders with everything in them, recreating their folders (reusing existing
-    ones). Each answer gains the `path` it was sent to. `on_conflict` is the API's (`rename`,
-    `fail`) or `skip`: a file whose name is taken is left out, answered as `{"path", "skipped"}`
-    with the server's reason, and the others go on.
-    """
-    for path in paths:
-        if path.is_dir() and not recursive:
-            raise ClientError(f"{path}: is a folder (upload it with -r)")
-        if not path.exists():
-            raise ClientError(f"{path}: no such file or folder")
-    resolver = PathResolver(client)
-    with _explained(f"cannot create folder {to!r}"):
-        destination = resolver.ensure_folder(to) if to else ROOT_FOLDER
-
-    skip = on_conflict == "skip"
-
-    def send(path: Path, folder: Entry) -> Any:
-        where = resolver.path_of(folder).strip("/")
-        try:
-            sent = client.upload(
-                path,
-                content_type=content_type,
-                folder_id=folder.id,
-                on_conflict="fail" if skip else on_conflict,
-            )
-        except ClientError as error:
-            if skip and error.status == 409:
-                return {"path": f"{where}/{path.name}" if where else path.name,
-                        "skipped": str(error)}  # fmt: skip
-            raise ClientError(f"cannot upload {path}: {error}", status=error.status) from error
-        return {**sent, "path": f"{where}/{sent['name']}" if where else sent["name"]}
-
-    def send_tree(directory: Path, parent: Entry) -> Iterator[Any]:
-        name = directory.resolve().name
-        if not name:
-            raise ClientError(f"{directory}: upload the folders in it instead")
-        with _explained(f"cannot create a folder for {directory}"):
-            folder = resolver.ensure_subfolder(parent, name)
-        for child in sorted(directory.iterdir()):
-            if child.is_dir() and not child.is_symlink():  # a linked folder could loop
-                yield from send_tree(child, folder)
-            elif child.is_file():
-                yield send(child, folder)
-
-    sent: list[Any] = []
-    for path in paths:
-        if path.is_dir():
-            sent += send_tree(path, destination)
-        else:
-            sent.append(send(path, destination))
-    return sent
-
-
-@contextmanager
-def _explained(action: str) -> Iterator[None]:
-    """An API error says what was being done: `cannot move 'a' to 'b': "b" exists (HTTP 409)`."""
-    try:
-        yield
-    except NotFound:
-        raise
-    except ClientError as error:
-        raise ClientError(f"{action}: {error}", status=error.status) from error
+        done = "aborted the upload of" if item.get("aborted") else "moved to the trash:"
+        print(f"{done} {item['name']}{suffix}  ({item['deleted']})")

@@ -5,25 +5,31 @@ The API knows files and folders by id. A path is walked from the root one folder
 may also name a file, looked up with a search in its folder (`GET /uploads?folder_id=…&q=…`) and
 then matched exactly. Names compare as the server compares them, NFC-normalized and case-folded,
 so `Docs/REPORT.pdf` finds `docs/report.pdf`. Wherever an existing file or folder is expected, its
-id is accepted too. A leading `/` changes nothing (every path starts at the root); a trailing `/`
-says the path names a folder.
+id is accepted too, and so is the start of a file's id (at least 4 characters) that no path
+matches and that one file's id alone begins with. A leading `/` changes nothing (every path
+starts at the root); a trailing `/` says the path names a folder.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from filestore.domain import names
-from filestore.entrypoints.client_errors import ClientError
+from filestore.entrypoints.client_errors import ClientError, UsageError
 
 ROOT = "root"  # the API's name of the root where a folder id is expected in a query
 
 
 class NotFound(ClientError):
-    """No file or folder at that path (or with that id)."""
+    """No file or folder at that path (or with that id): as the API's 404."""
+
+    def __init__(self, message: str, *, status: int | None = 404) -> None:
+        super().__init__(message, status=status)
 
 
 class FolderApi(Protocol):
@@ -96,6 +102,14 @@ def split_path(path: str) -> list[str]:
     if any(not part.strip() for part in parts):
         raise ClientError(f"{path!r}: a path has a name between each '/'")
     return parts
+
+
+MIN_PREFIX = 4
+
+
+def looks_like_id_prefix(text: str) -> bool:
+    """True for the start of an id: hex digits (and the id's dashes), at least `MIN_PREFIX`."""
+    return len(text) >= MIN_PREFIX and re.fullmatch(r"[0-9a-fA-F][0-9a-fA-F-]*", text) is not None
 
 
 def looks_like_id(text: str) -> bool:
@@ -239,7 +253,25 @@ class PathResolver:
         folder = self.subfolder(parent, last)
         if folder is not None or path.endswith("/"):
             return folder
-        return self.file(parent, last)
+        found = self.file(parent, last)
+        if found is None and looks_like_id_prefix(text):
+            return self.file_by_prefix(text)
+        return found
+
+    def file_by_prefix(self, prefix: str) -> Entry | None:
+        """The one file whose id starts with `prefix` (every file is listed to find it); None if
+        none does; several: UsageError naming them, so that a longer prefix can be given."""
+        wanted = prefix.lower()
+        found = (Entry.of_upload(u) for u in self.api.list() if str(u["id"]).startswith(wanted))
+        matches = sorted(found, key=lambda entry: str(entry.id))
+        if len(matches) > 1:
+            shown = "; ".join(f"{m.id} {self.path_of(m)}" for m in matches[:10])
+            more = f"; and {len(matches) - 10} more" if len(matches) > 10 else ""
+            raise UsageError(
+                f"{prefix!r} is the start of {len(matches)} files' ids: {shown}{more} "
+                "(give more of the id, or the path)"
+            )
+        return matches[0] if matches else None
 
     def entry(self, path: str) -> Entry:
         """The file or folder at `path` (or with that id); NotFound says what is missing."""
@@ -295,3 +327,15 @@ class PathResolver:
         if entry.is_folder:
             return self.folder_path(entry.id)
         return "/".join(p for p in (self.folder_path(entry.parent_id), entry.name) if p)
+
+
+@contextmanager
+def explained(action: str) -> Iterator[None]:
+    """An API error says what was being done: `cannot move 'a' to 'b': "b" exists (HTTP 409)`
+    (of the same class, so its exit status stays that of its kind of failure)."""
+    try:
+        yield
+    except NotFound:
+        raise
+    except ClientError as error:
+        raise type(error)(f"{action}: {error}", status=error.status) from error

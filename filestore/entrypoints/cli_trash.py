@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from filestore.entrypoints.cli_options import help_text
+from filestore.entrypoints.cli_output import human_size, table, when
 from filestore.entrypoints.cli_paths import Entry, NotFound, PathResolver, name_key
-from filestore.entrypoints.client_errors import ClientError
+from filestore.entrypoints.client_errors import UsageError
 
 if TYPE_CHECKING:
     from filestore.entrypoints.client import Client
@@ -19,18 +21,47 @@ if TYPE_CHECKING:
 
 def add_trash_commands(commands: Any, output: argparse.ArgumentParser) -> None:
     """Adds `trash` and its actions to the `filestore` parser."""
-    trash = commands.add_parser("trash", help="what was deleted: list, restore, delete forever")
+    trash = commands.add_parser(
+        "trash",
+        parents=[output],
+        **help_text(
+            "What was deleted: list it, restore it, delete it forever.\n\n"
+            "Items stay in the trash for a while (see trash ls), then are deleted for good.",
+            """
+filestore trash ls
+filestore trash restore docs        # by name or id
+filestore trash rm old.pdf          # forever
+filestore trash empty""",
+        ),
+    )
     actions = trash.add_subparsers(dest="trash_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("ls", help="list the trash, most recent first", parents=[output])
+    listing = actions.add_parser(
+        "ls",
+        parents=[output],
+        **help_text("List the trash, most recent first.", "filestore trash ls"),
+    )
     listing.set_defaults(run=list_trash, show=show_trash)
-    restore = actions.add_parser("restore", help="put an item back where it was", parents=[output])
+    restore = actions.add_parser(
+        "restore",
+        parents=[output],
+        **help_text(
+            "Put an item back where it was (or in the root if its folder is gone).",
+            "filestore trash restore report.pdf\nfilestore trash restore 0190c3d2-…",
+        ),
+    )
     restore.add_argument("item", metavar="ID_OR_NAME")
     restore.set_defaults(run=restore_from_trash, show=show_restored)
-    forever = actions.add_parser("rm", help="delete an item forever", parents=[output])
+    forever = actions.add_parser(
+        "rm",
+        parents=[output],
+        **help_text("Delete an item of the trash forever.", "filestore trash rm report.pdf"),
+    )
     forever.add_argument("item", metavar="ID_OR_NAME")
     forever.set_defaults(run=delete_forever, show=show_deleted_forever)
     empty = actions.add_parser(
-        "empty", help="delete everything in the trash forever", parents=[output]
+        "empty",
+        parents=[output],
+        **help_text("Delete everything in the trash forever.", "filestore trash empty"),
     )
     empty.set_defaults(run=empty_trash, show=lambda _: print("the trash is empty"))
 
@@ -70,7 +101,7 @@ def trashed_item(items: list[Any], wanted: str) -> Any:
         choices = "; ".join(
             f"{item['id']} ({item['kind']}, deleted {item['trashed_at'][:19]})" for item in named
         )
-        raise ClientError(f"{len(named)} items named {wanted!r} in the trash; give an id: "
+        raise UsageError(f"{len(named)} items named {wanted!r} in the trash; give an id: "
                           f"{choices}")  # fmt: skip
     return named[0]
 
@@ -78,11 +109,14 @@ def trashed_item(items: list[Any], wanted: str) -> Any:
 def show_trash(items: list[Any]) -> None:
     if not items:
         print("the trash is empty")
+        return
+    rows = [["ID", "SIZE", "DELETED", "KEPT UNTIL", "NAME"]]
     for item in items:
-        size = "folder" if item["kind"] == "folder" else str(item.get("size"))
-        trashed = str(item["trashed_at"])[:19].replace("T", " ")
-        purge = str(item["purge_at"])[:10]
-        print(f"{item['id']}  {size:>12}  {trashed}  (kept until {purge})  {item['name']}")
+        folder = item["kind"] == "folder"
+        rows.append([item["id"], "folder" if folder else human_size(item.get("size")),
+                     when(item["trashed_at"]), when(item["purge_at"]),
+                     f"{item['name']}/" if folder else item["name"]])  # fmt: skip
+    print("\n".join(table(rows, right=(1,))))
 
 
 def show_restored(item: Any) -> None:

@@ -13,18 +13,22 @@ import concurrent.futures
 import hashlib
 import math
 import os
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
 from filestore.entrypoints.checksums_client import DownloadCheck, file_sha256, header_value
+from filestore.entrypoints.cli_progress import Progress
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
+from filestore.entrypoints.client_errors import (
+    LocalFileExists,
+    Unreachable,
+    UploadInterrupted,
+    UsageError,
+)
 
 PARALLEL_PARTS = 4
 
@@ -33,46 +37,6 @@ TokenProvider = Callable[[], str]
 none. May have a `refused_hint`: what to tell the user when the API answers 401."""
 
 Items = list[Any]  # a listing's items, every page (`Client.list` hides the builtin in the class)
-
-
-class Progress:
-    """A progress bar on stderr, redrawn at most ten times a second; silent when not a TTY."""
-
-    def __init__(self, label: str, total: int, *, enabled: bool | None = None) -> None:
-        self.label, self.total, self.done = label, max(total, 0), 0
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self._lock = threading.Lock()
-        self._drawn = 0.0
-
-    def add(self, count: int) -> None:
-        with self._lock:
-            self.done += count
-            now = time.monotonic()
-            if self.enabled and (now - self._drawn > 0.1 or self.done >= self.total):
-                self._drawn = now
-                self._draw()
-
-    def _draw(self) -> None:
-        fraction = self.done / self.total if self.total else 1.0
-        bar = "#" * int(fraction * 30)
-        sys.stderr.write(
-            f"\r{self.label[:30]:<30} [{bar:<30}] {fraction:6.1%} {_size(self.done):>9}"
-        )
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self._draw()
-            sys.stderr.write("\n")
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover
 
 
 @dataclass
@@ -105,13 +69,21 @@ class Client:
         try:
             response = self.http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
-            raise ClientError(f"cannot reach {self.endpoint}: {error}") from error
+            raise Unreachable(f"cannot reach {self.endpoint}: {error}") from error
+        except httpx.InvalidURL as error:
+            raise UsageError(f"the endpoint {self.endpoint!r} is not a URL: {error}") from error
         if response.status_code == 401:
             hint = getattr(self.token, "refused_hint", "sign in with `filestore login`")
             raise ClientError(f"{_message(response)}; {hint}", status=401)
         if response.status_code >= 400:
             raise ClientError(_message(response), status=response.status_code)
-        return response.json() if response.content else None
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            raise Unreachable(
+                f"{self.endpoint} answered {method} {path} with something that is not JSON: "
+                "is it a filestore API? (check --endpoint or FILESTORE_ENDPOINT)"
+            ) from None
 
     def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         """The items of a paginated listing, every page (`next_cursor`) in turn."""
@@ -195,35 +167,70 @@ class Client:
     def share(self, upload_id: str, expires_in: int) -> Any:
         return self.api("POST", f"/uploads/{upload_id}/shares", json={"expires_in": expires_in})
 
-    def download(self, upload_id: str, output: Path | None) -> Path:
+    def shares(self, upload_id: str) -> Items:
+        """A file's live share links."""
+        return list(self.api("GET", f"/uploads/{upload_id}/shares")["items"])
+
+    def revoke_share(self, token: str) -> None:
+        self.api("DELETE", f"/shares/{token}")
+
+    def pending(self) -> Items:
+        """My unfinished uploads, newest first (to resume or abort)."""
+        return list(self.pages("/uploads", {"status": "pending"}))
+
+    def set_notify(self, notify_email: bool) -> Any:
+        return self.api("PATCH", "/me", json={"notify_email": notify_email})
+
+    def download(self, upload_id: str, output: Path | None, *, overwrite: bool = True) -> Path:
+        """Into `output` (a file or a folder; default: the file's name here), through a
+        temporary file renamed once the bytes are checked; an existing file is replaced only
+        with `overwrite`."""
         upload = self.api("GET", f"/uploads/{upload_id}")
-        link = self.api("GET", f"/uploads/{upload_id}/download")
         target = output or Path(Path(upload["name"]).name or upload_id)
         if target.is_dir():
             target = target / (Path(upload["name"]).name or upload_id)
+        if not overwrite and target.exists():
+            raise LocalFileExists(f"{target} exists already (use --force to replace it)")
+        if not target.parent.is_dir():
+            raise ClientError(f"{target.parent}: no such folder")
         temp = target.with_name(f".{target.name}.part")
-        bar = Progress(upload["name"], int(upload["size"]), enabled=self.progress)
+        try:
+            with temp.open("wb") as file:
+                self._fetch(upload, file, progress=self.progress)
+            os.replace(temp, target)
+        except OSError as error:
+            raise ClientError(f"cannot write {target}: {error.strerror or error}") from error
+        finally:
+            temp.unlink(missing_ok=True)
+        return target
+
+    def write_to(self, upload_id: str, file: BinaryIO) -> Any:
+        """The file's bytes into `file` (stdout for `cat`), checked as they arrive (a corrupt
+        download fails once written: stdout cannot be taken back). Returns the upload."""
+        upload = self.api("GET", f"/uploads/{upload_id}")
+        self._fetch(upload, file, progress=False)
+        return upload
+
+    def _fetch(self, upload: Any, file: BinaryIO, *, progress: bool | None) -> None:
+        link = self.api("GET", f"/uploads/{upload['id']}/download")
+        bar = Progress(upload["name"], int(upload["size"]), enabled=progress)
         check = DownloadCheck(upload.get("checksum"))
         try:
             with self.storage.stream("GET", link["url"]) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise ClientError(_message(response))
-                with temp.open("wb") as file:
-                    for chunk in response.iter_bytes(256 * 1024):
-                        file.write(chunk)
-                        check.update(chunk)
-                        bar.add(len(chunk))
+                for chunk in response.iter_bytes(256 * 1024):
+                    file.write(chunk)
+                    check.update(chunk)
+                    bar.add(len(chunk))
             problem = check.problem()
             if problem is not None:
                 raise ClientError(f"download of {upload['name']} is corrupt: {problem}")
-            os.replace(temp, target)
         except httpx.HTTPError as error:
-            raise ClientError(f"download failed: {error}") from error
+            raise Unreachable(f"download failed: {error}") from error
         finally:
             bar.close()
-            temp.unlink(missing_ok=True)
-        return target
 
     def upload(
         self,
@@ -250,10 +257,16 @@ class Client:
         body |= {"on_conflict": on_conflict} if on_conflict else {}
         ticket = self.api("POST", "/uploads", json=body)
         upload = ticket["upload"]
-        if "upload_url" in ticket:
-            self._post(path, ticket["upload_url"], size)
-            return upload
-        return self._parts(path, upload["id"], ticket["multipart"])
+        try:
+            if "upload_url" in ticket:
+                self._post(path, ticket["upload_url"], size)
+                return upload
+            return self._parts(path, upload["id"], ticket["multipart"])
+        except KeyboardInterrupt:
+            # The upload is pending on the server: say which, so it can be resumed or aborted.
+            raise UploadInterrupted(
+                str(path), upload["id"], resumable="upload_url" not in ticket
+            ) from None
 
     def resume(self, path: Path, upload_id: str) -> Any:
         upload = self.api("GET", f"/uploads/{upload_id}")
@@ -264,7 +277,10 @@ class Client:
                               f"{upload['size']}")  # fmt: skip
         part_size = _part_size_of(self, upload_id)
         plan = {"part_size": part_size, "part_count": max(1, math.ceil(upload["size"] / part_size))}
-        return self._parts(path, upload_id, plan)
+        try:
+            return self._parts(path, upload_id, plan)
+        except KeyboardInterrupt:
+            raise UploadInterrupted(str(path), upload_id, resumable=True) from None
 
     def _post(self, path: Path, form: dict[str, Any], size: int) -> None:
         bar = Progress(path.name, size, enabled=self.progress)
@@ -277,7 +293,7 @@ class Client:
                     files={"file": (path.name, reader)},  # type: ignore[dict-item]
                 )
         except httpx.HTTPError as error:
-            raise ClientError(f"upload failed: {error}") from error
+            raise Unreachable(f"upload failed: {error}") from error
         finally:
             bar.close()
         if response.status_code >= 400:
@@ -316,8 +332,8 @@ class Client:
                         future.cancel()
                     raise
         except ClientError as error:
-            raise ClientError(f"{error} (resume with: filestore upload {path} --resume "
-                              f"{upload_id})") from error  # fmt: skip
+            raise type(error)(f"{error} (resume with: filestore upload {path} --resume "
+                              f"{upload_id})", status=error.status) from error  # fmt: skip
         finally:
             bar.close()
         parts = [
@@ -352,7 +368,7 @@ class Client:
         try:
             response = self.storage.put(url, content=data, headers=headers)
         except httpx.HTTPError as error:
-            raise ClientError(f"part {number} failed: {error}") from error
+            raise Unreachable(f"part {number} failed: {error}") from error
         if response.status_code == 400 and "BadDigest" in response.text:
             raise ClientError(
                 f"part {number} arrived corrupted (its SHA-256 does not match the bytes "

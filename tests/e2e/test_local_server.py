@@ -131,8 +131,8 @@ def test_the_cli_round_trip(local_server: LocalServerProcess, tmp_path: Path) ->
     assert "dave@example.com" in me.stdout
     assert filestore("rm", upload_id, env=env).returncode == 0
     missing = filestore("download", "not-an-id", env=env)
-    assert missing.returncode != 0
-    assert "No such upload" in missing.stderr
+    assert missing.returncode == 4  # not found
+    assert missing.stderr == "filestore: no file or folder 'not-an-id'\n"
     assert "Traceback" not in missing.stderr
 
 

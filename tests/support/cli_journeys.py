@@ -13,12 +13,13 @@ from tests.support.local_server import LocalServerProcess, filestore
 
 
 class CliUser(Protocol):
-    """`filestore …` as one user: `me("ls")` is its output (it must succeed), `me.fails(…)` its
-    error output (it must fail), `me.json(…)` its `--json` answer, `me.names(…)` what `ls` lists."""
+    """`filestore …` as one user: `me("ls")` is its output (it must succeed), `me.fails(…,
+    status=N)` its error output (it must fail with that exit status), `me.json(…)` its `--json`
+    answer, `me.names(…)` what `ls` lists."""
 
     def __call__(self, *args: str) -> str: ...
 
-    def fails(self, *args: str) -> str: ...
+    def fails(self, *args: str, status: int) -> str: ...
 
     def json(self, *args: str) -> Any: ...
 
@@ -41,9 +42,9 @@ class Shell:
         assert "Traceback" not in done.stderr, done.stderr
         return done
 
-    def fails(self, *args: str) -> str:
+    def fails(self, *args: str, status: int) -> str:
         done = self.run(*args)
-        assert done.returncode == 1, done.stdout
+        assert done.returncode == status, (done.returncode, done.stdout, done.stderr)
         return done.stderr
 
     def json(self, *args: str) -> Any:
@@ -83,20 +84,20 @@ def organize(
     assert me.names("backup/photos", "--sort", "size", "--asc") == ["2025", "a.jpg", "a (2).jpg"]
 
     # Folders, and moving into them or to a path.
-    assert me.fails("mkdir", "docs/2026").startswith("filestore: no folder 'docs'")
+    assert me.fails("mkdir", "docs/2026", status=4).startswith("filestore: no folder 'docs'")
     me("mkdir", "-p", "docs/2026")
-    assert "(HTTP 409)" in me.fails("mkdir", "docs/2026")
+    assert "(HTTP 409)" in me.fails("mkdir", "docs/2026", status=5)
     me("mkdir", "-p", "Docs/2026")  # there already: fine
     me("mv", "backup/photos/a.jpg", "docs/2026")
     moved = me.json("mv", "docs/2026/A.JPG", "docs/2026/Été.jpg")
     assert moved["path"] == "docs/2026/Été.jpg"
-    clash = me.fails("mv", "backup/photos/a (2).jpg", "docs/2026/ÉTÉ.JPG")
+    clash = me.fails("mv", "backup/photos/a (2).jpg", "docs/2026/ÉTÉ.JPG", status=5)
     assert clash.startswith(
         "filestore: cannot move 'backup/photos/a (2).jpg' to 'docs/2026/ÉTÉ.JPG': "
     )
     assert "(HTTP 409)" in clash
     me("mv", "docs", "backup/photos")
-    assert "(HTTP 409)" in me.fails("mv", "backup", "backup/photos/docs")
+    assert "(HTTP 409)" in me.fails("mv", "backup", "backup/photos/docs", status=5)
     assert me.names("backup/photos/docs/2026") == ["Été.jpg"]
 
     # Search ignores case and accents, and says where each file is.
@@ -116,7 +117,7 @@ def organize(
     me("trash", "empty")
     assert me("trash", "ls") == "the trash is empty\n"
     assert me.json("find", "jpg", "--sort", "name") != []
-    assert "no file or folder" in me.fails("rm", "backup/photos/a (2).jpg")
+    assert "no file or folder" in me.fails("rm", "backup/photos/a (2).jpg", status=4)
 
     # Finishing an interrupted folder upload: what is there already is skipped.
     sent = me.json("upload", "-r", str(photos), "--to", "backup", "--on-conflict", "skip")

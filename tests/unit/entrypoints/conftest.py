@@ -34,3 +34,19 @@ def _quiet_metrics() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         yield
+
+
+@pytest.fixture
+def utc_zone() -> Iterator[None]:
+    """This process's local time zone is UTC for the test (the CLI shows local times)."""
+    import time
+
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

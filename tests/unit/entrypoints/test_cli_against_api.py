@@ -33,8 +33,8 @@ class InProcessUser:
     def __call__(self, *args: str) -> str:
         return self._run(args, 0)
 
-    def fails(self, *args: str) -> str:
-        return self._run(args, 1)
+    def fails(self, *args: str, status: int) -> str:
+        return self._run(args, status)
 
     def json(self, *args: str) -> Any:
         return json.loads(self(*args, "--json"))

@@ -13,6 +13,8 @@ import pytest
 from filestore.entrypoints import cli, client
 from tests.support.fake_api import FakeApi, matching
 
+pytestmark = pytest.mark.usefixtures("utc_zone")  # times show in the local zone
+
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
@@ -67,8 +69,9 @@ def test_ls_shows_folders_first_then_files_in_the_order_asked(api: FakeApi, run:
     assert "GET /uploads?folder_id=root&sort=name&order=desc" in api.requests
 
     lines = run("ls", "--sort", "name").splitlines()
-    assert lines[0].endswith("  Archive/") and " folder " in lines[0]
-    assert lines[2].endswith("  A.txt") and " 10 " in lines[2]
+    assert lines[0].split() == ["ID", "STATUS", "SIZE", "CREATED", "NAME"]
+    assert lines[1].endswith("  Archive/") and " folder " in lines[1]
+    assert lines[3].endswith("  A.txt") and " stored " in lines[3] and " 10 B " in lines[3]
 
 
 def test_ls_reads_every_page_and_all_lists_every_folder_with_paths(api: FakeApi, run: Run) -> None:
@@ -83,7 +86,7 @@ def test_ls_reads_every_page_and_all_lists_every_folder_with_paths(api: FakeApi,
     assert [i["path"] for i in everything] == [f"{n}.txt" for n in range(5)] + [
         "docs/2026/deep.txt"
     ]
-    assert "give it no PATH" in run("ls", "docs", "--all", status=1)
+    assert "give it no PATH" in run("ls", "docs", "--all", status=2)
 
 
 def test_find_searches_every_folder_and_shows_where_each_file_is(api: FakeApi, run: Run) -> None:
@@ -92,7 +95,7 @@ def test_find_searches_every_folder_and_shows_where_each_file_is(api: FakeApi, r
     api.add_file("resume-2025.pdf")
     api.add_file("notes.txt")
     lines = run("find", "resume", "--sort", "name").splitlines()
-    assert [line.split("  ")[-1] for line in lines] == ["resume-2025.pdf", "CV/Résumé.pdf"]
+    assert [line.split("  ")[-1] for line in lines[1:]] == ["resume-2025.pdf", "CV/Résumé.pdf"]
     assert "GET /uploads?sort=name&order=asc&q=resume" in api.requests
     assert run("find", "nothing-like-it") == "nothing here\n"
 
@@ -101,13 +104,13 @@ def test_find_searches_every_folder_and_shows_where_each_file_is(api: FakeApi, r
 
 
 def test_mkdir_needs_the_parent_unless_asked_to_make_it(api: FakeApi, run: Run) -> None:
-    err = run("mkdir", "docs/2026", status=1)
+    err = run("mkdir", "docs/2026", status=4)
     assert "no folder 'docs'" in err
     made = run.json("mkdir", "-p", "docs/2026", "docs/2027")
     assert [(f["name"], f["path"]) for f in made] == [("2026", "docs/2026"), ("2027", "docs/2027")]
     assert len(matching(api.requests, "^POST /folders")) == 3  # docs once
     assert run("mkdir", "docs/2028").endswith("  docs/2028/\n")
-    again = run("mkdir", "DOCS/2026", status=1)
+    again = run("mkdir", "DOCS/2026", status=5)
     assert again == (
         "filestore: cannot create folder 'DOCS/2026': A folder named \"2026\" is already "
         "there; choose another name. (HTTP 409)\n"
@@ -154,7 +157,7 @@ def test_mv_to_a_path_renames_and_moves_in_one_request(api: FakeApi, run: Run) -
         {"name": "Q1.pdf", "folder_id": year["id"]},
         {"name": "Q1.PDF"},
     ]
-    err = run("mv", "docs/2026/Q1.PDF", "docs/nope/Q1.pdf", status=1)
+    err = run("mv", "docs/2026/Q1.PDF", "docs/nope/Q1.pdf", status=4)
     assert "no folder 'docs/nope' (there is no folder 'nope' in docs)" in err
 
 
@@ -166,7 +169,7 @@ def test_mv_renames_and_moves_folders(api: FakeApi, run: Run) -> None:
     assert api.folders[docs["id"]]["name"] == "docs"
     moved = run.json("mv", "docs", "archive")
     assert moved["path"] == "archive/docs" and moved["kind"] == "folder"
-    err = run("mv", "archive", "archive/docs/inner", status=1)
+    err = run("mv", "archive", "archive/docs/inner", status=5)
     assert err == (
         "filestore: cannot move 'archive' to 'archive/docs/inner': A folder cannot be moved "
         "into itself or a folder inside it. (HTTP 409)\n"
@@ -178,13 +181,13 @@ def test_a_clash_shows_the_servers_message(api: FakeApi, run: Run) -> None:
     docs = api.add_folder("docs")
     api.add_file("Report.pdf", docs["id"])
     api.add_file("report.pdf")
-    err = run("mv", "report.pdf", "docs", status=1)
+    err = run("mv", "report.pdf", "docs", status=5)
     assert err == (
         "filestore: cannot move 'report.pdf' to 'docs': A file named \"Report.pdf\" is "
         "already there; choose another name. (HTTP 409)\n"
     )
     assert "Traceback" not in err
-    err = run("mv", "missing.pdf", "docs", status=1)
+    err = run("mv", "missing.pdf", "docs", status=4)
     assert err == "filestore: no file or folder 'missing.pdf'\n"
 
 
@@ -206,7 +209,7 @@ def test_rm_moves_files_and_folders_to_the_trash(api: FakeApi, run: Run) -> None
 
 def test_rm_finds_everything_before_deleting_anything(api: FakeApi, run: Run) -> None:
     api.add_file("a.txt")
-    err = run("rm", "a.txt", "b.txt", status=1)
+    err = run("rm", "a.txt", "b.txt", status=4)
     assert "no file or folder 'b.txt'" in err
     assert not api.trashed
 
@@ -219,17 +222,19 @@ def test_the_trash_lists_restores_and_deletes_forever_by_name_or_id(api: FakeApi
     second = api.add_file("notes.txt")
     run("rm", "notes.txt")
 
-    assert "(kept until 2026-03-03)  notes.txt" in run("trash", "ls")
+    listing = run("trash", "ls").splitlines()
+    assert listing[0].split() == ["ID", "SIZE", "DELETED", "KEPT", "UNTIL", "NAME"]
+    assert any(line.endswith("2026-03-03 00:00 UTC  notes.txt") for line in listing)
     listed = run.json("trash", "ls")
     assert sorted(i["name"] for i in listed) == ["docs", "notes.txt", "notes.txt"]
-    assert "deleted 2026-02-01T00:00:00" in run("trash", "restore", "NOTES.TXT", status=1)
+    assert "deleted 2026-02-01T00:00:00" in run("trash", "restore", "NOTES.TXT", status=2)
     restored = run.json("trash", "restore", second["id"])
     assert (restored["id"], restored["path"]) == (second["id"], "notes.txt")
     assert run("trash", "rm", "notes.txt") == f"deleted forever: notes.txt  ({first['id']})\n"
     assert first["id"] not in api.uploads
     assert run("trash", "restore", "Docs") == f"restored: docs/  ({docs['id']})\n"
     assert [i["name"] for i in run.json("ls", "docs")] == ["a.txt"]
-    assert "nothing named 'docs' in the trash" in run("trash", "restore", "docs", status=1)
+    assert "nothing named 'docs' in the trash" in run("trash", "restore", "docs", status=4)
 
     run("rm", "docs")
     assert run("trash", "empty") == "the trash is empty\n"
@@ -272,9 +277,9 @@ def test_upload_to_a_new_folder_and_what_is_refused(api: FakeApi, run: Run, tmp_
     source = tmp_path / "report.pdf"
     source.write_bytes(b"%PDF")
     assert run("upload", str(source), "--to", "docs/2026").split()[-1] == "docs/2026/report.pdf"
-    err = run("upload", str(tmp_path), status=1)
+    err = run("upload", str(tmp_path), status=2)
     assert "is a folder (upload it with -r)" in err
-    err = run("upload", str(source), "--to", "docs/2026", "--on-conflict", "fail", status=1)
+    err = run("upload", str(source), "--to", "docs/2026", "--on-conflict", "fail", status=5)
     assert err == (
         f'filestore: cannot upload {source}: A file named "report.pdf" is already there; '
         "choose another name. (HTTP 409)\n"
@@ -297,10 +302,25 @@ def test_upload_r_with_skip_sends_only_what_is_not_there_yet(
     (tree / "b.jpg").write_bytes(b"b")  # the run was interrupted before b.jpg: run it again
 
     out = run("upload", "-r", str(tree), "--on-conflict", "skip").splitlines()
-    assert out[0] == (
+    assert out[0].split() == ["ID", "STATUS", "SIZE", "PATH"]
+    assert out[1].endswith("  photos/b.jpg")
+    assert out[2] == (
         'skipped: photos/a.jpg (A file named "a.jpg" is already there; choose another name. '
         "(HTTP 409))"
     )
-    assert out[1].endswith("  photos/b.jpg")
     assert [b.get("on_conflict") for b in api.bodies if "size" in b] == [None, "fail", "fail"]
     assert sorted(f["name"] for f in run.json("ls", "photos")) == ["a.jpg", "b.jpg"]
+
+
+def test_a_failed_upload_of_several_files_names_those_that_went_up(
+    api: FakeApi, run: Run, tmp_path: Path
+) -> None:
+    api.add_file("b.txt")
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text(name)
+    paths = [str(tmp_path / name) for name in ("a.txt", "b.txt", "c.txt")]
+    err = run("upload", *paths, "--on-conflict", "fail", status=5)
+    sent = next(u for u in api.uploads.values() if u["name"] == "a.txt")
+    assert err.startswith(f"filestore: cannot upload {paths[1]}: ")
+    assert err.endswith(f"; uploaded before it: a.txt ({sent['id']})\n")
+    assert not [u for u in api.uploads.values() if u["name"] == "c.txt"]

@@ -71,7 +71,10 @@ class FakeDeployment:
             return httpx.Response(200, json={"parts": urls})
         if method == "POST" and path.endswith("/complete"):
             self.completed = json.loads(request.content)["parts"]
-            return httpx.Response(200, json={"id": path.split("/")[2], "status": "pending"})
+            upload_id = path.split("/")[2]
+            named = {f"up-{n}": body["name"] for n, body in enumerate(self.declared, start=1)}
+            answer = {"id": upload_id, "name": named.get(upload_id, "resumed"), "status": "pending"}
+            return httpx.Response(200, json=answer)
         return httpx.Response(404, json={"message": f"no route {method} {path}"})
 
     def _storage(self, request: httpx.Request) -> httpx.Response:
