@@ -55,6 +55,10 @@ def add_auth_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "auth",
         help="sign in and out, and see how you are signed in",
         description="Sign in and out, see how you are signed in, print the token for scripts.",
+        epilog="examples:\n  filestore auth status\n  filestore auth token\n"
+        "  filestore auth login --email you@example.com\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
     auth_commands = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
     add(auth_commands, "status", run_status)
