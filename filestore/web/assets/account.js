@@ -14,7 +14,7 @@ export function showAccount(box, api, session) {
   replace(box,
     h("span", { class: "who" }, session.email),
     h("div", { class: "quota" }, bar, used),
-    h("label", { class: "switch" }, notify, "Email me when an upload is stored"),
+    h("label", { class: "switch" }, notify, "Email me when a file is stored"),
     h("button", { type: "button", onclick: () => session.signOut() }, "Sign out"));
 
   function render(me) {

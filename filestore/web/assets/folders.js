@@ -43,8 +43,8 @@ export function chooseFolder(api, itemName, exclude = null) {
       where.textContent = `In: ${["All files", ...folder.path.map((p) => p.name)].join(" / ")}`;
       const up = folder.path.length ? folder.path[folder.path.length - 2]?.id ?? null : undefined;
       replace(list,
-        up !== undefined && h("li", {}, h("button", { type: "button", onclick: () => show(up) }, "⬑ Up")),
-        folders.map((f) => h("li", {}, h("button", { type: "button", onclick: () => show(f.id) }, `📁 ${f.name}`))),
+        up !== undefined && h("li", {}, h("button", { type: "button", onclick: () => show(up) }, "↑ Up")),
+        folders.map((f) => h("li", {}, h("button", { type: "button", onclick: () => show(f.id) }, f.name))),
         !folders.length && h("li", { class: "muted" }, "No folders here."));
     }
     moveHere.addEventListener("click", () => close(current.id));

@@ -11,7 +11,7 @@ function action(label, name, run) {
 /** A file's row; `on` holds the handlers: download, rename, share, move, remove. */
 export function fileRow(upload, on) {
   const row = h("li", { class: "row file", "data-id": upload.id, draggable: "true" },
-    h("span", { class: "icon", "aria-hidden": "true" }, "📄"),
+    h("span", { class: "icon", "aria-hidden": "true" }),
     h("span", { class: "name" }, upload.name),
     h("span", { class: "meta" },
       h("span", { class: "size" }, humanSize(upload.size)),
@@ -32,7 +32,7 @@ export function fileRow(upload, on) {
 /** A folder's row: its name opens it; `on` holds rename, move, remove and drop(uploadId). */
 export function folderRow(folder, on) {
   const row = h("li", { class: "row folder", "data-id": folder.id },
-    h("span", { class: "icon", "aria-hidden": "true" }, "📁"),
+    h("span", { class: "icon", "aria-hidden": "true" }),
     h("a", { class: "name", href: `#/f/${encodeURIComponent(folder.id)}` }, folder.name),
     h("span", { class: "meta" }, h("span", {}, "Folder")),
     h("span", { class: "actions" },

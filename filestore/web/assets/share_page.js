@@ -20,12 +20,13 @@ export async function showSharePage(api, main, token) {
     return;
   }
   document.title = `${share.name} · filestore`;
+  const ends = share.share_expires_at || share.expires_at; // the link's end, not its URL's
   const download = h("button", { type: "button", class: "primary", onclick: async () => {
     // The signed URL lives a few minutes: ask for a fresh one on every click.
     try {
       const fresh = await api.openShare(token);
       location.assign(fresh.url);
-    } catch (error) {
+    } catch {
       showSharePage(api, main, token);
     }
   } }, "Download");
@@ -34,7 +35,7 @@ export async function showSharePage(api, main, token) {
     h("h1", { class: "name" }, share.name),
     h("dl", {},
       h("dt", {}, "Size"), h("dd", {}, humanSize(share.size)),
-      h("dt", {}, "Link expires"), h("dd", {}, `${timeLeft(share.expires_at)} (${humanDate(share.expires_at)})`)),
+      h("dt", {}, "Link expires"), h("dd", {}, `${timeLeft(ends)} (${humanDate(ends)})`)),
     download));
   main.dataset.loaded = "true";
 }

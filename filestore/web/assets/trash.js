@@ -33,7 +33,7 @@ export function createTrashView(api, { main, onChange }) {
   function row(item) {
     const what = item.kind === "folder" ? "Folder" : humanSize(item.size);
     return h("li", { class: `row ${item.kind}`, "data-id": item.id },
-      h("span", { class: "icon", "aria-hidden": "true" }, item.kind === "folder" ? "📁" : "📄"),
+      h("span", { class: "icon", "aria-hidden": "true" }),
       h("span", { class: "name" }, item.name),
       h("span", { class: "meta" }, h("span", {}, what),
         h("span", {}, `deleted ${humanDate(item.trashed_at)}, purged ${humanDate(item.purge_at)}`)),

@@ -14,8 +14,8 @@ const STORED_WAIT_MS = 120000;
  * file is stored. Returns `{control, panel, stored(upload), failed(upload), showPending(api)}`.
  */
 export function createUploads(api, { folderId, onStored }) {
-  const list = h("ul", { class: "uploads", "aria-label": "Uploads in progress" });
-  const panel = h("section", { class: "uploads-panel", "aria-label": "Uploads", hidden: true }, list);
+  const list = h("ul", { class: "uploads", "aria-label": "Files being sent" });
+  const panel = h("section", { class: "uploads-panel", "aria-label": "Transfers", hidden: true }, list);
   const waiting = new Map(); // upload id → resolve(upload) once stored (or failed)
 
   const input = h("input", { type: "file", multiple: true, id: "upload-input", class: "visually-hidden",
@@ -28,7 +28,7 @@ export function createUploads(api, { folderId, onStored }) {
   }
 
   function rowFor(name, size) {
-    const bar = h("progress", { max: size || 1, value: 0, "aria-label": `Uploading ${name}` });
+    const bar = h("progress", { max: size || 1, value: 0, "aria-label": `Sending ${name}` });
     const text = h("span", { class: "muted" }, `0 B of ${humanSize(size)}`);
     const cancel = h("button", { type: "button", "aria-label": `Cancel ${name}` }, "Cancel");
     const row = h("li", { class: "row upload" }, h("span", { class: "name" }, name), bar, text, cancel);

@@ -1,0 +1,98 @@
+"""Driving the web app in a real Chromium: a signed-in page that records what should never
+happen (console errors, uncaught exceptions, requests to any host but the server's)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from tests.support.local_server import LocalServerProcess
+
+IMAGES = Path(__file__).resolve().parents[3] / "docs" / "images"
+TIMEOUT_MS = 30_000
+
+
+@dataclass
+class Watched:
+    """A page and what it did that it should not have."""
+
+    page: Page
+    server: LocalServerProcess
+    errors: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
+
+    def row(self, name: str) -> Locator:
+        """The row of the file list (or trash) holding `name`."""
+        return self.page.get_by_role("listitem").filter(
+            has=self.page.locator(".name", has_text=name)
+        )
+
+    def clean(self, expected_404s: int = 0) -> None:
+        """No console errors, no uncaught exceptions, no request to another host.
+
+        Chromium logs every answer of 400 and above to the console, even one the page expected
+        and handled: `expected_404s` such answers (a gone share link) are allowed, no more.
+        """
+        not_found = "Failed to load resource: the server responded with a status of 404"
+        errors = [e for e in self.errors if not e.startswith(not_found)]
+        assert errors == [], self.errors
+        assert len(self.errors) - len(errors) == expected_404s, self.errors
+        assert self.elsewhere == [], self.elsewhere
+
+
+def watch(page: Page, server: LocalServerProcess) -> Watched:
+    watched = Watched(page, server)
+    own = urlsplit(server.url).netloc
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.on("console", lambda m: m.type == "error" and watched.errors.append(m.text))
+    page.on("pageerror", lambda error: watched.errors.append(str(error)))
+
+    def request(r: object) -> None:
+        url = urlsplit(r.url)  # type: ignore[attr-defined]
+        if url.scheme not in ("data", "blob") and url.netloc != own:
+            watched.elsewhere.append(r.url)  # type: ignore[attr-defined]
+
+    page.on("request", request)
+    page.on("websocket", lambda ws: urlsplit(ws.url).netloc != own and watched.elsewhere.append(ws.url))
+    return watched
+
+
+@contextmanager
+def signed_in(
+    browser: Browser, server: LocalServerProcess, email: str, **context_options: object
+) -> Iterator[tuple[BrowserContext, Watched]]:
+    """A fresh browser profile signed in as `email` through the app's form, list shown."""
+    context = browser.new_context(accept_downloads=True, **context_options)  # type: ignore[arg-type]
+    try:
+        page = watch(context.new_page(), server)
+        sign_in(page, email)
+        yield context, page
+    finally:
+        context.close()
+
+
+def sign_in(watched: Watched, email: str) -> None:
+    page = watched.page
+    page.goto(f"{watched.server.url}/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("main[data-loaded=true]")).to_be_visible()
+    expect(page.get_by_text(email)).to_be_visible()
+
+
+def upload(watched: Watched, *paths: Path) -> None:
+    """Choose files with the "Upload" picker and wait until each is listed."""
+    watched.page.get_by_label("Upload", exact=True).set_input_files([str(p) for p in paths])
+    for path in paths:
+        expect(watched.row(path.name)).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> None:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMAGES / name))
