@@ -103,8 +103,8 @@ export function createFileView(api, { main, uploads, onChange }) {
     replace(sorter, COLUMNS.map(([field, label]) => {
       const active = state.sort === field;
       const arrow = active ? (state.order === "asc" ? " ▲" : " ▼") : "";
-      return h("button", { type: "button", "aria-pressed": String(active),
-        title: active ? `Sorted ${state.order === "asc" ? "ascending" : "descending"}` : `Sort by ${label.toLowerCase()}`,
+      return h("button", { type: "button", "aria-pressed": String(active), "aria-label": `Sort by ${label.toLowerCase()}`,
+        title: active ? `Sorted ${state.order === "asc" ? "ascending" : "descending"}; again to reverse` : `Sort by ${label.toLowerCase()}`,
         onclick: () => {
           state.order = active ? (state.order === "asc" ? "desc" : "asc") : defaultOrder(field);
           state.sort = field;

@@ -54,8 +54,11 @@ export function createTrashView(api, { main, onChange }) {
         }) }, "Delete forever")));
   }
 
+  let generation = 0;
   async function load(from) {
+    const mine = generation;
     const page = await api.listTrash(from || undefined);
+    if (mine !== generation) return; // a newer reload is under way
     list.append(...page.items.map(row));
     cursor = page.next_cursor;
     more.hidden = !cursor;
@@ -65,6 +68,7 @@ export function createTrashView(api, { main, onChange }) {
   }
 
   async function reload() {
+    generation += 1;
     replace(list);
     await attempt(() => load(null));
   }

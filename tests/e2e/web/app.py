@@ -3,6 +3,8 @@ happen (console errors, uncaught exceptions, requests to any host but the server
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,10 +29,9 @@ class Watched:
     elsewhere: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> Locator:
-        """The row of the file list (or trash) holding `name`."""
-        return self.page.get_by_role("listitem").filter(
-            has=self.page.locator(".name", has_text=name)
-        )
+        """The row of the file list (or the trash) holding `name`."""
+        lists = self.page.get_by_role("list", name=re.compile(r"^(Files|Trash)$"))
+        return lists.get_by_role("listitem").filter(has=self.page.locator(".name", has_text=name))
 
     def clean(self, expected_404s: int = 0) -> None:
         """No console errors, no uncaught exceptions, no request to another host.
