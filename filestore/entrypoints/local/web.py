@@ -102,7 +102,9 @@ def _file(request: Request, path: Path) -> Response:
         headers["Content-Security-Policy"] = content_security_policy(
             request.headers.get("host", "127.0.0.1")
         )
-    kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    kind = (
+        TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     body = data

@@ -4,7 +4,6 @@ happen (console errors, uncaught exceptions, requests to any host but the server
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,7 +59,9 @@ def watch(page: Page, server: LocalServerProcess) -> Watched:
             watched.elsewhere.append(r.url)  # type: ignore[attr-defined]
 
     page.on("request", request)
-    page.on("websocket", lambda ws: urlsplit(ws.url).netloc != own and watched.elsewhere.append(ws.url))
+    page.on(
+        "websocket", lambda ws: urlsplit(ws.url).netloc != own and watched.elsewhere.append(ws.url)
+    )
     return watched
 
 

@@ -20,7 +20,7 @@ def test_upload_rename_download_share_revoke_delete(
 ) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"The web app stores these bytes.\n" * 20)
-    with signed_in(browser, local_server, "web-files@example.com") as (context, app):
+    with signed_in(browser, local_server, "web-files@example.com") as (_, app):
         page = app.page
         upload(app, notes)
         row = app.row("notes.txt")
@@ -46,7 +46,9 @@ def test_upload_rename_download_share_revoke_delete(
         link = dialog.get_by_label("Link", exact=True).first
         expect(link).to_have_value(re.compile(rf"^{re.escape(local_server.url)}/s/"))
         url = link.input_value()
-        expect(dialog.get_by_role("list", name="Live links").get_by_role("listitem")).to_have_count(1)
+        expect(dialog.get_by_role("list", name="Live links").get_by_role("listitem")).to_have_count(
+            1
+        )
         page.keyboard.press("Escape")
 
         screenshot(page, "web-file-browser.png")

@@ -112,12 +112,18 @@ def test_the_client_retries_a_waking_service_and_reports_errors(page: Page) -> N
               const answer = await api.get('/me');
               window.fetch = async () => new Response('{"message":"Not Found"}', {status: 404});
               let problem = null;
-              try { await api.get('/uploads/x'); } catch (error) { problem = [error.name, error.status]; }
+              try { await api.get('/uploads/x'); }
+              catch (error) { problem = [error.name, error.status]; }
               return {answer, calls, waits, problem};
             } finally { window.fetch = real; }
         })()""",
     )
-    assert result == {"answer": {"ok": True}, "calls": 2, "waits": [1], "problem": ["ApiError", 404]}
+    assert result == {
+        "answer": {"ok": True},
+        "calls": 2,
+        "waits": [1],
+        "problem": ["ApiError", 404],
+    }
 
 
 def test_pkce_challenge_is_rfc_7636s_example(page: Page) -> None:
