@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EXTRAS := aws,mysql,local,dev
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck template artifacts scan audit unit constraints clean
+.PHONY: run test lint typecheck template artifacts scan browser audit unit constraints clean
 
 # A venv that matches pyproject.toml and constraints.txt; rebuilt when either changes.
 $(STAMP): pyproject.toml constraints.txt
@@ -53,8 +53,12 @@ scan:
 audit:
 	scripts/audit
 
+# A Chromium for the web app's browser tests: found, or installed from Debian's packages.
+browser:
+	scripts/chromium >/dev/null
+
 # pytest exit code 5 ("no tests collected") is a failure here, never a silent pass.
-test: lint typecheck template artifacts scan
+test: lint typecheck template artifacts scan browser
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

@@ -414,10 +414,16 @@ class LocalSystem:
 
 
 def build_local(
-    aws: LocalAws, *, data_dir: Path, public_url: str, database_url: str | None = None
+    aws: LocalAws,
+    *,
+    data_dir: Path,
+    public_url: str,
+    database_url: str | None = None,
+    offer_sign_in: bool = True,
 ) -> LocalSystem:
     """The local profile on `aws` (see `local_aws`), with its state under `data_dir`: the
-    database at `database_url` (default: SQLite in the data dir), served at `public_url`."""
+    database at `database_url` (default: SQLite in the data dir), served at `public_url` with
+    the web app; `offer_sign_in`: the password-free e-mail sign-in is offered."""
     from filestore.adapters.local.email import LoggedEmailSender
     from filestore.adapters.local.emulator import subscribed_types
     from filestore.adapters.local.realtime import LocalRealtimeNotifier
@@ -444,6 +450,9 @@ def build_local(
         public_url=public_url,
         cognito_issuer=ISSUER,
         cognito_client_id=AUDIENCE,
+        sign_in="local",
+        local_sign_in_url=f"{public_url}/_local/sign-in" if offer_sign_in else None,
+        web_url=public_url,
     )
     from filestore.adapters.ses import SesEmailSender
     from filestore.adapters.sns import SnsEventPublisher

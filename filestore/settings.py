@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     cognito_client_id: str | None = None
     # Browser origins allowed to call the HTTP API (comma-separated; "*" for any).
     cors_origins: str = "*"
+    # How clients sign in, as `GET /auth/config` tells them: Cognito's managed login (its base
+    # URL, https://<prefix>.auth.<region>.amazoncognito.com; unset: no browser sign-in), whose
+    # first app client (`cognito_client_id`) the web app and the CLI share, the CLI with this
+    # loopback redirect; or the local server's password-free form ("local").
+    sign_in: Literal["cognito", "local"] = "cognito"
+    cognito_domain: str | None = None
+    cognito_cli_redirect_uri: str = "http://localhost:53682/callback"
+    # The local server's sign-in form, when it offers one (`sign_in` = "local").
+    local_sign_in_url: str | None = None
+    # The web app's origin: a share's link is its page `<web_url>/s/<token>`; unset, the API's
+    # `GET /shares/<token>`.
+    web_url: str | None = None
 
     # limits
     multipart_threshold: int = Field(default=100 * MiB, gt=0)
@@ -86,10 +98,10 @@ class Settings(BaseSettings):
     # comma-separated ("example.com,example.org"); matched whole, ignoring case.
     signup_email_domains: str = ""
 
-    @field_validator("public_url")
+    @field_validator("public_url", "web_url", "cognito_domain")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
 
     @property
     def cognito_client_ids(self) -> tuple[str, ...]:

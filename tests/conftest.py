@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.support.filesystem_blobs",
     "tests.support.local_server",
     "tests.support.app_user",
+    "tests.support.browser",
 ]

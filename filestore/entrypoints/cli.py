@@ -99,6 +99,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--aws-endpoint-url", help="an external AWS emulator (LocalStack) for SNS, SQS, SES, S3"
     )
+    serve.add_argument(
+        "--open-sign-in",
+        action="store_true",
+        help="offer the password-free e-mail sign-in on a non-loopback address too (UNSAFE: "
+        "anyone who reaches the server can sign in as anyone; a trusted network only)",
+    )
 
     token = commands.add_parser("token", help="print a token the local server accepts")
     token.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
@@ -164,6 +170,7 @@ def _serve(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         database_url=args.database_url,
         aws_endpoint_url=args.aws_endpoint_url,
+        open_sign_in=args.open_sign_in,
     )
     try:
         serve(options)

@@ -59,6 +59,7 @@ from filestore.entrypoints.schemas import (
     UserOut,
     ticket_out,
 )
+from filestore.entrypoints.site import CognitoSignIn, LocalSignIn, Site, site_of
 
 # `app` lives in `http_resolver`; callers keep reaching it here, with its routes.
 __all__ = ["app", "handle", "handler"]
@@ -68,9 +69,9 @@ _actor = actor
 _call = call
 
 
-def _public_url() -> str:
-    url: str = app.context["public_url"]
-    return url
+def _site() -> Site:
+    site: Site = app.context["site"]
+    return site
 
 
 # --- routes ------------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def delete_upload(upload_id: str) -> Response[None]:
 def create_share(upload_id: str, body: ShareIn) -> ShareOut:
     """A link anyone can use to download the file until it expires."""
     share = _call(commands.CreateShare(_actor(), upload_id, body.expires_in))
-    return ShareOut.of(share, _public_url())
+    return ShareOut.of(share, _site().share_url(share.token))
 
 
 @app.get(
@@ -269,7 +270,8 @@ def create_share(upload_id: str, body: ShareIn) -> ShareOut:
 def list_shares(upload_id: str) -> SharesOut:
     """The file's live share links."""
     shares = _call(commands.ListShares(_actor(), upload_id))
-    return SharesOut(items=[ShareOut.of(s, _public_url()) for s in shares])
+    site = _site()
+    return SharesOut(items=[ShareOut.of(s, site.share_url(s.token)) for s in shares])
 
 
 @app.delete(
@@ -297,6 +299,18 @@ def resolve_share(token: str) -> SharedFileOut:
     return SharedFileOut.of(_call(commands.ResolveShare(token)))
 
 
+@app.get(
+    "/auth/config",
+    operation_id="auth_config",
+    tags=["me"],
+    responses=answers(200, "How to sign in.", public=True),
+)
+def auth_config() -> LocalSignIn | CognitoSignIn:
+    """Public: how a client signs in to this deployment (Cognito's managed login with PKCE, or
+    the local server's e-mail form)."""
+    return _site().sign_in
+
+
 # --- entrypoints -------------------------------------------------------------------------------
 
 
@@ -306,16 +320,19 @@ async def handle(
     *,
     bus: MessageBus | None = None,
     public_url: str | None = None,
+    site: Site | None = None,
 ) -> dict[str, Any]:
-    """The async core: one HTTP API v2 event in, one API Gateway response out."""
+    """The async core: one HTTP API v2 event in, one API Gateway response out. `site` says how
+    clients sign in and where share links lead (default: from the settings, served at
+    `public_url`)."""
     request_id = (event.get("requestContext") or {}).get("requestId")
     bus = bus or runtime.bus()
-    url = public_url or runtime.settings().public_url
+    site = site or site_of(runtime.settings(), public_url)
     # The resolver keeps each request's state apart (`http_resolver`), and the correlation id
     # goes on this task's log keys, not on the logger every request shares: requests resolved
     # at the same time on one loop never see each other's.
     with log_keys(correlation_id=request_id) if request_id else contextlib.nullcontext():
-        resolve = functools.partial(app.resolve_with, bus=bus, public_url=url)
+        resolve = functools.partial(app.resolve_with, bus=bus, site=site)
         response: dict[str, Any] = await run_sync(resolve, event, context)
     return response
 

@@ -287,10 +287,9 @@ class ShareOut(BaseModel):
     expires_at: datetime
 
     @classmethod
-    def of(cls, share: Share, public_url: str) -> ShareOut:
-        return cls(
-            token=share.token, url=f"{public_url}/shares/{share.token}", expires_at=share.expires_at
-        )
+    def of(cls, share: Share, url: str) -> ShareOut:
+        """`share` with its link `url` (the web app's share page, or the API's route)."""
+        return cls(token=share.token, url=url, expires_at=share.expires_at)
 
 
 class SharesOut(BaseModel):

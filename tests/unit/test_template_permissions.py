@@ -177,7 +177,7 @@ ACCOUNT_WIDE = {
     "the sender",
 }
 
-PUBLIC_ROUTES = {"GET /shares/{token}", "GET /openapi.json", "GET /docs"}
+PUBLIC_ROUTES = {"GET /shares/{token}", "GET /openapi.json", "GET /docs", "GET /auth/config"}
 
 
 # --- reading the template ------------------------------------------------------------------------

@@ -37,7 +37,7 @@ class LocalTokenIssuer:
         import jwt
 
         now = int(time.time())
-        subject = sub or str(uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{email.lower()}"))
+        subject = sub or self.subject(email)
         claims = {
             "sub": subject,
             "email": email,
@@ -49,6 +49,11 @@ class LocalTokenIssuer:
             "exp": now + lifetime,
         }
         return jwt.encode(claims, self._key(), algorithm="RS256", headers={"kid": KEY_ID})
+
+    @staticmethod
+    def subject(email: str) -> str:
+        """The `sub` of the account of `email`: one account per address, whatever its case."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{email.lower()}"))
 
     def jwks(self) -> dict[str, Any]:
         """The public key as a JWKS document (what Cognito serves at `.well-known/jwks.json`)."""

@@ -25,6 +25,7 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/shares/{token}"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
+    ("GET", "/auth/config"),
 )
 
 

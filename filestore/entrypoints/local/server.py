@@ -32,7 +32,9 @@ from filestore.entrypoints.local.gateway import LambdaContext
 from filestore.entrypoints.local.limits import MAX_PAYLOAD, BoundedBodies, header_deadline
 from filestore.entrypoints.local.queues import QueuePoller
 from filestore.entrypoints.local.redaction import redact_uvicorn_logs
+from filestore.entrypoints.local.sign_in import LocalSignIn
 from filestore.entrypoints.local.verified_tokens import VerifiedTokens
+from filestore.entrypoints.site import Site
 
 if TYPE_CHECKING:
     import uvicorn
@@ -71,6 +73,13 @@ class ServeOptions:
     data_dir: Path = Path(".filestore")
     database_url: str | None = None
     aws_endpoint_url: str | None = None
+    # Offer the password-free sign-in beyond a loopback address (anyone reaching the server can
+    # then sign in as anyone: for a trusted network only).
+    open_sign_in: bool = False
+
+    @property
+    def offers_sign_in(self) -> bool:
+        return self.open_sign_in or _loopback(self.host)
 
     @property
     def public_url(self) -> str:
@@ -97,8 +106,11 @@ class Functions:
     catch_up: Function
 
 
-def lambda_functions(bus: MessageBus, *, public_url: str, verifier: TokenVerifier) -> Functions:
-    """The production handlers' async cores, all on `bus`; tokens checked by `verifier`."""
+def lambda_functions(
+    bus: MessageBus, *, public_url: str, verifier: TokenVerifier, site: Site | None = None
+) -> Functions:
+    """The production handlers' async cores, all on `bus`; tokens checked by `verifier`; the
+    HTTP API tells clients what `site` says (default: served at `public_url`)."""
     from functools import partial
 
     from filestore.entrypoints import (
@@ -116,7 +128,7 @@ def lambda_functions(bus: MessageBus, *, public_url: str, verifier: TokenVerifie
         return websocket_api.authorize(event, verifier=verifier)
 
     return Functions(
-        http_api=_invocation(partial(http_api.handle, bus=bus, public_url=public_url)),
+        http_api=_invocation(partial(http_api.handle, bus=bus, public_url=public_url, site=site)),
         websocket=_invocation(partial(websocket_api.handle, bus=bus)),
         websocket_authorizer=_invocation(websocket_authorizer),
         s3_events=_invocation(partial(s3_events.handle, bus=bus)),
@@ -194,6 +206,7 @@ class LocalServer:
     functions: Functions | None = field(init=False, default=None)
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _tokens: VerifiedTokens | None = field(init=False, default=None)
+    _signing_in: LocalSignIn | None = field(init=False, default=None)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
@@ -222,6 +235,7 @@ class LocalServer:
                 data_dir=self.data_dir,
                 public_url=self.options.public_url,
                 database_url=self.options.database_url,
+                offer_sign_in=self.options.offers_sign_in,
             )
         except BaseException:
             aws.stop()
@@ -237,6 +251,7 @@ class LocalServer:
                 self.system.bus(),
                 public_url=self.options.public_url,
                 verifier=self.system.token_verifier,
+                site=Site.of(self.system.settings),
             )
         except ImportError as error:
             raise StartupError(f"this build lacks the Lambda handlers: {error}") from error
@@ -351,6 +366,8 @@ class LocalServer:
                 await self.stop()
 
         routes: list[BaseRoute] = [
+            Route("/_local/sign-in", self._sign_in, methods=["POST"]),
+            Route("/config.json", self._config, methods=["GET"]),
             Route("/_local/emails", self._emails, methods=["GET"]),
             Route("/_local/email-feedback", self._email_feedback, methods=["POST"]),
             Route("/_local/.well-known/jwks.json", self._jwks, methods=["GET"]),
@@ -371,6 +388,24 @@ class LocalServer:
             # Bodies bounded as they arrive (`limits`), before any route reads them.
             middleware=[Middleware(BoundedBodies)],
         )
+
+    def _local_sign_in(self) -> LocalSignIn:
+        if self._signing_in is None:
+            system, _ = self._ready()
+            url = self.options.public_url
+            self._signing_in = LocalSignIn(
+                system.tokens,
+                Site.of(system.settings),
+                offered=self.options.offers_sign_in,
+                ws_url="ws" + url.removeprefix("http") + "/ws",
+            )
+        return self._signing_in
+
+    async def _sign_in(self, request: Request) -> Response:
+        return await self._local_sign_in().sign_in(request)
+
+    async def _config(self, request: Request) -> Response:
+        return await self._local_sign_in().config(request)
 
     async def _gateway_error(self, request: Request, error: Exception) -> Response:
         """What the router itself refuses (a path with a newline, an unknown method), answered
@@ -628,6 +663,11 @@ def serve(options: ServeOptions) -> None:
     import uvicorn
 
     server = LocalServer(options)
+    if options.open_sign_in and not _loopback(options.host):
+        log.warning(
+            "--open-sign-in: anyone who can reach %s can sign in as anyone, with no password",
+            options.public_url,
+        )
     sock = bind(options.host, options.port)
     try:
         server.prepare()

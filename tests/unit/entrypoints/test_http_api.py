@@ -17,6 +17,8 @@ from filestore.domain.ports import PresignedPost
 from filestore.domain.rules import MiB, UploadPolicy
 from filestore.entrypoints import http_api
 from filestore.entrypoints.runtime import runtime
+from filestore.entrypoints.site import Site
+from filestore.settings import Settings
 from tests.support.lambda_events import LambdaContext, http_event
 from tests.unit.entrypoints.conftest import ALICE, BOB
 
@@ -487,6 +489,72 @@ def test_share_url_uses_the_public_url(store: FileStore) -> None:
     assert body["url"] == f"https://files.example.com/shares/{body['token']}"
 
 
+def test_share_url_leads_to_the_web_apps_page_where_there_is_one(store: FileStore) -> None:
+    upload_id = stored_upload(store)
+    event = http_event(
+        "POST", f"/uploads/{upload_id}/shares", json_body={"expires_in": 60}, claims=ALICE
+    )
+    site = Site.of(Settings(web_url="https://app.example.com/"), "https://api.example.com")
+    response = runtime.run(http_api.handle(event, LambdaContext(), bus=store.bus, site=site))
+    assert response["statusCode"] == 201
+    token = json.loads(response["body"])["token"]
+    assert json.loads(response["body"])["url"] == f"https://app.example.com/s/{token}"
+    listed = runtime.run(
+        http_api.handle(
+            http_event("GET", f"/uploads/{upload_id}/shares", claims=ALICE),
+            LambdaContext(),
+            bus=store.bus,
+            site=site,
+        )
+    )
+    assert [i["url"] for i in json.loads(listed["body"])["items"]] == [
+        f"https://app.example.com/s/{token}"
+    ]
+
+
+def _auth_config(settings: Settings) -> tuple[int, dict[str, Any]]:
+    event = http_event("GET", "/auth/config")
+    site = Site.of(settings, "https://api.example.com")
+    response = runtime.run(http_api.handle(event, LambdaContext(), site=site))
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_auth_config_tells_how_to_sign_in_with_cognitos_managed_login() -> None:
+    status, body = _auth_config(
+        Settings(
+            cognito_domain="https://files.auth.eu-west-1.amazoncognito.com/",
+            cognito_client_id="webclient,otherclient",
+        )
+    )
+    assert status == 200
+    assert body == {
+        "kind": "cognito",
+        "client_id": "webclient",
+        "authorize_url": "https://files.auth.eu-west-1.amazoncognito.com/oauth2/authorize",
+        "token_url": "https://files.auth.eu-west-1.amazoncognito.com/oauth2/token",
+        "logout_url": "https://files.auth.eu-west-1.amazoncognito.com/logout",
+        "scopes": ["openid", "email", "profile"],
+        "cli_redirect_uri": "http://localhost:53682/callback",
+    }
+
+
+def test_auth_config_without_a_user_pool_domain_offers_no_browser_sign_in() -> None:
+    status, body = _auth_config(Settings(cognito_client_id="webclient"))
+    assert status == 200
+    assert body["kind"] == "cognito"
+    assert body["client_id"] == "webclient"
+    assert body["authorize_url"] is None and body["token_url"] is None
+
+
+def test_auth_config_of_the_local_server() -> None:
+    offered = Settings(sign_in="local", local_sign_in_url="http://127.0.0.1:8000/_local/sign-in")
+    assert _auth_config(offered) == (
+        200,
+        {"kind": "local", "sign_in_url": "http://127.0.0.1:8000/_local/sign-in"},
+    )
+    assert _auth_config(Settings(sign_in="local")) == (200, {"kind": "local", "sign_in_url": None})
+
+
 # --- documentation and CORS ---------------------------------------------------------------------
 
 
@@ -496,6 +564,7 @@ def test_openapi_document_lists_every_route_and_the_security_scheme(store: FileS
     assert headers["Content-Type"] == "application/json"
     operations = {(method.upper(), path) for path, item in doc["paths"].items() for method in item}
     assert operations == {
+        ("GET", "/auth/config"),
         ("GET", "/me"),
         ("PATCH", "/me"),
         ("POST", "/uploads"),
