@@ -90,7 +90,11 @@ export function createApi({ baseUrl = "", session = null, onWaiting = () => {} }
       const text = response.status === 204 ? "" : await response.text();
       let parsed = null;
       try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
-      if (!response.ok) throw new ApiError(messageFor(response.status, parsed), response.status, parsed);
+      if (!response.ok) {
+        const error = new ApiError(messageFor(response.status, parsed), response.status, parsed);
+        if (response.headers.has("Retry-After")) error.retryAfter = retryAfterSeconds(response.headers.get("Retry-After"));
+        throw error;
+      }
       return parsed;
     }
   }

@@ -65,13 +65,15 @@ async function fileBrowser(config) {
     if (where.view === "trash") {
       view = createTrashView(api, { main, onChange });
       view.folderId = null;
-    } else {
-      if (view !== files) { view = files; files.mount(); }
-      files.open(where.folderId);
+      return view.loaded;
     }
+    if (view !== files) { view = files; files.mount(); }
+    return files.open(where.folderId);
   }
   window.addEventListener("hashchange", show);
-  show();
+  // The first view loaded, the session is known good (renewed if the first calls found it
+  // expired): only then open the socket, whose handshake cannot renew anything.
+  await show();
   uploads.showPending().catch(() => {});
 
   if (config.ws_url) {

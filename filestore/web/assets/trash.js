@@ -73,6 +73,5 @@ export function createTrashView(api, { main, onChange }) {
     await attempt(() => load(null));
   }
 
-  reload();
-  return { reload, apply: () => attempt(reload) };
+  return { reload, loaded: reload(), apply: () => attempt(reload) };
 }

@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 import { humanSize, humanSpeed } from "./format.js";
 import { alertProblem, notify } from "./notices.js";
-import { uploadFile } from "./upload.js";
+import { abandonUpload, resumableUploads, uploadFile } from "./upload.js";
 
 const STORED_POLL_MS = 1500;
 const STORED_WAIT_MS = 120000;
@@ -13,6 +13,14 @@ const STORED_WAIT_MS = 120000;
  * The uploads panel. `folderId()` says where new files go; `onStored(upload)` is called once a
  * file is stored. Returns `{control, panel, stored(upload), failed(upload), showPending(api)}`.
  */
+/** What a row says of an upload's progress (`UploadProgress` of the engine). */
+export function describe({ phase, loaded, total, bytesPerSecond, waiting }) {
+  if (waiting === "offline") return `Waiting for the connection… (${humanSize(loaded)} of ${humanSize(total)})`;
+  if (waiting === "retry") return `Storage is busy; trying again… (${humanSize(loaded)} of ${humanSize(total)})`;
+  if (phase === "checksum") return `Preparing: checksum ${humanSize(loaded)} of ${humanSize(total)}`;
+  return `${humanSize(loaded)} of ${humanSize(total)} · ${humanSpeed(bytesPerSecond || 0)}`;
+}
+
 export function createUploads(api, { folderId, onStored }) {
   const list = h("ul", { class: "uploads", "aria-label": "Files being sent" });
   const panel = h("section", { class: "uploads-panel", "aria-label": "Transfers", hidden: true }, list);
@@ -61,6 +69,10 @@ export function createUploads(api, { folderId, onStored }) {
   }
 
   async function one(file) {
+    // A row of this file's unfinished upload (from before a reload) gives way: this resumes it.
+    list.querySelectorAll(".unfinished").forEach((row) => {
+      if (row.dataset.name === file.name && Number(row.dataset.size) === file.size) row.remove();
+    });
     const ui = rowFor(file.name, file.size);
     const controller = new AbortController();
     ui.cancel.addEventListener("click", () => controller.abort());
@@ -68,15 +80,11 @@ export function createUploads(api, { folderId, onStored }) {
       const upload = await uploadFile(api, file, {
         folderId: folderId(),
         signal: controller.signal,
-        onProgress: ({ loaded, total, bytesPerSecond }) => {
-          ui.bar.max = total || 1;
-          ui.bar.value = loaded;
-          ui.text.textContent = `${humanSize(loaded)} of ${humanSize(total)} · ${humanSpeed(bytesPerSecond || 0)}`;
-        },
+        onProgress: (progress) => { ui.bar.max = progress.total || 1; ui.bar.value = progress.loaded; ui.text.textContent = describe(progress); },
       });
       ui.text.textContent = "Checking…";
       ui.cancel.remove();
-      const final = await untilStored(upload);
+      const final = upload.status === "pending" ? await untilStored(upload) : upload;
       ui.remove();
       if (final?.status === "stored") {
         onStored(final);
@@ -113,16 +121,24 @@ export function createUploads(api, { folderId, onStored }) {
     start([...event.dataTransfer.files]);
   });
 
-  /** Unfinished uploads the API knows of (another tab, a reload): shown with Cancel. */
+  /** Unfinished uploads the API knows of (a reload, another tab or device): shown with Cancel;
+   * those this browser can resume say so (choosing the same file again sends only what is missing). */
   async function showPending() {
     const { items } = await api.pendingUploads();
+    const resumable = new Map(resumableUploads().map((record) => [record.id, record]));
     for (const upload of items) {
       if (waiting.has(upload.id)) continue;
+      const record = resumable.get(upload.id);
       const ui = rowFor(upload.name, upload.size);
+      Object.assign(ui.row.dataset, { name: upload.name, size: String(upload.size) });
+      ui.row.classList.add("unfinished");
       ui.bar.removeAttribute("value");
-      ui.text.textContent = "Unfinished: upload the file again to finish it, or cancel.";
+      ui.text.textContent = record
+        ? `Unfinished: choose ${upload.name} again to resume it.`
+        : "Unfinished (started elsewhere or still arriving).";
       ui.cancel.addEventListener("click", async () => {
-        await api.deleteUpload(upload.id).catch(() => {});
+        await (record ? abandonUpload(api, record) : api.deleteUpload(upload.id)).catch(() => {});
+        waiting.delete(upload.id);
         ui.remove();
       });
       waiting.set(upload.id, (now) => { ui.remove(); if (now?.status === "stored") onStored(now); });

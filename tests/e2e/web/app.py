@@ -32,16 +32,22 @@ class Watched:
         lists = self.page.get_by_role("list", name=re.compile(r"^(Files|Trash)$"))
         return lists.get_by_role("listitem").filter(has=self.page.locator(".name", has_text=name))
 
-    def clean(self, expected_404s: int = 0) -> None:
+    def clean(self, expected_404s: int = 0, expected_401s: range = range(1)) -> None:
         """No console errors, no uncaught exceptions, no request to another host.
 
         Chromium logs every answer of 400 and above to the console, even one the page expected
-        and handled: `expected_404s` such answers (a gone share link) are allowed, no more.
+        and handled: `expected_404s` 404s (a gone share link) and a number of 401s in
+        `expected_401s` (calls that found the session expired, before it was renewed) pass.
         """
-        not_found = "Failed to load resource: the server responded with a status of 404"
-        errors = [e for e in self.errors if not e.startswith(not_found)]
+        failed = "Failed to load resource: the server responded with a status of "
+        counts = {
+            status: sum(e == f"{failed}{status} ({reason})" for e in self.errors)
+            for status, reason in ((404, "Not Found"), (401, "Unauthorized"))
+        }
+        errors = [e for e in self.errors if not e.startswith(failed)]
         assert errors == [], self.errors
-        assert len(self.errors) - len(errors) == expected_404s, self.errors
+        assert counts[404] == expected_404s, self.errors
+        assert counts[401] in expected_401s, self.errors
         assert self.elsewhere == [], self.elsewhere
 
 

@@ -3,6 +3,7 @@ upload, rename, download, share (opened by someone with no account), revoke, del
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -87,4 +88,21 @@ def test_upload_rename_download_share_revoke_delete(
         page.reload()
         expect(page.locator("main[data-loaded=true]")).to_be_visible()
         expect(app.row("minutes.txt")).to_have_count(0)
+        app.clean()
+
+
+def test_a_large_file_goes_up_in_parts_and_comes_back_whole(
+    browser: Browser, local_server: LocalServerProcess, tmp_path: Path
+) -> None:
+    big = tmp_path / "archive.bin"
+    big.write_bytes(random.Random(14).randbytes(3 * 1024 * 1024 + 123))  # over the threshold
+    with signed_in(browser, local_server, "web-parts@example.com") as (_, app):
+        parts: list[str] = []
+        app.page.on("request", lambda r: r.method == "PUT" and parts.append(r.url))
+        upload(app, big)
+        assert parts  # a multipart upload: its parts PUT, not one POST
+        expect(app.row("archive.bin")).to_contain_text("3.0 MB")
+        with app.page.expect_download() as download:
+            app.row("archive.bin").get_by_role("button", name="Download").click()
+        assert Path(download.value.path()).read_bytes() == big.read_bytes()
         app.clean()
