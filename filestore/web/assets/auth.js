@@ -18,12 +18,13 @@ function save(state) {
   else sessionStorage.removeItem(STORE);
 }
 
-/** Seconds since the epoch at which a token answer expires. */
+/** Seconds since the epoch at which a token answer expires: the earliest of what it says. */
 function expiryOf(answer) {
-  if (answer.expires_at) return Date.parse(answer.expires_at) / 1000;
-  const claims = jwtClaims(answer.id_token);
-  if (claims.exp) return claims.exp;
-  return Date.now() / 1000 + Number(answer.expires_in || 3600);
+  const ends = [jwtClaims(answer.id_token).exp];
+  if (answer.expires_at) ends.push(Date.parse(answer.expires_at) / 1000);
+  if (answer.expires_in) ends.push(Date.now() / 1000 + Number(answer.expires_in));
+  const known = ends.filter((end) => Number.isFinite(end));
+  return known.length ? Math.min(...known) : Date.now() / 1000 + 3600;
 }
 
 async function postForm(url, fields) {
