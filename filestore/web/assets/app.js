@@ -51,6 +51,7 @@ async function fileBrowser(config) {
     session,
     onWaiting: (seconds) => notify(`The service is waking up; trying again in ${Math.round(seconds)} s…`),
   });
+  browsing = true;
   const refreshAccount = showAccount(document.getElementById("account"), api, session);
   let view = null;
   const uploads = createUploads(api, {
@@ -92,11 +93,27 @@ async function fileBrowser(config) {
   }
 }
 
-/** Show a sign-in form in place of the page; returns what `ask(box)` resolves with. */
+let browsing = false; // once the browser is on screen, signing in again must not replace it
+
+/** Show a sign-in form (in place of the page at first; later in a dialog over it, so nothing
+ * on screen is lost); returns what `ask(box)` resolves with. */
 async function signInView(ask) {
-  const answer = await ask(main);
-  replace(main, h("p", { class: "muted" }, "Signing in…"));
-  return answer;
+  if (!browsing) {
+    const answer = await ask(main);
+    replace(main, h("p", { class: "muted" }, "Signing in…"));
+    return answer;
+  }
+  const box = h("div");
+  const dialog = h("dialog", { class: "dialog", "aria-label": "Sign in again" },
+    h("p", {}, "Your session has expired. Sign in again to carry on."), box);
+  dialog.addEventListener("cancel", (event) => event.preventDefault()); // signing in is needed
+  document.body.append(dialog);
+  dialog.showModal();
+  try {
+    return await ask(box);
+  } finally {
+    dialog.remove();
+  }
 }
 
 async function start() {

@@ -102,5 +102,9 @@ def upload(watched: Watched, *paths: Path) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
+    """A picture of the page for the docs, without the passing messages over it."""
+    dismiss = page.get_by_role("status").get_by_role("button", name="Dismiss")
+    while dismiss.count():
+        dismiss.first.click()
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / name))

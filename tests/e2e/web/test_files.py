@@ -52,7 +52,6 @@ def test_upload_rename_download_share_revoke_delete(
         )
         page.keyboard.press("Escape")
 
-        screenshot(page, "web-file-browser.png")
         shared = browser.new_context(accept_downloads=True)
         try:
             stranger = watch(shared.new_page(), local_server)

@@ -50,6 +50,9 @@ def test_folders_moves_trash_search_and_sorting(
         assert names(app) == ["b-budget.csv", "c-photo.jpg", "a-agenda.txt"]
 
         new_folder(app, "Work")
+        page.get_by_role("button", name="Sort by date").click()
+        expect(page.locator("ul.files > li.file .name").first).to_have_text("c-photo.jpg")
+        screenshot(page, "web-file-browser.png")
         app.row("b-budget.csv").get_by_role("button", name="Move").click()
         picker = page.get_by_role("dialog")
         picker.get_by_role("button", name="Work").click()
@@ -67,7 +70,6 @@ def test_folders_moves_trash_search_and_sorting(
         expect(app.row("b-budget.csv")).to_be_visible()
         expect(app.row("a-agenda.txt")).to_be_visible()
         new_folder(app, "2026")
-        screenshot(page, "web-folder.png")
         page.get_by_role("navigation", name="Folders").get_by_role("link", name="All files").click()
         expect(app.row("c-photo.jpg")).to_be_visible()
 
