@@ -32,21 +32,26 @@ class Watched:
         lists = self.page.get_by_role("list", name=re.compile(r"^(Files|Trash)$"))
         return lists.get_by_role("listitem").filter(has=self.page.locator(".name", has_text=name))
 
-    def clean(self, expected_404s: int = 0, expected_401s: range = range(1)) -> None:
+    def clean(
+        self, expected_404s: int = 0, expected_401s: range = range(1), expected_413s: int = 0
+    ) -> None:
         """No console errors, no uncaught exceptions, no request to another host.
 
         Chromium logs every answer of 400 and above to the console, even one the page expected
-        and handled: `expected_404s` 404s (a gone share link) and a number of 401s in
-        `expected_401s` (calls that found the session expired, before it was renewed) pass.
+        and handled: `expected_404s` 404s (a gone share link), `expected_413s` 413s (a full
+        account) and a number of 401s in `expected_401s` (calls that found the session expired,
+        before it was renewed) pass.
         """
         failed = "Failed to load resource: the server responded with a status of "
         counts = {
-            status: sum(e == f"{failed}{status} ({reason})" for e in self.errors)
-            for status, reason in ((404, "Not Found"), (401, "Unauthorized"))
+            status: sum(e.startswith(f"{failed}{status} ") for e in self.errors)
+            for status in (401, 404, 413)
         }
-        errors = [e for e in self.errors if not e.startswith(failed)]
+        allowed = tuple(f"{failed}{status} " for status in counts)
+        errors = [e for e in self.errors if not e.startswith(allowed)]
         assert errors == [], self.errors
         assert counts[404] == expected_404s, self.errors
+        assert counts[413] == expected_413s, self.errors
         assert counts[401] in expected_401s, self.errors
         assert self.elsewhere == [], self.elsewhere
 

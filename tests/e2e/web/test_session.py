@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from tests.e2e.web.app import signed_in, upload
 from tests.support.local_server import LocalServerProcess
@@ -53,3 +53,35 @@ def test_sign_out_and_offline(browser: Browser, local_server: LocalServerProcess
         expect(app.page.get_by_label("Email")).to_be_visible()  # the session is gone
         assert [e for e in app.errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
         assert app.elsewhere == []
+
+
+def test_over_quota_is_said_plainly_and_the_notification_switch_sticks(
+    browser: Browser, local_server: LocalServerProcess, tmp_path: Path
+) -> None:
+    movie = tmp_path / "movie.mkv"
+    movie.write_bytes(b"frames")
+    refusal = (
+        "This upload needs 6 bytes but only 0 of your 10 bytes are free; delete some files first."
+    )
+
+    def over_quota(route: Route) -> None:
+        # A full account, as the API answers it (a real one would take 10 GB to fill).
+        if route.request.method == "POST":
+            route.fulfill(status=413, json={"message": refusal})
+        else:
+            route.fallback()
+
+    with signed_in(browser, local_server, "web-quota@example.com") as (_, app):
+        app.page.route("**/uploads", over_quota)
+        app.page.get_by_label("Upload", exact=True).set_input_files(str(movie))
+        expect(app.page.get_by_role("alert")).to_contain_text(f"movie.mkv: {refusal}")
+        expect(app.row("movie.mkv")).to_have_count(0)
+
+        switch = app.page.get_by_role("switch", name="Email me when a file is stored")
+        expect(switch).not_to_be_checked()
+        switch.check()
+        expect(switch).to_be_checked()
+        app.page.reload()
+        expect(app.page.locator("main[data-loaded=true]")).to_be_visible()
+        expect(switch).to_be_checked()  # the server kept it (PATCH /me)
+        app.clean(expected_413s=1)
