@@ -20,7 +20,7 @@ PORT ?= 8000
 DATA_DIR ?= .filestore
 run: $(STAMP)
 	@echo "filestore: http://127.0.0.1:$(PORT)   API docs: http://127.0.0.1:$(PORT)/docs"
-	@echo "in another shell:"
+	@echo "open it in a browser and sign in with your e-mail address, or, in another shell:"
 	@echo "  export FILESTORE_TOKEN=\$$($(BIN)/filestore token --data-dir $(DATA_DIR) --email you@example.com | tail -n 1)"
 	@echo "  $(BIN)/filestore upload README.md && $(BIN)/filestore ls"
 	$(BIN)/filestore serve --port $(PORT) --data-dir $(DATA_DIR)
