@@ -3,7 +3,7 @@
 // the person's own, and those that arrive live from elsewhere.
 
 import { h, replace } from "./dom.js";
-import { askName, confirmAction } from "./dialog.js";
+import { askName } from "./dialog.js";
 import { allFolders, breadcrumbs, chooseFolder } from "./folders.js";
 import { fileRow, folderRow } from "./rows.js";
 import { compareUploads, defaultOrder } from "./order.js";
@@ -54,7 +54,7 @@ export function createFileView(api, { main, uploads, onChange }) {
   ];
 
   const observer = new IntersectionObserver((entries) => {
-    if (entries.some((entry) => entry.isIntersecting)) loadMore();
+    if (entries.some((entry) => entry.isIntersecting)) attempt(loadMore);
   }, { rootMargin: "400px" });
 
   const fileActions = {
@@ -181,7 +181,7 @@ export function createFileView(api, { main, uploads, onChange }) {
     // The sentinel may still be in view (a tall screen): keep going until it is not.
     if (state.cursor) requestAnimationFrame(() => {
       const box = sentinel.getBoundingClientRect();
-      if (box.top < innerHeight + 400) loadMore();
+      if (box.top < innerHeight + 400) attempt(loadMore);
     });
   }
 

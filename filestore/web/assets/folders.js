@@ -2,6 +2,7 @@
 
 import { h, replace } from "./dom.js";
 import { openDialog } from "./dialog.js";
+import { attempt } from "./notices.js";
 
 /** Fetch every subfolder of `parentId` (null = the root), in name order. */
 export async function allFolders(api, parentId) {
@@ -43,12 +44,12 @@ export function chooseFolder(api, itemName, exclude = null) {
       where.textContent = `In: ${["All files", ...folder.path.map((p) => p.name)].join(" / ")}`;
       const up = folder.path.length ? folder.path[folder.path.length - 2]?.id ?? null : undefined;
       replace(list,
-        up !== undefined && h("li", {}, h("button", { type: "button", onclick: () => show(up) }, "↑ Up")),
-        folders.map((f) => h("li", {}, h("button", { type: "button", onclick: () => show(f.id) }, f.name))),
+        up !== undefined && h("li", {}, h("button", { type: "button", onclick: () => attempt(() => show(up)) }, "↑ Up")),
+        folders.map((f) => h("li", {}, h("button", { type: "button", onclick: () => attempt(() => show(f.id)) }, f.name))),
         !folders.length && h("li", { class: "muted" }, "No folders here."));
     }
     moveHere.addEventListener("click", () => close(current.id));
-    show(null);
+    attempt(() => show(null));
     return [where, list, h("div", { class: "buttons" }, moveHere,
       h("button", { type: "button", onclick: () => close(undefined) }, "Cancel"))];
   });
