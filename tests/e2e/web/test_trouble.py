@@ -1,4 +1,4 @@
-"""Sessions and trouble: an expired token is renewed without losing the page, sign-out signs
+"""Trouble a person meets: an expired token is renewed without losing the page, sign-out signs
 out, and going offline is said plainly."""
 
 from __future__ import annotations
