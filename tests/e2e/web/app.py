@@ -3,7 +3,9 @@ happen (console errors, uncaught exceptions, requests to any host but the server
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from tests.support.local_server import LocalServerProcess
 
 IMAGES = Path(__file__).resolve().parents[3] / "docs" / "images"
+SCRATCH = Path(tempfile.gettempdir()) / "filestore-web-screenshots"
 TIMEOUT_MS = 30_000
 
 
@@ -107,9 +110,12 @@ def upload(watched: Watched, *paths: Path) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """A picture of the page for the docs, without the passing messages over it."""
+    """A picture of the page for the docs, without the passing messages over it: written to
+    docs/images/ with FILESTORE_UPDATE_SCREENSHOTS=1 (every run would change them: dates),
+    else to a temporary folder (still taken, so a page that cannot be pictured fails)."""
     dismiss = page.get_by_role("status").get_by_role("button", name="Dismiss")
     while dismiss.count():
         dismiss.first.click()
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMAGES / name))
+    folder = IMAGES if os.environ.get("FILESTORE_UPDATE_SCREENSHOTS") == "1" else SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name))
