@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from playwright.sync_api import Browser, Page, Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -82,7 +83,7 @@ def seed(server: LocalServerProcess, token: str, files: int) -> None:
         db.executemany(f"INSERT INTO uploads ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
-def session_script(server: LocalServerProcess) -> str:
+def signed_in_script(server: LocalServerProcess) -> str:
     answer = httpx.post(f"{server.url}/_local/sign-in", json={"email": EMAIL}).json()
     claims = json.loads(base64.urlsafe_b64decode(answer["id_token"].split(".")[1] + "=="))
     state = {"token": answer["id_token"], "expiresAt": claims["exp"], "email": EMAIL}
@@ -117,16 +118,22 @@ def main() -> int:
     return 0
 
 
-def report(browser: object, server: LocalServerProcess, args: argparse.Namespace) -> None:
-    script = session_script(server)
-    times, sizes, lines = [], {}, []
+def report(browser: Browser, server: LocalServerProcess, args: argparse.Namespace) -> None:
+    script = signed_in_script(server)
+    times: list[float] = []
+    sizes: dict[str, bytes] = {}
+    lines: list[str] = []
     for n in range(args.loads):
-        context = browser.new_context()  # type: ignore[attr-defined]
+        context = browser.new_context()
         context.add_init_script(script)
         page = context.new_page()
         fetched: dict[str, bytes] = {}
+
+        def finished(request: Request, got: dict[str, bytes] = fetched) -> None:
+            got.setdefault(request.url, body(request))
+
         if n == 0:
-            page.on("requestfinished", lambda r, got=fetched: got.setdefault(r.url, body(r)))
+            page.on("requestfinished", finished)
         page.goto(f"{server.url}/", wait_until="commit")
         shown = page.wait_for_function(
             "() => document.querySelector('ul.files > li.file') && performance.now()",
@@ -136,7 +143,7 @@ def report(browser: object, server: LocalServerProcess, args: argparse.Namespace
         if n == 0:
             page.wait_for_load_state("networkidle")
             sizes = dict(fetched)
-            lines = scroll(page, args.scrolls, len(fetched))
+            lines = scroll(page, args.scrolls)
         context.close()
     static = {
         u: b
@@ -169,26 +176,32 @@ def report(browser: object, server: LocalServerProcess, args: argparse.Namespace
         print(f"  {line}")
 
 
-def body(request: object) -> bytes:
+def body(request: Request) -> bytes:
     """What a finished request's answer carried (its body as the page received it, decoded)."""
     try:
-        return request.response().body()  # type: ignore[attr-defined, no-any-return]
+        response = request.response()
+        return response.body() if response is not None else b""
     except Exception:  # the page closed first
         return b""
 
 
-def scroll(page: object, times: int, first_requests: int) -> list[str]:
+def scroll(page: Page, times: int) -> list[str]:
     listings: list[str] = []
-    page.on("request", lambda r: urlsplit(r.url).path == "/uploads" and listings.append(r.url))  # type: ignore[attr-defined]
+
+    def listing(request: Request) -> None:
+        if urlsplit(request.url).path == "/uploads":
+            listings.append(request.url)
+
+    page.on("request", listing)
     count = "() => document.querySelectorAll('ul.files > li.file').length"
-    rows = page.evaluate(count)  # type: ignore[attr-defined]
+    rows = page.evaluate(count)
     lines = [f"after the first load: {rows} rows"]
     for n in range(times):
-        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")  # type: ignore[attr-defined]
+        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
         page.wait_for_function(
             f"() => document.querySelectorAll('ul.files > li.file').length > {rows}"
-        )  # type: ignore[attr-defined]
-        rows = page.evaluate(count)  # type: ignore[attr-defined]
+        )
+        rows = page.evaluate(count)
         lines.append(f"scroll {n + 1}: {rows} rows, {len(listings)} more listing requests")
     return lines
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, expect
 
 from tests.support.local_server import LocalServerProcess
 
@@ -64,18 +64,20 @@ def watch(page: Page, server: LocalServerProcess) -> Watched:
     own = urlsplit(server.url).netloc
     page.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
-    page.on("console", lambda m: m.type == "error" and watched.errors.append(m.text))
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watched.errors.append(message.text)
+
+    def away(url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("data", "blob") and parts.netloc != own:
+            watched.elsewhere.append(url)
+
+    page.on("console", console)
     page.on("pageerror", lambda error: watched.errors.append(str(error)))
-
-    def request(r: object) -> None:
-        url = urlsplit(r.url)  # type: ignore[attr-defined]
-        if url.scheme not in ("data", "blob") and url.netloc != own:
-            watched.elsewhere.append(r.url)  # type: ignore[attr-defined]
-
-    page.on("request", request)
-    page.on(
-        "websocket", lambda ws: urlsplit(ws.url).netloc != own and watched.elsewhere.append(ws.url)
-    )
+    page.on("request", lambda request: away(request.url))
+    page.on("websocket", lambda socket: away(socket.url))
     return watched
 
 
