@@ -250,14 +250,13 @@ def test_a_file_too_large_to_hash_at_once_is_hashed_in_a_worker(
     local_server: LocalServerProcess, page: Page, tmp_path: Path
 ) -> None:
     # The worker (incremental WebAssembly SHA-256) takes files over 256 MiB; a lower limit sends
-    # a smaller one there, with a last chunk shorter than the others. (Smaller files, hashed in
-    # one call, are what the upload tests above send, with their parts' SHA-256s from that call.)
+    # a smaller one there, with a last chunk shorter than the others.
     open_harness(page, local_server.url, sign_in(local_server.url, "wu-hash@example.com"))
     path, data = _file(tmp_path, "hashed.bin", 9 * MiB + 123)
     page.set_input_files("#file", str(path))
     found = page.evaluate(
         """async () => {
-            const { fileChecksums, fileSha256 } = await import("/assets/checksums.js");
+            const { fileSha256 } = await import("/assets/checksums.js");
             const file = document.getElementById("file").files[0];
             const progress = [];
             const sha256 = await fileSha256(file, {
@@ -269,19 +268,9 @@ def test_a_file_too_large_to_hash_at_once_is_hashed_in_a_worker(
                 signal: stopped.signal,
                 onProgress: () => stopped.abort(new Error("stopped")),
             }).then(() => "hashed", (error) => error.message);
-            const parts = await fileChecksums(file, { oneShotLimit: 0, partSize: 4 << 20 });
-            return { sha256, progress, cancelled, parts };
+            return { sha256, progress, cancelled };
         }"""
     )
     assert found["sha256"] == hashlib.sha256(data).hexdigest()
     assert found["progress"][-1] == len(data) and len(found["progress"]) == 2
     assert found["cancelled"] == "stopped"
-    # Given a part size, the same pass hashes each part too (what the parts will be signed with).
-    size = 4 * MiB
-    assert found["parts"] == {
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "partSize": size,
-        "partSha256s": [
-            hashlib.sha256(data[i : i + size]).hexdigest() for i in range(0, len(data), size)
-        ],
-    }

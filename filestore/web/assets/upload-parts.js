@@ -2,14 +2,13 @@
  * A multipart upload's parts: read, hashed, signed in batches, sent several at a time, retried,
  * then completed; the parts storage already has (a resumed upload) are hashed but not sent.
  *
- * Each part is read into memory and hashed there (Web Crypto, off the page's thread), unless its
- * SHA-256 was computed in the pass that hashed the whole file; then its bytes are let go and it
- * is sent as a slice of the file: Chromium sends a Blob many times faster than the same bytes as
- * an ArrayBuffer (on loopback, 8 MiB requests: ~150 MiB/s against ~5 MiB/s), and memory holds
- * one part per read in progress, not one per request on the wire. Should the file change between
- * the reads, storage refuses the part (BadDigest) and the message says so. Parts are hashed a few
- * ahead of the ones on the wire, so their URLs are signed together in one request and a part is
- * ready the moment a connection frees up.
+ * Each part is read into memory and hashed there (Web Crypto, off the page's thread), then its
+ * bytes are let go and it is sent as a slice of the file: Chromium sends a Blob many times
+ * faster than the same bytes as an ArrayBuffer (on loopback, 8 MiB requests: ~150 MiB/s against
+ * ~5 MiB/s), and memory holds one part per read in progress, not one per request on the wire. Should the
+ * file change between the two reads, storage refuses the part (BadDigest) and the message says
+ * so. A few parts are hashed ahead of the ones on the wire, so their URLs can be signed together
+ * in one request and a part is ready the moment a connection frees up.
  */
 
 import { bytesSha256, headerValue } from "./checksums.js";
@@ -32,14 +31,13 @@ const PART_ATTEMPTS = 6;
  * @property {{part_size: number, part_count: number}} plan
  * @property {import("./upload-progress.js").Progress} progress
  * @property {AbortSignal | undefined} signal
- * @property {string[] | null} [known]  the parts' SHA-256s, if hashed with the whole file's
  */
 
 /**
  * Send what storage lacks of the upload, then complete it; the completed Upload.
  * @param {PartsJob} job
  */
-export async function sendParts({ call, file, id, plan, progress, signal, known = null }) {
+export async function sendParts({ call, file, id, plan, progress, signal }) {
   const path = `/uploads/${encodeURIComponent(id)}`;
   const partSize = plan.part_size;
   const count = plan.part_count;
@@ -52,9 +50,7 @@ export async function sendParts({ call, file, id, plan, progress, signal, known 
   progress.start("upload");
   progress.add([...arrived].reduce((sum, n) => sum + lengthOf(n), 0));
 
-  const parts = new PartReader(file, partSize, lengthOf, known);
-  // SHA-256s known already cost nothing to hold: enough ahead to sign a full batch at a time.
-  const ahead = known ? SIGN_BATCH - 1 : AHEAD;
+  const parts = new PartReader(file, partSize, lengthOf);
   const signer = new PartSigner(call, `${path}/parts`, parts, arrived);
   /** @type {Map<number, string>} */
   const sha256s = new Map();
@@ -68,7 +64,7 @@ export async function sendParts({ call, file, id, plan, progress, signal, known 
   const worker = async () => {
     while (queue.length) {
       const n = /** @type {number} */ (queue.shift());
-      for (const next of queue.filter((m) => !arrived.has(m)).slice(0, ahead)) parts.prefetch(next);
+      for (const next of queue.filter((m) => !arrived.has(m)).slice(0, AHEAD)) parts.prefetch(next);
       const { slice, sha256 } = await parts.read(n);
       stop.signal.throwIfAborted();
       sha256s.set(n, sha256);
@@ -153,11 +149,9 @@ class PartReader {
    * @param {File} file
    * @param {number} partSize
    * @param {(n: number) => number} lengthOf
-   * @param {string[] | null} known  the parts' SHA-256s, if hashed already
    */
-  constructor(file, partSize, lengthOf, known) {
+  constructor(file, partSize, lengthOf) {
     this.file = file;
-    this.known = known;
     this.partSize = partSize;
     this.lengthOf = lengthOf;
     /** @type {Map<number, Promise<{slice: Blob, sha256: string}>>} */
@@ -171,11 +165,6 @@ class PartReader {
     if (this.pending.has(n)) return;
     const start = (n - 1) * this.partSize;
     const slice = this.file.slice(start, start + this.lengthOf(n));
-    if (this.known) {
-      this.sha256s.set(n, this.known[n - 1]);
-      this.pending.set(n, Promise.resolve({ slice, sha256: this.known[n - 1] }));
-      return;
-    }
     const reading = slice.arrayBuffer().then(async (bytes) => {
       const sha256 = await bytesSha256(bytes);
       if (this.pending.get(n) === reading) this.sha256s.set(n, sha256);

@@ -22,7 +22,7 @@
  * @typedef {import("./resumable.js").ResumableUpload} ResumableUpload
  */
 
-import { fileChecksums, partSizeFor } from "./checksums.js";
+import { fileSha256 } from "./checksums.js";
 import { sendParts } from "./upload-parts.js";
 import { Progress } from "./upload-progress.js";
 import { forget, keyOf, recall, remember } from "./resumable.js";
@@ -70,12 +70,7 @@ export async function uploadFile(api, file, { folderId = null, onConflict, onPro
       return await finishParts(call, file, resumed.id, plan, progress, signal);
     }
     progress.start("checksum");
-    const checks = await fileChecksums(file, {
-      signal,
-      onProgress: (hashed) => progress.set(hashed),
-      partSize: partSizeFor(file.size),
-    });
-    const sha256 = checks.sha256;
+    const sha256 = await fileSha256(file, { signal, onProgress: (hashed) => progress.set(hashed) });
     /** @type {Record<string, unknown>} */
     const body = { name: file.name, size: file.size, content_type: file.type || DEFAULT_TYPE, sha256 };
     if (folderId) body.folder_id = folderId;
@@ -88,8 +83,7 @@ export async function uploadFile(api, file, { folderId = null, onConflict, onPro
     }
     const { part_size: partSize, part_count: partCount } = ticket.multipart;
     remember(file, { id: ticket.upload.id, folderId, partSize, partCount });
-    const known = partSize === checks.partSize ? checks.partSha256s : null;
-    return await finishParts(call, file, ticket.upload.id, ticket.multipart, progress, signal, known);
+    return await finishParts(call, file, ticket.upload.id, ticket.multipart, progress, signal);
   } catch (error) {
     if (signal?.aborted && started && !(started.multipart && keepOnCancel)) {
       await discard(api, started.id, keyOf(file));
@@ -154,10 +148,9 @@ async function resumable(call, file) {
  * @param {{part_size: number, part_count: number}} plan
  * @param {Progress} progress
  * @param {AbortSignal | undefined} signal
- * @param {string[] | null} [known]  the parts' SHA-256s, if hashed with the file's
  */
-async function finishParts(call, file, id, plan, progress, signal, known = null) {
-  const upload = await sendParts({ call, file, id, plan, progress, signal, known });
+async function finishParts(call, file, id, plan, progress, signal) {
+  const upload = await sendParts({ call, file, id, plan, progress, signal });
   forget(keyOf(file));
   if (upload.status === "failed") {
     throw new UploadError(`${file.name} was refused by storage once assembled (its size or checksum did not match).`);
