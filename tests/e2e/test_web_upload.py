@@ -244,3 +244,33 @@ def test_a_busy_api_and_busy_storage_are_waited_out(
     assert "retry" in [r["waiting"] for r in result["reports"]]
     assert result["upload"]["status"] == "stored"
     assert _downloaded(api(local_server, token), result["upload"]["id"]) == data
+
+
+def test_a_file_too_large_to_hash_at_once_is_hashed_in_a_worker(
+    local_server: LocalServerProcess, page: Page, tmp_path: Path
+) -> None:
+    # The worker (incremental WebAssembly SHA-256) takes files over 256 MiB; a lower limit sends
+    # a smaller one there, with a last chunk shorter than the others.
+    open_harness(page, local_server.url, sign_in(local_server.url, "wu-hash@example.com"))
+    path, data = _file(tmp_path, "hashed.bin", 9 * MiB + 123)
+    page.set_input_files("#file", str(path))
+    found = page.evaluate(
+        """async () => {
+            const { fileSha256 } = await import("/assets/checksums.js");
+            const file = document.getElementById("file").files[0];
+            const progress = [];
+            const sha256 = await fileSha256(file, {
+                oneShotLimit: 0, onProgress: (hashed) => progress.push(hashed),
+            });
+            const stopped = new AbortController();  // cancelled after its first chunk
+            const cancelled = await fileSha256(file, {
+                oneShotLimit: 0,
+                signal: stopped.signal,
+                onProgress: () => stopped.abort(new Error("stopped")),
+            }).then(() => "hashed", (error) => error.message);
+            return { sha256, progress, cancelled };
+        }"""
+    )
+    assert found["sha256"] == hashlib.sha256(data).hexdigest()
+    assert found["progress"][-1] == len(data) and len(found["progress"]) == 2
+    assert found["cancelled"] == "stopped"

@@ -19,12 +19,13 @@ const CHUNK = 8 * MiB;
 /**
  * The hex SHA-256 of `file`.
  * @param {Blob} file
- * @param {{signal?: AbortSignal, onProgress?: (hashed: number) => void}} [options]
+ * @param {{signal?: AbortSignal, onProgress?: (hashed: number) => void, oneShotLimit?: number}} [options]
+ *   `oneShotLimit`: the largest file hashed in one call (default `ONE_SHOT_LIMIT`)
  * @returns {Promise<string>}
  */
-export async function fileSha256(file, { signal, onProgress } = {}) {
+export async function fileSha256(file, { signal, onProgress, oneShotLimit = ONE_SHOT_LIMIT } = {}) {
   signal?.throwIfAborted();
-  if (file.size <= ONE_SHOT_LIMIT) {
+  if (file.size <= oneShotLimit) {
     const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
     signal?.throwIfAborted();
     onProgress?.(file.size);

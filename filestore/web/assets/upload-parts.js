@@ -2,23 +2,23 @@
  * A multipart upload's parts: read, hashed, signed in batches, sent several at a time, retried,
  * then completed; the parts storage already has (a resumed upload) are hashed but not sent.
  *
- * Each part is read once into memory, hashed there (Web Crypto, off the page's thread) and sent
- * from the same bytes, so the SHA-256 signed into its URL is the SHA-256 of what goes up. A few
- * parts are read and hashed ahead of the ones on the wire, so their URLs can be signed together
- * in one request and a part is ready the moment a connection frees up. Memory holds at most
- * `MEMORY_BUDGET` of parts.
+ * Each part is read into memory and hashed there (Web Crypto, off the page's thread), then its
+ * bytes are let go and it is sent as a slice of the file: Chromium sends a Blob many times
+ * faster than the same bytes as an ArrayBuffer (on loopback, 8 MiB requests: ~150 MiB/s against
+ * ~5 MiB/s), and memory holds one part per read in progress, not one per request on the wire. Should the
+ * file change between the two reads, storage refuses the part (BadDigest) and the message says
+ * so. A few parts are hashed ahead of the ones on the wire, so their URLs can be signed together
+ * in one request and a part is ready the moment a connection frees up.
  */
 
 import { bytesSha256, headerValue } from "./checksums.js";
 import { UploadError, backoff, isTransient, retryAfterMs, waitToRetry } from "./retry.js";
 import { sendToStorage, storageError } from "./storage-request.js";
 
-const MiB = 1024 * 1024;
 /** Parts on the wire at once (the CLI sends 4 too). */
 const PARALLEL = 4;
-/** Parts read and hashed ahead of those on the wire, when memory allows. */
-const AHEAD = 4;
-const MEMORY_BUDGET = 128 * MiB;
+/** Parts hashed ahead of those on the wire. */
+const AHEAD = 6;
 /** Part URLs asked for in one request at most. */
 const SIGN_BATCH = 16;
 const PART_ATTEMPTS = 6;
@@ -50,9 +50,6 @@ export async function sendParts({ call, file, id, plan, progress, signal }) {
   progress.start("upload");
   progress.add([...arrived].reduce((sum, n) => sum + lengthOf(n), 0));
 
-  const inMemory = Math.max(1, Math.floor(MEMORY_BUDGET / partSize));
-  const parallel = Math.min(PARALLEL, inMemory);
-  const ahead = Math.max(0, Math.min(AHEAD, inMemory - parallel));
   const parts = new PartReader(file, partSize, lengthOf);
   const signer = new PartSigner(call, `${path}/parts`, parts, arrived);
   /** @type {Map<number, string>} */
@@ -67,19 +64,19 @@ export async function sendParts({ call, file, id, plan, progress, signal }) {
   const worker = async () => {
     while (queue.length) {
       const n = /** @type {number} */ (queue.shift());
-      for (const next of queue.filter((m) => !arrived.has(m)).slice(0, ahead)) parts.prefetch(next);
-      const { bytes, sha256 } = await parts.read(n);
+      for (const next of queue.filter((m) => !arrived.has(m)).slice(0, AHEAD)) parts.prefetch(next);
+      const { slice, sha256 } = await parts.read(n);
       stop.signal.throwIfAborted();
       sha256s.set(n, sha256);
       if (!arrived.has(n)) {
-        etags.set(n, await sendPart({ signer, n, bytes, sha256, file, progress, signal: stop.signal }));
+        etags.set(n, await sendPart({ signer, n, slice, sha256, file, progress, signal: stop.signal }));
       }
       parts.release(n);
     }
   };
   try {
     await Promise.all(
-      Array.from({ length: Math.min(parallel, count) }, () =>
+      Array.from({ length: Math.min(PARALLEL, count) }, () =>
         worker().catch((error) => {
           stop.abort(error); // the first failure stops the others
           throw error;
@@ -99,16 +96,16 @@ export async function sendParts({ call, file, id, plan, progress, signal }) {
 }
 
 /**
- * @param {{signer: PartSigner, n: number, bytes: ArrayBuffer, sha256: string, file: File,
+ * @param {{signer: PartSigner, n: number, slice: Blob, sha256: string, file: File,
  *   progress: import("./upload-progress.js").Progress, signal: AbortSignal}} part
  * @returns {Promise<string>} the part's ETag
  */
-async function sendPart({ signer, n, bytes, sha256, file, progress, signal }) {
+async function sendPart({ signer, n, slice, sha256, file, progress, signal }) {
   const headers = { "x-amz-checksum-sha256": headerValue(sha256) };
   let resigned = false;
   for (let attempt = 1; ; attempt++) {
     const url = await signer.url(n);
-    const answer = await sendToStorage("PUT", url, bytes, {
+    const answer = await sendToStorage("PUT", url, slice, {
       headers,
       signal,
       onProgress: (sent) => progress.sending(n, sent),
@@ -121,7 +118,7 @@ async function sendPart({ signer, n, bytes, sha256, file, progress, signal }) {
           `Storage took part ${n} of ${file.name} but did not show its ETag (the bucket's CORS rules must expose the ETag header).`,
         );
       }
-      progress.add(bytes.byteLength);
+      progress.add(slice.size);
       signer.used(n);
       return etag;
     }
@@ -146,7 +143,7 @@ async function sendPart({ signer, n, bytes, sha256, file, progress, signal }) {
   }
 }
 
-/** Parts read into memory and hashed, at most a few at a time. */
+/** Parts of the file and their SHA-256s, hashed a few ahead of their sending. */
 class PartReader {
   /**
    * @param {File} file
@@ -157,7 +154,7 @@ class PartReader {
     this.file = file;
     this.partSize = partSize;
     this.lengthOf = lengthOf;
-    /** @type {Map<number, Promise<{bytes: ArrayBuffer, sha256: string}>>} */
+    /** @type {Map<number, Promise<{slice: Blob, sha256: string}>>} */
     this.pending = new Map();
     /** @type {Map<number, string>} the SHA-256s of the parts read and not yet released */
     this.sha256s = new Map();
@@ -167,14 +164,12 @@ class PartReader {
   prefetch(n) {
     if (this.pending.has(n)) return;
     const start = (n - 1) * this.partSize;
-    const reading = this.file
-      .slice(start, start + this.lengthOf(n))
-      .arrayBuffer()
-      .then(async (bytes) => {
-        const sha256 = await bytesSha256(bytes);
-        if (this.pending.get(n) === reading) this.sha256s.set(n, sha256);
-        return { bytes, sha256 };
-      });
+    const slice = this.file.slice(start, start + this.lengthOf(n));
+    const reading = slice.arrayBuffer().then(async (bytes) => {
+      const sha256 = await bytesSha256(bytes);
+      if (this.pending.get(n) === reading) this.sha256s.set(n, sha256);
+      return { slice, sha256 };
+    });
     reading.catch(() => {}); // a prefetch nobody awaits must not be an unhandled rejection
     this.pending.set(n, reading);
   }
@@ -183,7 +178,7 @@ class PartReader {
   async read(n) {
     this.prefetch(n);
     try {
-      return await /** @type {Promise<{bytes: ArrayBuffer, sha256: string}>} */ (this.pending.get(n));
+      return await /** @type {Promise<{slice: Blob, sha256: string}>} */ (this.pending.get(n));
     } catch (error) {
       throw new UploadError(`Could not read part ${n} of ${this.file.name}: ${error}. Was the file changed or moved?`, {
         cause: error,
