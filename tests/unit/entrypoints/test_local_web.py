@@ -85,3 +85,13 @@ async def test_the_app_refers_to_its_files_only_by_absolute_asset_paths() -> Non
     references = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert references, page
     assert all(r.startswith("/assets/") or r.startswith(("/#", "data:")) for r in references)
+
+
+async def test_head_answers_the_headers_of_get_without_a_body(client: httpx.AsyncClient) -> None:
+    got = await client.get("/assets/app.js")
+    head = await client.head("/assets/app.js")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.headers.get("content-encoding") == got.headers.get("content-encoding")
