@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
-from tests.e2e.web.app import signed_in, upload
+from tests.e2e.web.app import signed_in, upload, watch
 from tests.support.local_server import LocalServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -85,3 +85,29 @@ def test_over_quota_is_said_plainly_and_the_notification_switch_sticks(
         expect(app.page.locator("main[data-loaded=true]")).to_be_visible()
         expect(switch).to_be_checked()  # the server kept it (PATCH /me)
         app.clean(expected_413s=1)
+
+
+def test_a_server_without_browser_sign_in_takes_a_pasted_token(
+    browser: Browser, local_server: LocalServerProcess
+) -> None:
+    # As a server on a network address answers without --open-sign-in.
+    config = {
+        "api_url": "",
+        "ws_url": local_server.url.replace("http", "ws") + "/ws",
+        "auth": {"kind": "local", "sign_in_url": None},
+    }
+    context = browser.new_context()
+    try:
+        app = watch(context.new_page(), local_server)
+        app.page.route("**/config.json", lambda route: route.fulfill(json=config))
+        app.page.goto(f"{local_server.url}/")
+        app.page.get_by_label("Token").fill("not a token")
+        app.page.get_by_role("button", name="Sign in").click()
+        expect(app.page.get_by_role("alert").filter(has_text="That is not a token")).to_be_visible()
+        app.page.get_by_label("Token").fill(local_server.token("web-pasted@example.com"))
+        app.page.get_by_role("button", name="Sign in").click()
+        expect(app.page.locator("main[data-loaded=true]")).to_be_visible()
+        expect(app.page.get_by_text("web-pasted@example.com")).to_be_visible()
+        app.clean()
+    finally:
+        context.close()
