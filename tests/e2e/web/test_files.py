@@ -21,7 +21,8 @@ def test_upload_rename_download_share_revoke_delete(
 ) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"The web app stores these bytes.\n" * 20)
-    with signed_in(browser, local_server, "web-files@example.com") as (_, app):
+    clipboard = {"permissions": ["clipboard-read", "clipboard-write"]}
+    with signed_in(browser, local_server, "web-files@example.com", **clipboard) as (_, app):
         page = app.page
         upload(app, notes)
         row = app.row("notes.txt")
@@ -47,6 +48,9 @@ def test_upload_rename_download_share_revoke_delete(
         link = dialog.get_by_label("Link", exact=True).first
         expect(link).to_have_value(re.compile(rf"^{re.escape(local_server.url)}/s/"))
         url = link.input_value()
+        dialog.get_by_role("button", name="Copy link").first.click()
+        expect(page.get_by_role("status")).to_contain_text("Link copied.")
+        assert page.evaluate("() => navigator.clipboard.readText()") == url
         expect(dialog.get_by_role("list", name="Live links").get_by_role("listitem")).to_have_count(
             1
         )
