@@ -29,7 +29,7 @@ PORT ?= 8000
 DATA_DIR ?= .filestore
 URL = http://127.0.0.1:$(PORT)
 run: $(RUN_STAMP)
-	@echo "filestore: $(URL)/ (sign in with any e-mail)   API docs: $(URL)/docs"
+	@echo "filestore: $(URL)/ (open it in a browser; sign in with your e-mail address)   API docs: $(URL)/docs"
 	@echo "in another shell:"
 	@echo "  export FILESTORE_ENDPOINT=$(URL)"
 	@echo "  $(BIN)/filestore login"

@@ -300,11 +300,18 @@ class SharedFileOut(BaseModel):
     name: str
     size: int
     url: str
-    expires_at: datetime
+    expires_at: datetime = Field(description="When `url` stops working (minutes from now).")
+    share_expires_at: datetime = Field(description="When the share link itself expires.")
 
     @classmethod
     def of(cls, shared: SharedFile) -> SharedFileOut:
-        return cls(name=shared.name, size=shared.size, url=shared.url, expires_at=shared.expires_at)
+        return cls(
+            name=shared.name,
+            size=shared.size,
+            url=shared.url,
+            expires_at=shared.expires_at,
+            share_expires_at=shared.share_expires_at or shared.expires_at,
+        )
 
 
 class ProblemOut(BaseModel):

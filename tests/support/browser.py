@@ -51,7 +51,10 @@ def find_chromium(playwright: Playwright | None = None) -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session-scoped: while Playwright's sync API runs, its event loop is the
+# thread's running loop, and every asyncio test after it in the session would fail ("cannot be
+# called from a running event loop"). Stopped after each module of browser tests, it is gone.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import sync_playwright
@@ -61,7 +64,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_path(playwright: Playwright) -> str:
     path = find_chromium(playwright)
     if path is None:
@@ -71,9 +74,9 @@ def chromium_path(playwright: Playwright) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
-    """One headless Chromium for the session; each test opens contexts (fresh profiles)."""
+    """One headless Chromium per test module; each test opens contexts (fresh profiles)."""
     launched = playwright.chromium.launch(
         executable_path=chromium_path, headless=True, args=list(LAUNCH_ARGS)
     )

@@ -77,12 +77,14 @@ class DownloadLink:
 
 @dataclass(frozen=True)
 class SharedFile:
-    """What a share link shows anyone holding it."""
+    """What a share link shows anyone holding it: `expires_at` is when `url` stops working (a
+    few minutes), `share_expires_at` when the link itself does."""
 
     name: str
     size: int
     url: str
     expires_at: datetime
+    share_expires_at: datetime | None = None
 
 
 class StoredOutcome(StrEnum):

@@ -71,4 +71,4 @@ async def resolve_share(cmd: commands.ResolveShare, services: Services) -> Share
         raise NotFound("No such share, or it has expired.")
     ttl = min(services.policy.share_url_ttl, share.expires_at - now)
     url = services.blobs.presign_get(upload.object_key, filename=upload.name, expires_in=ttl)
-    return SharedFile(upload.name, upload.size, url, now + ttl)
+    return SharedFile(upload.name, upload.size, url, now + ttl, share.expires_at)

@@ -379,6 +379,9 @@ class LocalServer:
             from filestore.entrypoints.local.blobs import blob_app
 
             routes.append(Mount("/_blobs", app=blob_app(self.system.blobs)))
+        from filestore.entrypoints.local.web import web_routes
+
+        routes.extend(web_routes())  # the browser app: `/`, `/s/{token}`, `/assets/...`
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
         routes.append(Route("/{path:path}", self._http, methods=methods))
         from starlette.middleware import Middleware

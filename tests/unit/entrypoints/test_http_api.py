@@ -445,6 +445,9 @@ def test_share_lifecycle(store: FileStore) -> None:
     assert status == 200
     assert (public["name"], public["size"]) == ("notes.txt", 5)
     assert store.memory_blobs.get(public["url"])[0] == b"hello"
+    # The page of the link says when the link ends, not only its download URL (minutes).
+    assert public["share_expires_at"] == share["expires_at"]
+    assert public["expires_at"] < public["share_expires_at"]
 
     status, _, _ = request("DELETE", f"/shares/{share['token']}", BOB)
     assert status == 404  # not Bob's to revoke
