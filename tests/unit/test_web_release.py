@@ -360,3 +360,19 @@ def test_empty_deletes_everything() -> None:
 def test_the_module_imports_no_aws_library() -> None:
     source = Path(web_release.__file__).read_text()
     assert not re.search(r"^\s*(import|from)\s+(boto3|botocore|filestore\.adapters)", source, re.M)
+
+
+def test_the_published_policy_keeps_the_local_servers_directives() -> None:
+    """The page is tested under the local server's policy: the published one may differ only
+    in the origins it connects to (and leaves frame-ancestors to the CDN's X-Frame-Options)."""
+    from filestore.entrypoints.local.web import content_security_policy as local_policy
+
+    def directives(policy: str) -> dict[str, str]:
+        return dict(d.split(" ", 1) for d in policy.split("; "))
+
+    local = directives(local_policy("127.0.0.1:8000"))
+    published = directives(web_release.content_security_policy(DEPLOYMENT))
+    assert local.pop("frame-ancestors") == "'none'"
+    assert local.pop("connect-src").startswith("'self' ")
+    assert published.pop("connect-src").startswith("'self' ")
+    assert published == local
