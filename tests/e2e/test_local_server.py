@@ -110,7 +110,9 @@ def test_the_cli_round_trip(local_server: LocalServerProcess, tmp_path: Path) ->
     assert target.read_bytes() == source.read_bytes()
     shared = filestore("--json", "share", upload_id, "--expires", "1h", env=env)
     assert shared.returncode == 0, shared.stderr
-    assert httpx.get(json.loads(shared.stdout)["url"]).status_code == 200
+    share = json.loads(shared.stdout)
+    assert share["url"] == f"{local_server.url}/s/{share['token']}"  # the web app's share page
+    assert httpx.get(f"{local_server.url}/shares/{share['token']}").status_code == 200
     me = filestore("whoami", env=env)
     assert "dave@example.com" in me.stdout
     assert filestore("rm", upload_id, env=env).returncode == 0

@@ -42,8 +42,7 @@ class SignInIn(BaseModel):
 
 class SignInOut(BaseModel):
     id_token: str
-    # The kind of token (OAuth 2.0 says "Bearer"), not a secret.
-    token_type: str = "Bearer"  # noqa: S105  # nosec B105
+    token_type: str = "Bearer"  # noqa: S105 - the kind of token OAuth 2.0 names, not a secret
     expires_in: int
     expires_at: datetime
     email: str
