@@ -274,3 +274,21 @@ def test_a_file_too_large_to_hash_at_once_is_hashed_in_a_worker(
     assert found["sha256"] == hashlib.sha256(data).hexdigest()
     assert found["progress"][-1] == len(data) and len(found["progress"]) == 2
     assert found["cancelled"] == "stopped"
+
+
+def test_a_cancelled_upload_kept_resumable_can_be_abandoned_later(
+    local_server: LocalServerProcess, page: Page, tmp_path: Path
+) -> None:
+    token = sign_in(local_server.url, "wu-keep@example.com")
+    open_harness(page, local_server.url, token)
+    path, _ = _file(tmp_path, "kept.bin", MULTIPART_SIZE)
+    result = _choose_and_upload(page, path, cancelAt=1, keepOnCancel=True)
+    assert result["error"]["name"] == "AbortError", result
+    client = api(local_server, token)
+    pending = client.get("/uploads", params={"status": "pending"}).json()["items"]
+    remembered = page.evaluate("engine.resumableUploads()")
+    assert [(u["id"], u["name"]) for u in pending] == [(r["id"], r["name"]) for r in remembered]
+    assert [r["name"] for r in remembered] == ["kept.bin"]
+    page.evaluate("upload => engine.abandonUpload(api, upload)", remembered[0])
+    assert client.get("/uploads", params={"status": "pending"}).json()["items"] == []
+    assert page.evaluate("engine.resumableUploads()") == []
