@@ -24,10 +24,10 @@ every core) and checked against the `x-amz-checksum-sha256` they come with (whic
 sign); completing a multipart upload checks the client's part SHA-256s against those and keeps
 the parts as the object's segments, hard links to the parts' files (each synced in the
 background after its answer; completion waits for that and syncs them again, see
-`_sync_later`): no byte is copied, read or hashed again, whatever the object's size. The object is its
-first part under its key and the others, in order, under `segments/`; the metadata counts the
-segments and keeps each part's size and SHA-256, which a download is checked against part by part
-(a single-request object's, against its SHA-256). As on
+`_sync_later`): no byte is copied, read or hashed again, whatever the object's size. The
+object is its first part under its key and the others, in order, under `segments/`; the
+metadata counts the segments and keeps each part's size and SHA-256, which a download is
+checked against part by part (a single-request object's, against its SHA-256). As on
 S3, the object's checksum is the composite of the parts' (`filestore.domain.checksums`) when every
 part was checked against a checksum the client gave (with the part, or at completion).
 """

@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
 from aws_lambda_powertools.event_handler.openapi.compat import ModelField
+from aws_lambda_powertools.event_handler.openapi.compat import is_scalar_field as _is_scalar_field
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -97,7 +98,6 @@ class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
 # Powertools upgrade stops looking the function up where this puts it.
 _scalar_answers: dict[int, tuple[ModelField, bool]] = {}
 _SCALAR_ANSWERS_MAX = 4096  # routes' parameters are a few dozen: a bound against surprises
-_is_scalar_field = openapi_validation.is_scalar_field
 
 
 def is_scalar_param(field: ModelField) -> bool:
@@ -111,7 +111,7 @@ def is_scalar_param(field: ModelField) -> bool:
     return answer
 
 
-openapi_validation.is_scalar_field = is_scalar_param  # type: ignore[assignment]
+openapi_validation.is_scalar_field = is_scalar_param  # type: ignore[attr-defined]
 
 
 @dataclass
