@@ -735,7 +735,7 @@ class FilesystemBlobStore:
                 pending.discard(finished)
                 if not pending and self._syncing.get(multipart_id) is pending:
                     del self._syncing[multipart_id]
-            if finished.exception() is not None:
+            if not finished.cancelled() and finished.exception() is not None:
                 # `_complete` syncs every part again and fails there, where it matters.
                 log.warning("syncing a part failed: %s", finished.exception())
 
