@@ -130,6 +130,7 @@ SCHEMA_EXAMPLES: dict[str, Any] = {
         "size": 1234,
         "url": f"{_BUCKET}/u/…/{_FILE_ID}?response-content-disposition=attachment&{_SIGNED}",
         "expires_at": "2026-12-02T09:35:00Z",
+        "share_expires_at": "2026-12-09T09:30:00Z",
     },
     "LocalSignIn": {"kind": "local", "sign_in_url": "http://127.0.0.1:8000/_local/sign-in"},
     "CognitoSignIn": {
