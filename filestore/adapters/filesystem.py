@@ -472,7 +472,7 @@ class FilesystemBlobStore:
         temp = self.new_temp()
         files = [directory / f"{part.part_number}.part" for part in parts]
         for file in files:
-            _fsync_file(file)
+            _fsync_path(file)
         if files:
             _link(files[0], temp)
         else:
@@ -896,20 +896,12 @@ def _close(file: BinaryIO) -> None:
     file.close()
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _sync_part(directory: Path, number: int) -> None:
     """Part `number` of a multipart upload on the disk: its bytes, its SHA-256 and ETag, and
     the names of the three. Gone meanwhile (completed, aborted): nothing to do."""
     try:
         for name in (f"{number}.part", f"{number}.sha256", f"{number}.etag"):
-            _fsync_file(directory / name)
+            _fsync_path(directory / name)
         _fsync_dir(directory)
     except FileNotFoundError:
         pass
@@ -921,13 +913,18 @@ def _sync_close(file: BinaryIO) -> None:
     file.close()
 
 
-def _fsync_dir(directory: Path) -> None:
-    # So the rename itself survives a power cut.
-    fd = os.open(directory, os.O_RDONLY)
+def _fsync_path(path: Path) -> None:
+    """A file's bytes, or a directory's names, on the disk (opened read-only to sync)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # So the rename itself survives a power cut.
+    _fsync_path(directory)
 
 
 def s3_object_created_record(
