@@ -1,8 +1,8 @@
 // Human-readable sizes, speeds, dates and durations for the file browser.
 
-const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
-/** 1536 → "1.5 KB" (powers of 1024, as the CLI prints them). */
+/** 1536 → "1.5 KiB" (powers of 1024, named as the CLI names them). */
 export function humanSize(bytes) {
   let value = Number(bytes) || 0;
   let unit = 0;
@@ -14,7 +14,7 @@ export function humanSize(bytes) {
   return `${value.toFixed(digits)} ${UNITS[unit]}`;
 }
 
-/** Bytes per second → "2.0 MB/s". */
+/** Bytes per second → "2.0 MiB/s". */
 export function humanSpeed(bytesPerSecond) {
   return `${humanSize(bytesPerSecond)}/s`;
 }

@@ -105,7 +105,7 @@ def test_a_large_file_goes_up_in_parts_and_comes_back_whole(
         upload(app, big)
         assert "PUT" in methods  # a multipart upload: its parts PUT, not one POST
         assert "POST" not in methods
-        expect(app.row("archive.bin")).to_contain_text("3.0 MB")
+        expect(app.row("archive.bin")).to_contain_text("3.0 MiB")
         with app.page.expect_download() as download:
             app.row("archive.bin").get_by_role("button", name="Download").click()
         assert Path(download.value.path()).read_bytes() == big.read_bytes()

@@ -95,7 +95,7 @@ def test_an_upload_in_progress_shows_its_progress_and_can_be_cancelled(
         bar = page.get_by_role("progressbar", name="Sending holiday-video.mp4")
         expect(bar).to_be_visible()
         page.wait_for_function("() => document.querySelector('.uploads progress')?.value > 50000")
-        expect(page.get_by_text("KB/s")).to_be_visible()
+        expect(page.get_by_text("KiB/s")).to_be_visible()
         screenshot(page, "web-upload-in-progress.png")
         page.get_by_role("button", name="Cancel holiday-video.mp4").click()
         expect(page.get_by_role("status")).to_contain_text("Cancelled holiday-video.mp4")
