@@ -96,6 +96,8 @@ def test_an_upload_in_progress_shows_its_progress_and_can_be_cancelled(
         expect(bar).to_be_visible()
         page.wait_for_function("() => document.querySelector('.uploads progress')?.value > 50000")
         expect(page.get_by_text("KiB/s")).to_be_visible()
+        # A folder whose first file is on its way is not "empty" to the person sending it.
+        expect(page.get_by_text("Nothing here yet")).to_be_hidden()
         screenshot(page, "web-upload-in-progress.png")
         page.get_by_role("button", name="Cancel holiday-video.mp4").click()
         expect(page.get_by_role("status")).to_contain_text("Cancelled holiday-video.mp4")
