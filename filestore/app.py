@@ -120,11 +120,20 @@ class FileStore:
         sha256: str | None = None,
         folder_id: str | None = None,
         on_conflict: OnConflict = OnConflict.RENAME,
+        part_checksums: bool = False,
     ) -> UploadTicket:
         """Declare an upload into a folder (None: the root); `on_conflict` says what happens
-        when its name is taken there once it is stored."""
+        when its name is taken there once it is stored; `part_checksums`: the parts of a
+        multipart upload come with their SHA-256s though no `sha256` was declared."""
         command = commands.RequestUpload(
-            actor, name, size, content_type, sha256, folder_id=folder_id, on_conflict=on_conflict
+            actor,
+            name,
+            size,
+            content_type,
+            sha256,
+            folder_id=folder_id,
+            on_conflict=on_conflict,
+            part_checksums=part_checksums,
         )
         result: UploadTicket = await self.bus.handle(command)
         return result

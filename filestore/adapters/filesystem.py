@@ -22,8 +22,9 @@ Layout under `root`:
 Parts are hashed as they arrive (SHA-256, in a worker thread, so parts arriving together hash on
 every core) and checked against the `x-amz-checksum-sha256` they come with (which their URL may
 sign); completing a multipart upload checks the client's part SHA-256s against those and keeps
-the parts as the object's segments, hard links to the parts' files (already fsynced as they
-arrived): no byte is copied, read or hashed again, whatever the object's size. The object is its
+the parts as the object's segments, hard links to the parts' files (each synced in the
+background after its answer; completion waits for that and syncs them again, see
+`_sync_later`): no byte is copied, read or hashed again, whatever the object's size. The object is its
 first part under its key and the others, in order, under `segments/`; the metadata counts the
 segments and keeps each part's size and SHA-256, which a download is checked against part by part
 (a single-request object's, against its SHA-256). As on
@@ -36,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import concurrent.futures
 import contextlib
 import hashlib
 import hmac
@@ -150,6 +152,11 @@ class FilesystemBlobStore:
         self._tmp = self.root / "tmp"
         self._segments = self.root / "segments"
         self._publishing = threading.Lock()
+        # Parts are made durable after their answer (see `receive_part`): the syncs under way,
+        # by multipart id, which completing that upload waits for.
+        self._syncing: dict[str, set[concurrent.futures.Future[None]]] = {}
+        self._syncing_lock = threading.Lock()
+        self._syncer: concurrent.futures.ThreadPoolExecutor | None = None
         for directory in (self._objects, self._multipart, self._tmp, self._segments):
             directory.mkdir(parents=True, exist_ok=True)
         # Leftovers of writes interrupted by a crash: never visible under a final name.
@@ -403,13 +410,20 @@ class FilesystemBlobStore:
         parts = []
         for path in directory.glob("*.part"):
             number = int(path.stem)
-            etag = (directory / f"{number}.etag").read_text().strip()
-            parts.append(StoredPart(number, f'"{etag}"', path.stat().st_size))
+            try:
+                etag = (directory / f"{number}.etag").read_text().strip()
+                size = path.stat().st_size
+            except FileNotFoundError:
+                # Only after a power cut before the part was synced (or while it is replaced):
+                # not arrived, as far as anyone can tell; the client sends it again.
+                continue
+            parts.append(StoredPart(number, f'"{etag}"', size))
         return sorted(parts, key=lambda p: p.part_number)
 
     async def complete_multipart(
         self, key: str, multipart_id: str, parts: Sequence[CompletedPart]
     ) -> None:
+        await asyncio.to_thread(self._wait_for_syncs, multipart_id)
         size, etag = await asyncio.to_thread(self._complete, key, multipart_id, parts)
         await self._created(key, size, etag, "ObjectCreated:CompleteMultipartUpload")
 
@@ -450,10 +464,15 @@ class FilesystemBlobStore:
                 arrived = _file_sha256(directory / f"{part.part_number}.part")
             segments.append((stored[part.part_number].size, arrived))
         # The parts become the object's files as they are: hard links, no copy (ext4 has no
-        # reflinks, and copying then fsyncing 1 GiB takes seconds). Their bytes were fsynced as
-        # they arrived; the links' directories are synced here and by `_publish`.
+        # reflinks, and copying then fsyncing 1 GiB takes seconds). Their bytes were synced in
+        # the background after each arrived (`complete_multipart` waited for that); synced again
+        # here, which costs nothing for a clean file and covers a part received before a
+        # restart, so the object is durable before it is published. The links' directories are
+        # synced here and by `_publish`.
         temp = self.new_temp()
         files = [directory / f"{part.part_number}.part" for part in parts]
+        for file in files:
+            _fsync_file(file)
         if files:
             _link(files[0], temp)
         else:
@@ -661,7 +680,7 @@ class FilesystemBlobStore:
         if self._multipart_meta(key, multipart_id) is None:
             raise BlobRequestRefused(404, "NoSuchUpload", "The specified upload does not exist.")
         temp = self.new_temp()
-        size, _, sha = await self._receive(temp, chunks, expected)
+        size, _, sha = await self._receive(temp, chunks, expected, sync=False)
         if size != expected:
             _discard(temp)
             raise BlobRequestRefused(
@@ -685,18 +704,59 @@ class FilesystemBlobStore:
                     404, "NoSuchUpload", "The specified upload does not exist."
                 )
             for suffix, value in (("sha256", f"{sha}\n{'sent' if sent else ''}"), ("etag", etag)):
-                _write_synced(directory / f"{number}.{suffix}.tmp", value.encode())
+                (directory / f"{number}.{suffix}.tmp").write_bytes(value.encode())
                 os.replace(directory / f"{number}.{suffix}.tmp", directory / f"{number}.{suffix}")
             os.replace(temp, directory / f"{number}.part")
 
         await asyncio.to_thread(publish)
+        self._sync_later(multipart_id, directory, number)
         return f'"{etag}"'
 
+    def _sync_later(self, multipart_id: str, directory: Path, number: int) -> None:
+        """Make part `number` durable (its bytes, its SHA-256 and ETag, their names) in the
+        background, while its client sends the next: a part is answered once written, and its
+        upload completes only once every part is on the disk (`_wait_for_syncs`, `_complete`).
+
+        Why answering first keeps what was acknowledged as stored: the bytes written are in
+        the kernel's page cache, which outlives the server (a kill -9 loses none of them);
+        only a power cut or a kernel crash within the moment before the sync can, and then the
+        part is an unfinished upload's, which its client sends again (docs/durability.md)."""
+        with self._syncing_lock:
+            if self._syncer is None:
+                self._syncer = concurrent.futures.ThreadPoolExecutor(
+                    2, thread_name_prefix="part-sync"
+                )
+            pending = self._syncing.setdefault(multipart_id, set())
+            future = self._syncer.submit(_sync_part, directory, number)
+            pending.add(future)
+
+        def done(finished: concurrent.futures.Future[None]) -> None:
+            with self._syncing_lock:
+                pending.discard(finished)
+                if not pending and self._syncing.get(multipart_id) is pending:
+                    del self._syncing[multipart_id]
+            if finished.exception() is not None:
+                # `_complete` syncs every part again and fails there, where it matters.
+                log.warning("syncing a part failed: %s", finished.exception())
+
+        future.add_done_callback(done)
+
+    def _wait_for_syncs(self, multipart_id: str) -> None:
+        with self._syncing_lock:
+            pending = list(self._syncing.get(multipart_id, ()))
+        concurrent.futures.wait(pending)
+
     async def _receive(
-        self, temp: Path, chunks: AsyncIterator[bytes], limit: int, *, with_md5: bool = False
+        self,
+        temp: Path,
+        chunks: AsyncIterator[bytes],
+        limit: int,
+        *,
+        with_md5: bool = False,
+        sync: bool = True,
     ) -> tuple[int, str, str]:
-        """Stream into `temp`, fsynced; stops reading one byte past `limit`. Returns the size,
-        the MD5 (if `with_md5`, else "") and the SHA-256, in hex.
+        """Stream into `temp`, fsynced unless not `sync`; stops reading one byte past `limit`.
+        Returns the size, the MD5 (if `with_md5`, else "") and the SHA-256, in hex.
 
         Bytes are hashed and written in a worker thread a batch at a time (hashlib lets go of
         the GIL on large buffers): the loop goes on parsing requests meanwhile, and parts that
@@ -729,7 +789,7 @@ class FilesystemBlobStore:
                     batch, batched = [], 0
             if batch:
                 await asyncio.to_thread(take, b"".join(batch))
-            await asyncio.to_thread(_sync_close, file)
+            await asyncio.to_thread(_sync_close if sync else _close, file)
         except BaseException:
             file.close()
             _discard(temp)
@@ -830,6 +890,29 @@ def _write_synced(path: Path, data: bytes) -> None:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
+
+
+def _close(file: BinaryIO) -> None:
+    file.close()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_part(directory: Path, number: int) -> None:
+    """Part `number` of a multipart upload on the disk: its bytes, its SHA-256 and ETag, and
+    the names of the three. Gone meanwhile (completed, aborted): nothing to do."""
+    try:
+        for name in (f"{number}.part", f"{number}.sha256", f"{number}.etag"):
+            _fsync_file(directory / name)
+        _fsync_dir(directory)
+    except FileNotFoundError:
+        pass
 
 
 def _sync_close(file: BinaryIO) -> None:

@@ -87,6 +87,9 @@ class RequestUpload(Command):
     sha256: str | None = None
     folder_id: str | None = None
     on_conflict: OnConflict = OnConflict.RENAME
+    # The client sends SHA-256s (each part's, for a multipart upload) though it declared no
+    # `sha256`: a declared `sha256` says so too.
+    part_checksums: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Uploads go straight to storage with the presigned POST (small files) or as parallel presigned
 part PUTs (large ones), resumable: the parts that already arrived are asked for and skipped.
-Every upload declares the file's SHA-256, and a multipart one each part's (hashed as the part is
-read to be sent), which storage checks the bytes against as they arrive; a download
+A single-request upload declares the file's SHA-256, and a multipart one each part's (hashed as
+the part is read to be sent), which storage checks the bytes against as they arrive; a download
 is checked against the checksum storage verified.
 """
 
@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
+from filestore.domain.rules import UploadPolicy
 from filestore.entrypoints.checksums_client import DownloadCheck, file_sha256, header_value
 from filestore.entrypoints.cli_progress import Progress
 from filestore.entrypoints.client_errors import ClientError as ClientError  # re-exported
@@ -47,6 +48,9 @@ class Client:
     token: str | TokenProvider | None
     progress: bool | None = None
     transport: httpx.BaseTransport | None = None  # default: the network
+    # Above this size the API is expected to plan a multipart upload (its default threshold; a
+    # deployment may set another, and the client then declares the upload again, see `upload`).
+    multipart_threshold: int = UploadPolicy.multipart_threshold
 
     def __post_init__(self) -> None:
         self.endpoint = self.endpoint.rstrip("/")
@@ -246,16 +250,23 @@ class Client:
             raise ClientError(f"{path}: not a file")
         size = path.stat().st_size
         kind = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        # The file's SHA-256, declared for every upload: storage checks a single request against
-        # it, and on S3 it starts a multipart upload with part checksums (the API's `sha256`
-        # stays optional for other clients). A multipart upload's parts are hashed as each is
-        # read to be sent, overlapping with the other parts on the wire.
+        # Every upload is checked end to end with SHA-256 (`checksum_algorithm`). A file sent in
+        # one request declares its SHA-256, which storage checks the request against. One the
+        # API will send up in parts (by the default threshold) declares none: a multipart
+        # upload's checksum is its parts' composite, so the whole file's would be checked
+        # against nothing; its parts are hashed as each is read to be sent, once.
         body: dict[str, Any] = {
-            "name": path.name, "size": size, "content_type": kind, "sha256": file_sha256(path),
+            "name": path.name, "size": size, "content_type": kind, "checksum_algorithm": "sha256",
         }  # fmt: skip
         body |= {"folder_id": folder_id} if folder_id else {}
         body |= {"on_conflict": on_conflict} if on_conflict else {}
-        ticket = self.api("POST", "/uploads", json=body)
+        multipart = size > self.multipart_threshold
+        ticket = self.api("POST", "/uploads", json=body | _sha256_of(path, not multipart))
+        if "upload_url" in ticket and multipart:
+            # This deployment takes files this big in one request: declare it again, with the
+            # file's SHA-256 (the form is signed with what was declared), and drop the first.
+            self.delete(ticket["upload"]["id"])
+            ticket = self.api("POST", "/uploads", json=body | _sha256_of(path, True))
         upload = ticket["upload"]
         try:
             if "upload_url" in ticket:
@@ -304,8 +315,11 @@ class Client:
 
         Each part is read once: hashed in memory (hashlib lets go of the GIL, so parts hash on
         every core while others are on the wire), its URL signed with that SHA-256, and sent.
-        Parts that arrived before (a resumed upload) are hashed from the file too: completion
-        checks them against what storage received, so a file changed since is caught.
+        Twice as many workers as parts on the wire: while `PARALLEL_PARTS` are sent, as many
+        more are read, hashed and signed, ready to go as soon as one finishes (at most
+        2 x `PARALLEL_PARTS` parts in memory). Parts that arrived before (a resumed upload) are
+        hashed from the file too: completion checks them against what storage received, so a
+        file changed since is caught.
         """
         part_size, part_count = int(plan["part_size"]), int(plan["part_count"])
         arrived = {
@@ -316,11 +330,12 @@ class Client:
         bar = Progress(path.name, total, enabled=self.progress)
         bar.add(sum(_part_length(n, part_size, total) for n in arrived))
         etags, sha256s = dict(arrived), {}
+        wire = threading.Semaphore(PARALLEL_PARTS)
         try:
-            with concurrent.futures.ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+            with concurrent.futures.ThreadPoolExecutor(2 * PARALLEL_PARTS) as pool:
                 futures = {
                     pool.submit(self._send_part, path, upload_id, n, part_size, total, bar,
-                                send=n not in arrived): n
+                                send=n not in arrived, wire=wire): n
                     for n in range(1, part_count + 1)
                 }  # fmt: skip
                 try:
@@ -352,9 +367,10 @@ class Client:
         bar: Progress,
         *,
         send: bool,
+        wire: threading.Semaphore,
     ) -> tuple[str, str]:
-        """Read part `number`, hash it and (if `send`) send it; its SHA-256 (hex) and ETag
-        ("" when not sent)."""
+        """Read part `number`, hash it and (if `send`) send it once `wire` lets it; its SHA-256
+        (hex) and ETag ("" when not sent)."""
         length = _part_length(number, part_size, total)
         with path.open("rb") as file:
             file.seek((number - 1) * part_size)
@@ -366,7 +382,8 @@ class Client:
         url = self.api("POST", f"/uploads/{upload_id}/parts", json=signing)["parts"][0]["url"]
         headers = {"x-amz-checksum-sha256": header_value(sha256)}
         try:
-            response = self.storage.put(url, content=data, headers=headers)
+            with wire:
+                response = self.storage.put(url, content=data, headers=headers)
         except httpx.HTTPError as error:
             raise Unreachable(f"part {number} failed: {error}") from error
         if response.status_code == 400 and "BadDigest" in response.text:
@@ -386,6 +403,11 @@ def _part_size_of(client: Client, upload_id: str) -> int:
 
     upload = client.api("GET", f"/uploads/{upload_id}")
     return part_size_for(int(upload["size"]))
+
+
+def _sha256_of(path: Path, wanted: bool) -> dict[str, str]:
+    """The `sha256` field of an upload's declaration, if `wanted`."""
+    return {"sha256": file_sha256(path)} if wanted else {}
 
 
 def _part_length(number: int, part_size: int, total: int) -> int:

@@ -146,6 +146,7 @@ def post_upload(body: UploadIn) -> SingleUploadOut | MultipartUploadOut:
         body.sha256,
         folder_id=body.folder_id,
         on_conflict=OnConflict(body.on_conflict),
+        part_checksums=body.checksum_algorithm == "sha256",
     )
     return ticket_out(_call(command))
 

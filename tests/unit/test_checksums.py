@@ -4,9 +4,11 @@ what it downloads against it."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
+from filestore.adapters.memory import MemoryBlobStore
 from filestore.app import FileStore
 from filestore.domain.checksums import Checksum, composite_value
 from filestore.domain.commands import Actor
@@ -14,7 +16,7 @@ from filestore.domain.errors import InvalidInput
 from filestore.domain.handlers import StoredOutcome
 from filestore.domain.model import UploadStatus
 from filestore.domain.ports import CompletedPart
-from filestore.domain.rules import MiB
+from filestore.domain.rules import MiB, UploadPolicy
 from filestore.entrypoints.checksums_client import DownloadCheck
 
 DATA = b"hello, world"
@@ -113,3 +115,62 @@ def test_the_download_check_finds_a_changed_byte() -> None:
     good.update(data)
     bad.update(data[:5000] + b"!" + data[5001:])
     assert good.problem() is None and bad.problem() is not None
+
+
+class RecordingBlobs(MemoryBlobStore):
+    """Remembers whether each multipart upload it made was asked for part checksums."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.part_checksums: list[bool] = []
+
+    async def create_multipart(
+        self, key: str, *, content_type: str, part_checksums: bool = False
+    ) -> str:
+        self.part_checksums.append(part_checksums)
+        return await super().create_multipart(
+            key, content_type=content_type, part_checksums=part_checksums
+        )
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ({"sha256": "ab" * 32}, True),  # the whole file's SHA-256 declared
+        ({"part_checksums": True}, True),  # `checksum_algorithm: sha256` without it
+        ({}, False),  # a v1 client: no checksum at all
+    ],
+)
+async def test_a_multipart_upload_checks_its_parts_when_the_client_says_it_sends_sha256s(
+    clock: Any, policy: UploadPolicy, alice: Actor, declared: dict[str, Any], expected: bool
+) -> None:
+    blobs = RecordingBlobs(clock)
+    store = FileStore.in_memory(policy=policy, clock=clock, blobs=blobs)
+    ticket = await store.request_upload(
+        alice, "big.bin", size=SIZE, content_type="application/octet-stream", **declared
+    )
+    assert ticket.multipart is not None
+    assert blobs.part_checksums == [expected]
+
+
+async def test_a_multipart_upload_declared_without_the_files_sha256_gets_its_composite(
+    clock: Any, policy: UploadPolicy, alice: Actor
+) -> None:
+    store = FileStore.in_memory(policy=policy, clock=clock)
+    data = bytes(range(256)) * (SIZE // 256)
+    ticket = await store.request_upload(
+        alice, "big.bin", size=len(data), content_type="application/octet-stream",
+        part_checksums=True,
+    )  # fmt: skip
+    assert ticket.multipart is not None
+    size = ticket.multipart.part_size
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    shas = [hashlib.sha256(c).hexdigest() for c in chunks]
+    urls = await store.sign_parts(alice, ticket.upload.id, [1, 2, 3], shas)
+    parts = [
+        CompletedPart(u.part_number, store.memory_blobs.put_part(u.url, c, sha256=s), s)
+        for u, c, s in zip(urls, chunks, shas, strict=True)
+    ]
+    done = await store.complete_upload(alice, ticket.upload.id, parts)
+    assert done.status is UploadStatus.STORED
+    assert done.checksum == Checksum("composite", composite_value(shas), 8 * MiB)

@@ -82,9 +82,12 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
         )
         if multipart:
             upload.part_size = part_size_for(cmd.size)
-            # A client that declares the file's SHA-256 sends each part's as well.
+            # A client that declares the file's SHA-256, or says it sends SHA-256s, sends each
+            # part's.
             upload.multipart_id = await services.blobs.create_multipart(
-                upload.object_key, content_type=content_type, part_checksums=sha256 is not None
+                upload.object_key,
+                content_type=content_type,
+                part_checksums=sha256 is not None or cmd.part_checksums,
             )
         upload.requested(now)
         try:

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ class FakeDeployment:
     def __init__(self, *, single_request: bool = False, arrived: tuple[int, ...] = ()) -> None:
         self.single_request = single_request
         self.declared: list[dict[str, Any]] = []
+        self.deleted: list[str] = []
         self.signed: dict[int, str] = {}
         self.puts: list[int] = []
         self.arrived = {n: f'"etag-{n}"' for n in arrived}
@@ -38,6 +40,7 @@ class FakeDeployment:
         self.posted_forms = 0
         self.corrupt: set[int] = set()
         self.pending = 0  # the size of the pending upload `up-1` (a resumed one)
+        self.on_the_wire = self.most_on_the_wire = 0
         self._lock = threading.Lock()
 
     def transport(self) -> httpx.MockTransport:
@@ -59,6 +62,9 @@ class FakeDeployment:
             return httpx.Response(201, json={"upload": upload, "multipart": plan})
         if method == "GET" and path == "/uploads/up-1":
             return httpx.Response(200, json={"status": "pending", "size": self.pending})
+        if method == "DELETE":
+            self.deleted.append(path.rsplit("/", 1)[1])
+            return httpx.Response(204)
         if method == "GET" and path.endswith("/parts"):
             parts = [{"part_number": n, "etag": e} for n, e in self.arrived.items()]
             return httpx.Response(200, json={"parts": parts})
@@ -85,6 +91,11 @@ class FakeDeployment:
         sent = base64.b64decode(request.headers["x-amz-checksum-sha256"]).hex()
         with self._lock:
             self.puts.append(number)
+            self.on_the_wire += 1
+            self.most_on_the_wire = max(self.most_on_the_wire, self.on_the_wire)
+        time.sleep(0.005)  # long enough for the other workers to try to send meanwhile
+        with self._lock:
+            self.on_the_wire -= 1
         if sent != self.signed.get(number) or number in self.corrupt:
             return httpx.Response(400, text="<Error><Code>BadDigest</Code></Error>")
         if sent != _sha256(request.content):
@@ -106,6 +117,7 @@ def _client(deployment: FakeDeployment) -> Client:
         "t",
         progress=False,
         transport=deployment.transport(),
+        multipart_threshold=100,
     )
 
 
@@ -119,10 +131,13 @@ def test_a_multipart_upload_sends_each_part_once_and_completes_with_their_sha256
     path, content = data
     deployment = FakeDeployment()
     _client(deployment).upload(path)
-    # The file's SHA-256 is declared (on S3 it asks for part checksums), and each part's is
-    # signed into its URL and sent with it.
-    assert deployment.declared[0]["sha256"] == _sha256(content)
+    # No SHA-256 of the whole file (a multipart upload has none to check it against): the
+    # client says it sends SHA-256s, and each part's is signed into its URL and sent with it.
+    assert deployment.declared[0]["checksum_algorithm"] == "sha256"
+    assert "sha256" not in deployment.declared[0]
     assert sorted(deployment.puts) == list(range(1, 11))
+    # Parts are read and hashed ahead, but no more than PARALLEL_PARTS are sent at once.
+    assert 1 <= deployment.most_on_the_wire <= client_module.PARALLEL_PARTS
     expected = [_sha256(part) for part in _parts(content)]
     assert deployment.signed == dict(enumerate(expected, start=1))
     assert deployment.completed == [
@@ -160,11 +175,25 @@ def test_a_corrupted_part_fails_the_upload_naming_the_part_and_how_to_resume(
     assert deployment.completed is None
 
 
-def test_a_file_taken_in_one_request_is_declared_and_posted_with_its_sha256(
+def test_a_small_file_is_declared_and_posted_with_its_sha256(tmp_path: Path) -> None:
+    path = tmp_path / "small.txt"
+    path.write_bytes(b"x" * 100)  # the client's threshold: one request expected
+    deployment = FakeDeployment(single_request=True)
+    _client(deployment).upload(path)
+    assert [(d["sha256"], d["checksum_algorithm"]) for d in deployment.declared] == [
+        (_sha256(b"x" * 100), "sha256")
+    ]
+    assert (deployment.posted_forms, deployment.puts, deployment.deleted) == (1, [], [])
+
+
+def test_a_deployment_that_takes_the_file_in_one_request_gets_it_declared_with_its_sha256(
     data: tuple[Path, bytes],
 ) -> None:
     path, content = data
     deployment = FakeDeployment(single_request=True)
     _client(deployment).upload(path)
-    assert [d["sha256"] for d in deployment.declared] == [_sha256(content)]
+    # Expected in parts, it was offered one request: declared again, with the SHA-256 the form
+    # is signed with, and the first declaration dropped.
+    assert [d.get("sha256") for d in deployment.declared] == [None, _sha256(content)]
+    assert deployment.deleted == ["up-1"]
     assert (deployment.posted_forms, deployment.puts) == (1, [])

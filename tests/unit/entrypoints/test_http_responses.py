@@ -16,9 +16,10 @@ import pytest
 from filestore.adapters.sql.executor import to_datetime
 from filestore.app import FileStore
 from filestore.domain.checksums import Checksum
+from filestore.domain.handlers.results import UploadPage
 from filestore.domain.model import Upload, UploadStatus
 from filestore.entrypoints.http_resolver import to_json
-from filestore.entrypoints.schemas import UploadOut
+from filestore.entrypoints.schemas import UploadOut, UploadPageOut
 from tests.unit.entrypoints.test_http_api import request, stored_upload
 
 SHA = "ab" * 32
@@ -56,6 +57,13 @@ def upload(**fields: Any) -> Upload:
 def test_an_upload_answers_the_fields_of_its_view(fields: dict[str, Any]) -> None:
     one = upload(**fields)
     assert UploadOut.of(one).model_dump() == one.view().model_dump()
+    # A listing's items are read from the uploads' attributes: the same fields, the same JSON.
+    page = UploadPageOut.of(UploadPage([one, one], "next"))
+    assert [item.model_dump() for item in page.items] == [one.view().model_dump()] * 2
+    assert (
+        page.model_dump_json()
+        == UploadPageOut(items=[UploadOut.of(one)] * 2, next_cursor="next").model_dump_json()
+    )
 
 
 def openapi_validator(schema_name: str) -> jsonschema.Draft202012Validator:
