@@ -13,6 +13,7 @@ import concurrent.futures
 import hashlib
 import math
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
