@@ -10,9 +10,9 @@
  * `x-amz-checksum-sha256` (storage refuses a part whose bytes do not match), then assembled with
  * `POST /uploads/{id}/complete`. Should the API answer a large file with a single-request form
  * (a deployment with a higher threshold), that upload is deleted and the file declared again
- * with its SHA-256. An unfinished
- * multipart upload is remembered in localStorage: choosing the same file again resumes it,
- * sending only the parts that storage does not have (`GET /uploads/{id}/parts`).
+ * with its SHA-256. An unfinished multipart upload is remembered in localStorage: choosing the
+ * same file again resumes it, sending only the parts that storage does not have
+ * (`GET /uploads/{id}/parts`).
  *
  * The engine needs one thing of the app's API client:
  *
