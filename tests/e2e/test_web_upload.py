@@ -1,7 +1,12 @@
 """The web app's upload engine in a real headless Chromium against the real `filestore serve`:
-single-request and multipart uploads arrive verified (the checksums the CLI would declare),
-cancel deletes the upload, a reload resumes without sending stored parts again, a part damaged
-on the way is refused with a clear message, and a busy API or storage is waited out."""
+single-request and multipart uploads arrive verified (the checksums the CLI would declare: the
+file's SHA-256 for one request, only its parts' for a multipart upload, declared again with the
+file's when the API takes a big file in one request), cancel deletes the upload, a reload
+resumes without sending stored parts again, a part damaged on the way is refused with a clear
+message, and a busy API or storage is waited out.
+
+The engine is told the test server's multipart threshold (`multipartThreshold`), as the app is
+meant to run against a deployment whose threshold it knows (the API's default)."""
 
 from __future__ import annotations
 
@@ -48,8 +53,30 @@ def _file(tmp_path: Path, name: str, size: int) -> tuple[Path, bytes]:
 
 def _choose_and_upload(page: Page, path: Path, **options: Any) -> dict[str, Any]:
     page.set_input_files("#file", str(path))
+    options = {"multipartThreshold": MULTIPART_THRESHOLD, **options}
     result: dict[str, Any] = page.evaluate("options => window.upload(options)", options)
     return result
+
+
+def _declarations(page: Page) -> list[dict[str, Any]]:
+    """The body of every `POST /uploads` the page sends from now on."""
+    declared: list[dict[str, Any]] = []
+
+    def record(request: Request) -> None:
+        if request.method == "POST" and urlparse(request.url).path == "/uploads":
+            declared.append(request.post_data_json)
+
+    page.on("request", record)
+    return declared
+
+
+def _phases(result: dict[str, Any]) -> list[str]:
+    """The progress reports' phases, in order, each once."""
+    phases: list[str] = []
+    for report in result["reports"]:
+        if not phases or phases[-1] != report["phase"]:
+            phases.append(report["phase"])
+    return phases
 
 
 def _stored(client: httpx.Client, upload_id: str) -> dict[str, Any]:
@@ -89,9 +116,14 @@ def test_a_small_file_goes_up_in_one_request_with_its_sha256(
     token = sign_in(local_server.url, "wu-small@example.com")
     open_harness(page, local_server.url, token)
     path, data = _file(tmp_path, "notes.txt", 100_000)
+    declared = _declarations(page)
     result = _choose_and_upload(page, path)
     assert "error" not in result, result
     assert result["upload"]["name"] == "notes.txt"
+    assert [(d["sha256"], d["checksum_algorithm"]) for d in declared] == [
+        (hashlib.sha256(data).hexdigest(), "sha256")
+    ]
+    assert _phases(result) == ["checksum", "upload"]
     last = result["reports"][-1]
     assert (last["phase"], last["loaded"], last["total"]) == ("upload", len(data), len(data))
     client = api(local_server, token)
@@ -105,7 +137,7 @@ def test_a_small_file_goes_up_in_one_request_with_its_sha256(
     assert _downloaded(client, stored["id"]) == data
 
 
-def test_a_large_file_goes_up_in_checksummed_parts(
+def test_a_large_file_goes_up_in_checksummed_parts_without_hashing_it_whole(
     local_server: LocalServerProcess, page: Page, tmp_path: Path
 ) -> None:
     token = sign_in(local_server.url, "wu-multi@example.com")
@@ -113,11 +145,15 @@ def test_a_large_file_goes_up_in_checksummed_parts(
     folder = api(local_server, token).post("/folders", json={"name": "big"}).json()
     path, data = _file(tmp_path, "big.bin", MULTIPART_SIZE)
     puts = _part_puts(page)
+    declared = _declarations(page)
     result = _choose_and_upload(page, path, folderId=folder["id"])
     assert "error" not in result, result
     upload = result["upload"]
     assert (upload["status"], upload["folder_id"]) == ("stored", folder["id"])
     assert sorted(puts) == [1, 2, 3]
+    # Per-part SHA-256s declared, the whole file's not (nor hashed: no checksum phase).
+    assert [(d.get("sha256"), d["checksum_algorithm"]) for d in declared] == [(None, "sha256")]
+    assert _phases(result) == ["upload"]
     checksum = upload["checksum"]
     assert checksum["type"] == "composite"
     assert checksum["value"] == _composite(data, int(checksum["part_size"]))
@@ -125,6 +161,36 @@ def test_a_large_file_goes_up_in_checksummed_parts(
     speeds = [r["bytesPerSecond"] for r in result["reports"] if r["phase"] == "upload"]
     assert max(speeds) > 0
     assert page.evaluate("engine.resumableUploads()") == []
+
+
+def test_a_big_file_the_api_takes_in_one_request_is_declared_again_with_its_sha256(
+    local_server: LocalServerProcess, page: Page, tmp_path: Path
+) -> None:
+    # The engine expects parts above 50 KB; the server sends up to 1 MiB in one request.
+    token = sign_in(local_server.url, "wu-fallback@example.com")
+    open_harness(page, local_server.url, token)
+    path, data = _file(tmp_path, "middling.bin", 100_000)
+    declared = _declarations(page)
+    deleted: list[str] = []
+    page.on(
+        "request",
+        lambda r: deleted.append(urlparse(r.url).path) if r.method == "DELETE" else None,
+    )
+    result = _choose_and_upload(page, path, multipartThreshold=50_000)
+    assert "error" not in result, result
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert [(d.get("sha256"), d["checksum_algorithm"]) for d in declared] == [
+        (None, "sha256"),
+        (sha256, "sha256"),
+    ]
+    client = api(local_server, token)
+    stored = _stored(client, result["upload"]["id"])
+    assert stored["checksum"]["value"] == sha256
+    assert stored["checksum"]["type"] == "full_object"
+    assert _downloaded(client, stored["id"]) == data
+    # The first declaration, answered with a form signed without the SHA-256, is deleted.
+    assert len(deleted) == 1 and deleted[0] != f"/uploads/{stored['id']}"
+    assert [u["id"] for u in client.get("/uploads").json()["items"]] == [stored["id"]]
 
 
 def test_cancelling_a_multipart_upload_deletes_it(
@@ -160,7 +226,7 @@ def test_a_reload_resumes_without_sending_the_stored_parts_again(
     page.route("**/_blobs/**", hold_all_but_the_first)
     page.set_input_files("#file", str(path))
     with page.expect_response(lambda r: r.request.method == "PUT" and r.status == 200):
-        page.evaluate("() => { window.upload(); }")
+        page.evaluate("t => { window.upload({ multipartThreshold: t }); }", MULTIPART_THRESHOLD)
     wait_for(lambda: len(held) == 2, "parts 2 and 3 to be on their way")
     page.unroute("**/_blobs/**")
     page.reload()

@@ -1,7 +1,8 @@
 /**
  * The SHA-256s an upload declares, computed as the CLI computes them: the whole file's (sent
- * with `POST /uploads`) and each part's (signed into the part's URL and sent with the part as
- * `x-amz-checksum-sha256`, which storage checks the bytes against as they arrive).
+ * with `POST /uploads` for a file that goes up in one request) and each part's (signed into the
+ * part's URL and sent with the part as `x-amz-checksum-sha256`, which storage checks the bytes
+ * against as they arrive).
  *
  * Web Crypto has no incremental digest: a file up to `ONE_SHOT_LIMIT` is read whole and hashed
  * natively in one call; a larger one is hashed in a worker by an incremental SHA-256 compiled to

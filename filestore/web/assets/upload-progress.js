@@ -8,7 +8,8 @@ const WINDOW_MS = 3000;
 
 /**
  * @typedef {object} UploadProgress
- * @property {"checksum" | "upload"} phase  hashing the file before it goes up, then sending it
+ * @property {"checksum" | "upload"} phase  hashing the file before it goes up (only a file sent
+ *   in one request, whose SHA-256 is declared), then sending it
  * @property {number} loaded                bytes done in this phase
  * @property {number} total                 the file's size
  * @property {number} bytesPerSecond        over the last few seconds
@@ -23,8 +24,8 @@ export class Progress {
   constructor(total, callback) {
     this.total = total;
     this.callback = callback;
-    /** @type {"checksum" | "upload"} */
-    this.phase = "checksum";
+    /** @type {"checksum" | "upload"} a multipart upload never hashes the whole file first */
+    this.phase = "upload";
     this.done = 0;
     /** @type {Map<number, number>} bytes sent so far of each request in flight */
     this.inFlight = new Map();

@@ -1,12 +1,18 @@
 /**
  * The browser's upload engine: one File to filestore, sent as the CLI sends it.
  *
- * The file's SHA-256 is declared with `POST /uploads`. A small file then goes up in one presigned
- * POST (storage checks it against that SHA-256); a large one in parts, several at a time, each
- * signed with its own SHA-256 and sent with it as `x-amz-checksum-sha256` (storage refuses a part
- * whose bytes do not match), then assembled with `POST /uploads/{id}/complete`. An unfinished
- * multipart upload is remembered in localStorage: choosing the same file again resumes it,
- * sending only the parts that storage does not have (`GET /uploads/{id}/parts`).
+ * Every upload declares `"checksum_algorithm": "sha256"` with `POST /uploads`, as the CLI does. A
+ * file up to the multipart threshold also declares its SHA-256 and goes up in one presigned POST
+ * (storage checks it against that SHA-256). A larger one declares no whole-file SHA-256 (its
+ * checksum is its parts' composite, so that value would be checked against nothing, and hashing
+ * the whole file first would hold the upload back) and goes up in parts, several at a time, each
+ * hashed as it is read to be sent, signed with its SHA-256 and sent with it as
+ * `x-amz-checksum-sha256` (storage refuses a part whose bytes do not match), then assembled with
+ * `POST /uploads/{id}/complete`. Should the API answer a large file with a single-request form
+ * (a deployment with a higher threshold), that upload is deleted and the file declared again
+ * with its SHA-256. An unfinished multipart upload is remembered in localStorage: choosing the
+ * same file again resumes it, sending only the parts that storage does not have
+ * (`GET /uploads/{id}/parts`).
  *
  * The engine needs one thing of the app's API client:
  *
@@ -33,6 +39,8 @@ export { resumableUploads } from "./resumable.js";
 export { UploadError } from "./retry.js";
 
 const DEFAULT_TYPE = "application/octet-stream";
+/** Above this size a file is declared without its SHA-256 (the API's default threshold, as the CLI). */
+export const MULTIPART_THRESHOLD = 100 * 1024 * 1024;
 const API_ATTEMPTS = 8;
 const POST_ATTEMPTS = 5;
 
@@ -49,11 +57,17 @@ const POST_ATTEMPTS = 5;
  *   upload is deleted on the server, unless `keepOnCancel` (a multipart upload then stays
  *   resumable); the promise rejects with the signal's reason
  * @param {boolean} [options.keepOnCancel]
+ * @param {number} [options.multipartThreshold]  above this size the file is expected to go up in
+ *   parts and is not hashed whole (default `MULTIPART_THRESHOLD`, the API's default)
  * @returns {Promise<object>} the Upload as the API answers it: `pending` after a single
  *   request (it turns `stored` once storage reports it, as the WebSocket tells), `stored` after
  *   a multipart upload is completed
  */
-export async function uploadFile(api, file, { folderId = null, onConflict, onProgress, signal, keepOnCancel = false } = {}) {
+export async function uploadFile(
+  api,
+  file,
+  { folderId = null, onConflict, onProgress, signal, keepOnCancel = false, multipartThreshold = MULTIPART_THRESHOLD } = {},
+) {
   signal?.throwIfAborted();
   const progress = new Progress(file.size, onProgress);
   /** @type {(method: string, path: string, body?: object) => Promise<any>} */
@@ -69,14 +83,30 @@ export async function uploadFile(api, file, { folderId = null, onConflict, onPro
       const plan = { part_size: record.partSize, part_count: record.partCount };
       return await finishParts(call, file, resumed.id, plan, progress, signal);
     }
-    progress.start("checksum");
-    const sha256 = await fileSha256(file, { signal, onProgress: (hashed) => progress.set(hashed) });
     /** @type {Record<string, unknown>} */
-    const body = { name: file.name, size: file.size, content_type: file.type || DEFAULT_TYPE, sha256 };
+    const body = {
+      name: file.name,
+      size: file.size,
+      content_type: file.type || DEFAULT_TYPE,
+      checksum_algorithm: "sha256",
+    };
     if (folderId) body.folder_id = folderId;
     if (onConflict) body.on_conflict = onConflict;
-    const ticket = await call("POST", "/uploads", body);
+    const withSha256 = async () => {
+      progress.start("checksum");
+      return { ...body, sha256: await fileSha256(file, { signal, onProgress: (hashed) => progress.set(hashed) }) };
+    };
+    const multipart = file.size > multipartThreshold;
+    let ticket = await call("POST", "/uploads", multipart ? body : await withSha256());
     started = { id: ticket.upload.id, multipart: !ticket.upload_url };
+    if (ticket.upload_url && multipart) {
+      // This deployment takes files this big in one request, and its form is signed with what
+      // was declared: drop that upload and declare the file again, with its SHA-256.
+      started = null;
+      await discard(api, ticket.upload.id, keyOf(file));
+      ticket = await call("POST", "/uploads", await withSha256());
+      started = { id: ticket.upload.id, multipart: !ticket.upload_url };
+    }
     if (ticket.upload_url) {
       await postFile(file, ticket.upload_url, progress, signal);
       return ticket.upload;
