@@ -16,7 +16,12 @@ import pytest
 import uvicorn
 import websockets
 
-from filestore.entrypoints.local.limits import HEADER_TIMEOUT, MAX_PAYLOAD, header_deadline
+from filestore.entrypoints.local.limits import (
+    HEADER_TIMEOUT,
+    MAX_HEAD,
+    MAX_PAYLOAD,
+    header_deadline,
+)
 from tests.e2e.journeys import api, stored, upload_bytes, wait_for
 from tests.support.local_server import LocalServerProcess, free_port
 
@@ -216,6 +221,34 @@ def test_the_deadline_is_on_the_headers_not_on_the_body_nor_the_answer(slow_serv
                 assert chunk, answer
                 answer += chunk
             assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
+def test_headers_over_the_bound_are_refused(
+    slow_server: str, request: pytest.FixtureRequest
+) -> None:
+    """Arriving in pieces, refused once more than `MAX_HEAD` is held unfinished, on either
+    parser; on httptools also a head over it that arrives whole (h11 bounds only what it holds
+    of an unfinished head)."""
+
+    def answer_to(size: int, piece: int, end: bytes = b"\r\n\r\n") -> bytes:
+        head = b"GET / HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * size + end
+        with _connect(slow_server) as sock:
+            with contextlib.suppress(ConnectionError):
+                for start in range(0, len(head), piece):
+                    sock.sendall(head[start : start + piece])
+                    time.sleep(0.01)
+            sock.settimeout(5)
+            with contextlib.suppress(ConnectionError):
+                return sock.recv(4096)
+        return b""
+
+    assert answer_to(MAX_HEAD // 2, 4096).startswith(b"HTTP/1.1 200 ")
+    assert answer_to(2 * MAX_HEAD, 4096).startswith(b"HTTP/1.1 400 ")
+    # Never finished: refused as it grows, not only after the deadline (a 408).
+    assert answer_to(2 * MAX_HEAD, 4096, end=b"").startswith(b"HTTP/1.1 400 ")
+    if request.node.callspec.params["slow_server"] == "httptools":
+        assert answer_to(MAX_HEAD // 2, MAX_HEAD).startswith(b"HTTP/1.1 200 ")
+        assert answer_to(MAX_HEAD + 1, 2 * MAX_HEAD).startswith(b"HTTP/1.1 400 ")
 
 
 def test_a_websocket_outlives_the_header_deadline(slow_server: str) -> None:

@@ -14,7 +14,8 @@ keeps a connection for long without sending it:
   else h11), closing (with 408) a connection whose request line and headers have not all
   arrived within `HEADER_TIMEOUT` of its opening or of its first byte after a response. uvicorn
   has no such time-out of its own; its keep-alive time-out only covers idle connections
-  between requests.
+  between requests. A request line and headers over `MAX_HEAD` are refused with 400 (h11's
+  own bound; on httptools, which has none, this protocol's).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any, Literal
 # API Gateway refuses larger request payloads (10 MB) before any handler runs.
 MAX_PAYLOAD = 10 * 1024 * 1024
 HEADER_TIMEOUT = 10.0
+# A request's line and headers at most (uvicorn's h11 default, kept on httptools).
+MAX_HEAD = 16 * 1024
 BODY_TIMEOUT = 30.0
 BODY_IDLE_TIMEOUT = 20.0
 # Paths whose bodies are objects, bounded by their presigned policy rather than by MAX_PAYLOAD.
@@ -255,11 +258,16 @@ def _httptools_with_deadline(seconds: float) -> type[Any]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class HttpToolsWithHeaderDeadline(HttpToolsProtocol):
+        """uvicorn's httptools protocol with the header deadline, and a bound on a request's
+        line and headers (httptools has none of its own; h11's is `MAX_HEAD`)."""
+
         _timer: _HeaderTimer | None = None
         # Between a request's first byte and the end of its headers, and on a new connection
         # before its first byte; not while a body arrives nor while a response is made, nor
         # between requests (uvicorn's keep-alive time-out closes an idle connection).
         _in_head = True
+        _head_size = 0
+        _body_in_chunk = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -267,7 +275,15 @@ def _httptools_with_deadline(seconds: float) -> type[Any]:
             self._timer.update()
 
         def data_received(self, data: bytes) -> None:
+            self._body_in_chunk = 0
             super().data_received(data)
+            if self._in_head and not self.transport.is_closing():
+                # A head still unfinished (httptools keeps its pieces): what of the chunk was
+                # no body is its (and, were requests pipelined, a head that ended in it).
+                self._head_size += len(data) - self._body_in_chunk
+                if self._head_size > MAX_HEAD:
+                    self.logger.warning("Request line and headers too large.")
+                    self.send_400_response("Request line and headers too large.")
             if self._timer is not None:
                 self._timer.update()
 
@@ -277,11 +293,20 @@ def _httptools_with_deadline(seconds: float) -> type[Any]:
             super().connection_lost(exc)
 
         def on_message_begin(self) -> None:
-            self._in_head = True
+            self._in_head, self._head_size = True, 0
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
             self._in_head = False
+            # A head that came whole in one chunk: measured here. Raised, this is httptools'
+            # callback error, which uvicorn answers as any malformed request (400, closed).
+            size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+            if size > MAX_HEAD:
+                raise ValueError("request line and headers too large")
             super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            self._body_in_chunk += len(body)
+            super().on_body(body)
 
     return HttpToolsWithHeaderDeadline
