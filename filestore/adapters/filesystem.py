@@ -759,20 +759,24 @@ class FilesystemBlobStore:
         Returns the size, the MD5 (if `with_md5`, else "") and the SHA-256, in hex.
 
         Bytes are hashed and written in a worker thread a batch at a time (hashlib lets go of
-        the GIL on large buffers): the loop goes on parsing requests meanwhile, and parts that
-        arrive together are hashed on every core."""
+        the GIL on large buffers), while the loop receives the next batch: one batch at a time
+        in the thread, in order, so the file and the digests see the bytes as they came. The
+        loop only gathers the chunks; joining them would copy every byte once more on it."""
         md5 = hashlib.md5(usedforsecurity=False) if with_md5 else None
         sha = hashlib.sha256()
         size = 0
         batch: list[bytes] = []
         batched = 0
-        file: BinaryIO = await asyncio.to_thread(temp.open, "wb")
+        loop = asyncio.get_running_loop()
+        file: BinaryIO = await loop.run_in_executor(None, temp.open, "wb")
+        writing: asyncio.Future[None] | None = None
 
-        def take(data: bytes) -> None:
-            if md5 is not None:
-                md5.update(data)
-            sha.update(data)
-            file.write(data)
+        def take(chunks: list[bytes]) -> None:
+            for chunk in chunks:
+                if md5 is not None:
+                    md5.update(chunk)
+                sha.update(chunk)
+                file.write(chunk)
 
         try:
             async for chunk in chunks:
@@ -785,14 +789,27 @@ class FilesystemBlobStore:
                 batch.append(chunk)
                 batched += len(chunk)
                 if batched >= WRITE_BATCH:
-                    await asyncio.to_thread(take, b"".join(batch))
+                    if writing is not None:
+                        await writing
+                    writing = loop.run_in_executor(None, take, batch)
                     batch, batched = [], 0
+            if writing is not None:
+                await writing
             if batch:
-                await asyncio.to_thread(take, b"".join(batch))
-            await asyncio.to_thread(_sync_close if sync else _close, file)
+                await loop.run_in_executor(None, take, batch)
+            await loop.run_in_executor(None, _sync_close if sync else _close, file)
         except BaseException:
-            file.close()
-            _discard(temp)
+
+            def abandon(written: asyncio.Future[None] | None = None) -> None:
+                if written is not None and not written.cancelled():
+                    written.exception()  # raised already, or superseded by what is raised
+                file.close()
+                _discard(temp)
+
+            if writing is None or writing.done():
+                abandon(writing)
+            else:  # the thread still writes to the file: closed once it is done
+                writing.add_done_callback(abandon)
             raise
         return size, "" if md5 is None else md5.hexdigest(), sha.hexdigest()
 

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from filestore.entrypoints.cli_auth import add_auth_commands
 from filestore.entrypoints.cli_completion import add_completion_command, complete
@@ -59,6 +60,14 @@ def version() -> str:
         return "unknown"
 
 
+class _Version(argparse.Action):
+    """`--version`, looked up when asked for: importlib.metadata costs ~20 ms at every start."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"filestore {version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     common = global_options()
     main = Parser(
@@ -68,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         parents=[global_options(main=True)],
     )
-    main.add_argument("--version", action="version", version=f"filestore {version()}")
+    main.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_transfer_commands(commands, common)
     add_organize_commands(commands, common)

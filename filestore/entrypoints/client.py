@@ -31,6 +31,7 @@ from filestore.entrypoints.client_errors import (
     UploadInterrupted,
     UsageError,
 )
+from filestore.entrypoints.client_network import Network
 
 PARALLEL_PARTS = 4
 
@@ -55,9 +56,10 @@ class Client:
 
     def __post_init__(self) -> None:
         self.endpoint = self.endpoint.rstrip("/")
-        self.http = httpx.Client(base_url=self.endpoint, timeout=60, transport=self.transport)
+        transport = self.transport or Network()  # one for both, TLS set up when first used
+        self.http = httpx.Client(base_url=self.endpoint, timeout=60, transport=transport)
         # Storage URLs are presigned: never send the API token to them.
-        self.storage = httpx.Client(timeout=300, transport=self.transport)
+        self.storage = httpx.Client(timeout=300, transport=transport)
 
     def close(self) -> None:
         self.http.close()

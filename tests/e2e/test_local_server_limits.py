@@ -16,7 +16,12 @@ import pytest
 import uvicorn
 import websockets
 
-from filestore.entrypoints.local.limits import HEADER_TIMEOUT, MAX_PAYLOAD, header_deadline
+from filestore.entrypoints.local.limits import (
+    HEADER_TIMEOUT,
+    MAX_HEAD,
+    MAX_PAYLOAD,
+    header_deadline,
+)
 from tests.e2e.journeys import api, stored, upload_bytes, wait_for
 from tests.support.local_server import LocalServerProcess, free_port
 
@@ -115,8 +120,19 @@ def test_no_credential_reaches_the_log(local_server: LocalServerProcess) -> None
 # --- time-outs: uvicorn's protocol with the server's header deadline, shortened -------------------
 
 
-@pytest.fixture
-def slow_server() -> Iterator[str]:
+def test_the_server_reads_http_with_httptools_where_it_is_installed() -> None:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    assert issubclass(header_deadline(), HttpToolsProtocol)  # the `local` extra brings it
+    assert issubclass(header_deadline(parser="h11"), H11Protocol)
+
+
+@pytest.fixture(params=["httptools", "h11"])
+def slow_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """uvicorn with the header deadline at 0.5 s, on either parser: `/slow` answers after 1 s,
+    once it has read the whole body; any other path at once; `/ws` is a WebSocket echo."""
+
     async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # an echo
             await receive()  # websocket.connect
@@ -126,12 +142,21 @@ def slow_server() -> Iterator[str]:
             return
         if scope["type"] != "http":
             return
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+        body = b""
+        if scope["path"] == "/slow":
+            while (message := await receive()).get("more_body"):
+                body += message.get("body", b"")
+            body += message.get("body", b"")
+            await asyncio.sleep(1.0)
+        body = b"ok" + body
+        length = [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": length})
+        await send({"type": "http.response.body", "body": body})
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                            http=header_deadline(0.5), log_level="warning")  # fmt: skip
+    protocol = header_deadline(0.5, request.param)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", http=protocol,
+                            log_level="warning")  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -178,6 +203,52 @@ def test_headers_sent_a_byte_at_a_time_are_cut_off(slow_server: str) -> None:
                 time.sleep(0.05)
         answer = _closed_within(sock, 10)
     assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_the_deadline_is_on_the_headers_not_on_the_body_nor_the_answer(slow_server: str) -> None:
+    """A body that takes longer than the deadline, and an answer that does, are not cut off
+    (bodies have time-outs of their own, in the app: `BoundedBodies`)."""
+    with _connect(slow_server) as sock:
+        for _ in range(2):  # and again on the kept-alive connection
+            sock.sendall(b"POST /slow HTTP/1.1\r\nhost: x\r\ncontent-length: 6\r\n\r\n")
+            for byte in b"abcdef":
+                time.sleep(0.15)  # 0.9 s in all
+                sock.sendall(bytes([byte]))
+            sock.settimeout(10)
+            answer = b""
+            while not answer.endswith(b"okabcdef"):
+                chunk = sock.recv(4096)
+                assert chunk, answer
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
+def test_headers_over_the_bound_are_refused(
+    slow_server: str, request: pytest.FixtureRequest
+) -> None:
+    """Arriving in pieces, refused once more than `MAX_HEAD` is held unfinished, on either
+    parser; on httptools also a head over it that arrives whole (h11 bounds only what it holds
+    of an unfinished head)."""
+
+    def answer_to(size: int, piece: int, end: bytes = b"\r\n\r\n") -> bytes:
+        head = b"GET / HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * size + end
+        with _connect(slow_server) as sock:
+            with contextlib.suppress(ConnectionError):
+                for start in range(0, len(head), piece):
+                    sock.sendall(head[start : start + piece])
+                    time.sleep(0.01)
+            sock.settimeout(5)
+            with contextlib.suppress(ConnectionError):
+                return sock.recv(4096)
+        return b""
+
+    assert answer_to(MAX_HEAD // 2, 4096).startswith(b"HTTP/1.1 200 ")
+    assert answer_to(2 * MAX_HEAD, 4096).startswith(b"HTTP/1.1 400 ")
+    # Never finished: refused as it grows, not only after the deadline (a 408).
+    assert answer_to(2 * MAX_HEAD, 4096, end=b"").startswith(b"HTTP/1.1 400 ")
+    if request.node.callspec.params["slow_server"] == "httptools":
+        assert answer_to(MAX_HEAD // 2, MAX_HEAD).startswith(b"HTTP/1.1 200 ")
+        assert answer_to(MAX_HEAD + 1, 2 * MAX_HEAD).startswith(b"HTTP/1.1 400 ")
 
 
 def test_a_websocket_outlives_the_header_deadline(slow_server: str) -> None:

@@ -10,22 +10,27 @@ keeps a connection for long without sending it:
   whole within `BODY_TIMEOUT` (else 408). The S3-style blob routes take bodies of any size (the
   presigned policy bounds them) but refuse one that stalls for `BODY_IDLE_TIMEOUT` (S3's
   `RequestTimeout`).
-- `header_deadline(seconds)`: uvicorn's HTTP/1.1 protocol, closing (with 408) a connection
-  whose request line and headers have not all arrived within `HEADER_TIMEOUT` of its opening
-  or of its first byte after a response. uvicorn has no such time-out of its own; its
-  keep-alive time-out only covers idle connections between requests.
+- `header_deadline(seconds)`: uvicorn's HTTP/1.1 protocol (on httptools where it is installed,
+  else h11), closing (with 408) a connection whose request line and headers have not all
+  arrived within `HEADER_TIMEOUT` of its opening or of its first byte after a response. uvicorn
+  has no such time-out of its own; its keep-alive time-out only covers idle connections
+  between requests. A request line and headers over `MAX_HEAD` are refused with 400 (h11's
+  own bound; on httptools, which has none, this protocol's).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 # API Gateway refuses larger request payloads (10 MB) before any handler runs.
 MAX_PAYLOAD = 10 * 1024 * 1024
 HEADER_TIMEOUT = 10.0
+# A request's line and headers at most (uvicorn's h11 default, kept on httptools).
+MAX_HEAD = 16 * 1024
 BODY_TIMEOUT = 30.0
 BODY_IDLE_TIMEOUT = 20.0
 # Paths whose bodies are objects, bounded by their presigned policy rather than by MAX_PAYLOAD.
@@ -36,6 +41,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+HttpParser = Literal["auto", "httptools", "h11"]
 
 
 class _TooLarge(Exception):
@@ -139,7 +145,7 @@ def _declared_length(scope: Scope) -> int:
             try:
                 return int(value)
             except ValueError:
-                return 0  # h11 refuses a malformed Content-Length before the app is called
+                return 0  # uvicorn refuses a malformed Content-Length before the app is called
     return 0
 
 
@@ -169,50 +175,138 @@ async def _answer(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def header_deadline(seconds: float = HEADER_TIMEOUT) -> type[Any]:
-    """uvicorn's h11 protocol class, with a time limit on each request's line and headers
-    (pass it as `uvicorn.Config(http=...)`)."""
+def header_deadline(seconds: float = HEADER_TIMEOUT, parser: HttpParser = "auto") -> type[Any]:
+    """uvicorn's HTTP/1.1 protocol class, with a time limit on each request's line and headers
+    (pass it as `uvicorn.Config(http=...)`).
+
+    `parser`: "httptools" (uvicorn's protocol on the C parser, several times faster at reading
+    bodies than h11's pure Python), "h11", or "auto": httptools where it is installed (the
+    `local` extra brings it), else h11."""
+    if parser == "auto":
+        parser = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    if parser == "httptools":
+        return _httptools_with_deadline(seconds)
+    return _h11_with_deadline(seconds)
+
+
+class _HeaderTimer:
+    """A connection's header deadline: runs while `awaiting()` says its request line and
+    headers are not all in, and on expiry answers 408 and closes the connection."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        transport: asyncio.Transport,
+        seconds: float,
+        awaiting: Callable[[], bool],
+    ) -> None:
+        self._loop, self._transport, self._seconds = loop, transport, seconds
+        self._awaiting = awaiting
+        self._handle: asyncio.TimerHandle | None = None
+
+    def update(self) -> None:
+        """Start the timer if the connection awaits headers (it keeps running, not restarted,
+        while they trickle in), else stop it."""
+        if not self._awaiting() or self._transport.is_closing():
+            self.stop()
+        elif self._handle is None:
+            self._handle = self._loop.call_later(self._seconds, self._expired)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _expired(self) -> None:
+        self._handle = None
+        if self._awaiting() and not self._transport.is_closing():
+            self._transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            self._transport.close()
+
+
+def _h11_with_deadline(seconds: float) -> type[Any]:
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class H11WithHeaderDeadline(H11Protocol):
-        _deadline: asyncio.TimerHandle | None = None
+        _timer: _HeaderTimer | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            self._start_deadline()
+            # h11 leaves IDLE once a request's line and headers are in.
+            self._timer = _HeaderTimer(
+                self.loop, transport, seconds, lambda: self.conn.their_state is h11.IDLE
+            )
+            self._timer.update()
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
-            if self._awaiting_headers():
-                self._start_deadline()
-            else:
-                self._stop_deadline()
+            if self._timer is not None:
+                self._timer.update()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_deadline()
+            if self._timer is not None:
+                self._timer.stop()
             super().connection_lost(exc)
 
-        def _awaiting_headers(self) -> bool:
-            # h11 leaves IDLE once a request's line and headers are in.
-            return bool(self.conn.their_state is h11.IDLE and not self.transport.is_closing())
-
-        def _start_deadline(self) -> None:
-            if self._deadline is None:
-                self._deadline = self.loop.call_later(seconds, self._too_slow)
-
-        def _stop_deadline(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _too_slow(self) -> None:
-            self._deadline = None
-            if self._awaiting_headers():
-                self.transport.write(
-                    b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n"
-                    b"connection: close\r\n\r\n"
-                )
-                self.transport.close()
-
     return H11WithHeaderDeadline
+
+
+def _httptools_with_deadline(seconds: float) -> type[Any]:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class HttpToolsWithHeaderDeadline(HttpToolsProtocol):
+        """uvicorn's httptools protocol with the header deadline, and a bound on a request's
+        line and headers (httptools has none of its own; h11's is `MAX_HEAD`)."""
+
+        _timer: _HeaderTimer | None = None
+        # Between a request's first byte and the end of its headers, and on a new connection
+        # before its first byte; not while a body arrives nor while a response is made, nor
+        # between requests (uvicorn's keep-alive time-out closes an idle connection).
+        _in_head = True
+        _head_size = 0
+        _body_in_chunk = 0
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._timer = _HeaderTimer(self.loop, transport, seconds, lambda: self._in_head)
+            self._timer.update()
+
+        def data_received(self, data: bytes) -> None:
+            self._body_in_chunk = 0
+            super().data_received(data)
+            if self._in_head and not self.transport.is_closing():
+                # A head still unfinished (httptools keeps its pieces): what of the chunk was
+                # no body is its (and, were requests pipelined, a head that ended in it).
+                self._head_size += len(data) - self._body_in_chunk
+                if self._head_size > MAX_HEAD:
+                    self.logger.warning("Request line and headers too large.")
+                    self.send_400_response("Request line and headers too large.")
+            if self._timer is not None:
+                self._timer.update()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._timer is not None:
+                self._timer.stop()
+            super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            self._in_head, self._head_size = True, 0
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            # A head that came whole in one chunk: measured here. Raised, this is httptools'
+            # callback error, which uvicorn answers as any malformed request (400, closed).
+            size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+            if size > MAX_HEAD:
+                raise ValueError("request line and headers too large")
+            super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            self._body_in_chunk += len(body)
+            super().on_body(body)
+
+    return HttpToolsWithHeaderDeadline
