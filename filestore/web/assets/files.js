@@ -221,7 +221,10 @@ export function createFileView(api, { main, uploads, onChange }) {
       if (message.upload) {
         const upload = message.upload;
         if (["upload.trashed", "upload.deleted", "upload.failed"].includes(message.type)) drop(upload.id);
-        else upsert(upload);
+        // Messages may come out of order: a file's `upload.stored` travels the longest way (the
+        // storage event, then the outbox), so it can arrive after a rename or move of the file.
+        // A file already shown is newer than its `upload.stored`.
+        else if (!(message.type === "upload.stored" && files.has(upload.id))) upsert(upload);
         if (message.type === "upload.stored") uploads.stored(upload);
         if (message.type === "upload.failed") uploads.failed(upload);
       } else if (message.folder) {
