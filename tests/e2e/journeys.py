@@ -104,7 +104,9 @@ def the_round_trip(server: LocalServerProcess, who: str) -> None:
     assert download.content == data
     assert "renamed.txt" in download.headers["content-disposition"]
 
-    share = owner.post(f"/uploads/{upload['id']}/shares", json={"expires_in": 2}).json()
+    # Long enough for the link to be used on a busy machine (its URL lives no longer than the
+    # share), short enough to see it expire within DEADLINE.
+    share = owner.post(f"/uploads/{upload['id']}/shares", json={"expires_in": 10}).json()
     public = httpx.get(f"{server.url}/shares/{share['token']}")
     assert public.status_code == 200, public.text
     assert httpx.get(public.json()["url"]).content == data
