@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from host import describe  # bench/ is the script's directory
+from big_upload import timed  # bench/ is the script's directory
+from host import describe
 
 from tests.support.browser import LAUNCH_ARGS, find_chromium
 from tests.support.local_server import LocalServerProcess
@@ -40,13 +39,7 @@ CHUNK = 1024 * 1024
 
 def cli_seconds(server: LocalServerProcess, big: Path, token: str) -> float:
     env = {**os.environ, "FILESTORE_ENDPOINT": server.url, "FILESTORE_TOKEN": token}
-    command = [sys.executable, "-m", "filestore.entrypoints.cli", "upload", str(big)]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"filestore upload failed: {done.stderr.decode()[-2000:]}")
-    return elapsed
+    return timed([sys.executable, "-m", "filestore.entrypoints.cli", "upload", str(big)], env)
 
 
 def browser_run(page: Any, big: Path) -> tuple[float, float]:

@@ -248,15 +248,24 @@ class LocalServer:
         except RuntimeError as error:
             aws.stop()
             raise StartupError(str(error)) from error
+        # What the HTTP API and the web app's config.json tell clients: one for both.
+        site = Site.of(self.system.settings)
         try:
             self.functions = lambda_functions(
                 self.system.bus(),
                 public_url=self.options.public_url,
                 verifier=self.system.token_verifier,
-                site=Site.of(self.system.settings),
+                site=site,
             )
         except ImportError as error:
             raise StartupError(f"this build lacks the Lambda handlers: {error}") from error
+        url = self.options.public_url
+        self._signing_in = LocalSignIn(
+            self.system.tokens,
+            site,
+            offered=self.options.offers_sign_in,
+            ws_url="ws" + url.removeprefix("http") + "/ws",
+        )
 
     # startup and shutdown, on the server's loop
 
@@ -396,14 +405,7 @@ class LocalServer:
 
     def _local_sign_in(self) -> LocalSignIn:
         if self._signing_in is None:
-            system, _ = self._ready()
-            url = self.options.public_url
-            self._signing_in = LocalSignIn(
-                system.tokens,
-                Site.of(system.settings),
-                offered=self.options.offers_sign_in,
-                ws_url="ws" + url.removeprefix("http") + "/ws",
-            )
+            raise RuntimeError("the server was not prepared: call prepare() first")
         return self._signing_in
 
     async def _sign_in(self, request: Request) -> Response:

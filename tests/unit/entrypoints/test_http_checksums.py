@@ -8,25 +8,11 @@ from typing import Any
 
 import pytest
 
-from filestore.adapters.memory import MemoryBlobStore
 from filestore.app import FileStore
 from filestore.domain.rules import MiB, UploadPolicy
 from filestore.entrypoints.runtime import runtime
 from tests.unit.entrypoints.test_http_api import request
-
-
-class RecordingBlobs(MemoryBlobStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.part_checksums: list[bool] = []
-
-    async def create_multipart(
-        self, key: str, *, content_type: str, part_checksums: bool = False
-    ) -> str:
-        self.part_checksums.append(part_checksums)
-        return await super().create_multipart(
-            key, content_type=content_type, part_checksums=part_checksums
-        )
+from tests.unit.test_checksums import RecordingBlobs
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ import pytest
 
 from filestore.adapters.filesystem import FilesystemBlobStore
 from filestore.domain.ports import CompletedPart, PresignedPost
-from filestore.entrypoints.local.blobs import MAX_FORM_FIELDS, MAX_FORM_FIELDS_BYTES, blob_app
+from filestore.entrypoints.local.blobs import MAX_FORM_FIELDS, MAX_FORM_FIELDS_BYTES
+from tests.support.blob_front import BASE_URL, blob_client, blob_store
 
-BASE_URL = "http://blobs.test"
 KEY = "u/alice/upload-1"
 DATA = b"hello, blobs"
 
@@ -39,13 +39,12 @@ def clock() -> Clock:
 
 @pytest.fixture
 def store(tmp_path: Path, clock: Clock) -> FilesystemBlobStore:
-    return FilesystemBlobStore(tmp_path, base_url=BASE_URL, signing_key=b"k" * 32, clock=clock)
+    return blob_store(tmp_path, clock)
 
 
 @pytest.fixture
 async def http(store: FilesystemBlobStore) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=blob_app(store))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+    async with blob_client(store) as client:
         yield client
 
 

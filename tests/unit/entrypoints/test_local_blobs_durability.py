@@ -16,22 +16,20 @@ import pytest
 from filestore.adapters import filesystem
 from filestore.adapters.filesystem import FilesystemBlobStore
 from filestore.domain.ports import CompletedPart
-from filestore.entrypoints.local.blobs import blob_app
+from tests.support.blob_front import blob_client, blob_store
 
-BASE_URL = "http://blobs.test"
 KEY = "u/alice/upload-1"
 PARTS = [b"first" * 1000, b"second" * 1000, b"third"]
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> FilesystemBlobStore:
-    return FilesystemBlobStore(tmp_path, base_url=BASE_URL, signing_key=b"k" * 32)
+    return blob_store(tmp_path)
 
 
 @pytest.fixture
 async def http(store: FilesystemBlobStore) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=blob_app(store))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+    async with blob_client(store) as client:
         yield client
 
 

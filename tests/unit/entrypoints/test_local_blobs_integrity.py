@@ -16,21 +16,20 @@ import httpx
 import pytest
 
 from filestore.adapters.filesystem import FilesystemBlobStore
-from filestore.entrypoints.local.blobs import CHUNK, ObjectDamaged, blob_app
+from filestore.entrypoints.local.blobs import CHUNK, ObjectDamaged
+from tests.support.blob_front import BASE_URL, blob_client, blob_store
 
-BASE_URL = "http://blobs.test"
 KEY = "u/alice/upload-1"
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> FilesystemBlobStore:
-    return FilesystemBlobStore(tmp_path, base_url=BASE_URL, signing_key=b"k" * 32)
+    return blob_store(tmp_path)
 
 
 @pytest.fixture
 async def http(store: FilesystemBlobStore) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=blob_app(store))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+    async with blob_client(store) as client:
         yield client
 
 
