@@ -28,10 +28,8 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +39,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from host import describe  # bench/ is the script's directory
+from big_upload import timed  # bench/ is the script's directory
+from host import describe
 from quiet_chromium import QuietPage, quiet_chromium
 
 from tests.support.browser import LAUNCH_ARGS, find_chromium
@@ -146,13 +145,9 @@ def children_cpu() -> float:
 
 def cli_upload(server: LocalServerProcess, big: Path, token: str) -> float:
     env = {**os.environ, "FILESTORE_ENDPOINT": server.url, "FILESTORE_TOKEN": token}
-    command = [sys.executable, "-m", "filestore.entrypoints.cli", "upload", str(big)]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"the CLI's upload failed: {done.stderr.decode()[-2000:]}")
-    return elapsed
+    return float(
+        timed([sys.executable, "-m", "filestore.entrypoints.cli", "upload", str(big)], env)
+    )
 
 
 def quiet_upload(page: QuietPage, big: Path, call: str = "window.upload()") -> float:
