@@ -3,10 +3,11 @@
 Playwright enables DevTools' Network domain on every page it drives, and Chromium then hands
 each request's body to the inspector as it goes out: on loopback that slows an upload of
 ArrayBuffer bodies about 25 times (8 MiB requests: ~15 MiB/s under Playwright, ~400 MiB/s
-without) and of Blob bodies 2 to 3 times. A person's browser has no debugger watching, so an upload
-benchmark drives Chromium with the three commands it needs and nothing else: open a page,
-choose a file in a file input (`DOM.setFileInputFiles`, a file on disk as a person picks one),
-evaluate an expression. Only the Runtime and DOM domains are used; Network is never enabled.
+without) and of Blob bodies 2 to 3 times. A person's browser has no debugger watching, so an
+upload benchmark drives Chromium with the three things it needs and nothing else: open a page
+(`Page.navigate`), choose a file in a file input (`DOM.setFileInputFiles`, a file on disk as a
+person picks one), evaluate an expression (`Runtime.evaluate`). No domain is enabled, so no
+events are sent, and Network is never watched.
 """
 
 from __future__ import annotations
