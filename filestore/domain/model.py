@@ -172,7 +172,7 @@ class Upload(Aggregate):
     created_at: datetime
     expires_at: datetime
     # The last change its owner can see (status, name, folder): `created_at` at first, then
-    # strictly later with every change (`_changed`), so clients order the messages about it,
+    # strictly later with every change (`touch`), so clients order the messages about it,
     # which reach them in any order and sometimes twice, by this alone.
     updated_at: datetime
     sha256: str | None = None
