@@ -121,6 +121,7 @@ def build(database: str, key_pem: bytes) -> Starlette:
                 "status": row[9],
                 "created_at": row[6],
                 "stored_at": row[10],
+                "updated_at": row[21],
             }
             for row in rows
         ]
@@ -152,9 +153,10 @@ def build(database: str, key_pem: bytes) -> Starlette:
                 await connection.execute(
                     "INSERT INTO uploads (public_id, user_id, object_key, created_at, name, size,"
                     " content_type, expires_at, sha256, status, stored_at, multipart_id,"
-                    " part_size, version) SELECT :id, o.id, :object_key, :created_at, :name,"
-                    " :size, :content_type, :expires_at, :sha256, :status, :stored_at,"
-                    " :multipart_id, :part_size, 1 FROM users o WHERE o.public_id = :owner_id",
+                    " part_size, updated_at, version) SELECT :id, o.id, :object_key,"
+                    " :created_at, :name, :size, :content_type, :expires_at, :sha256, :status,"
+                    " :stored_at, :multipart_id, :part_size, :created_at, 1 FROM users o"
+                    " WHERE o.public_id = :owner_id",
                     {
                         "id": upload_id,
                         "owner_id": owner,
@@ -195,6 +197,7 @@ def build(database: str, key_pem: bytes) -> Starlette:
             "status": "pending",
             "created_at": now.isoformat(),
             "stored_at": None,
+            "updated_at": now.isoformat(),
         }
         return JSONResponse({"upload": upload}, 201)
 

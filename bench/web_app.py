@@ -76,6 +76,7 @@ def seed(server: LocalServerProcess, token: str, files: int) -> None:
                 "search_key": stored_search_key(name),
                 "created_at": at.strftime(fmt),
                 "stored_at": at.strftime(fmt),
+                "updated_at": at.strftime(fmt),
                 "size": 1024 + n,
             }
             rows.append(tuple(copy[c] for c in columns))

@@ -36,6 +36,8 @@ def make_upload(owner: User, **overrides: Any) -> Upload:
         "object_key": Upload.key_for(owner.id, upload_id),
         "created_at": created_at,
         "expires_at": created_at + timedelta(minutes=15),
+        # Its last change: when it was stored, if it was, else created.
+        "updated_at": overrides.get("stored_at") or created_at,
     }
     fields.update(overrides)
     return Upload(**fields)

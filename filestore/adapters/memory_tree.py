@@ -324,6 +324,7 @@ class MemoryFolderRepository:
                     folder.trashed_at,
                     folder.id,
                 )
+                upload.updated_at = folder.trashed_at or upload.updated_at
                 self._uploads.update(upload.id, upload)
         self._save(folder)
 
@@ -342,12 +343,12 @@ class MemoryFolderRepository:
                     None,
                     None,
                 )
-                upload.restored_at = now
+                upload.restored_at = upload.updated_at = now
                 self._uploads.update(upload.id, upload)
         self._save(folder)
         return True
 
-    async def purge(self, folder: Folder, *, release_bytes: int) -> None:
+    async def purge(self, folder: Folder, *, release_bytes: int, now: datetime) -> None:
         if self._stale(folder):
             raise ConcurrencyConflict("The folder was changed by someone else.")
         for row in [clone(f) for f in self._owned(folder.owner_id)]:
@@ -357,7 +358,7 @@ class MemoryFolderRepository:
         for upload in list(self._uploads.values()):
             if upload.owner_id == folder.owner_id and upload.trashed_with == folder.id:
                 upload = clone(upload)
-                upload.status = UploadStatus.DELETED
+                upload.status, upload.updated_at = UploadStatus.DELETED, now
                 self._uploads.update(upload.id, upload)
         if release_bytes:
             self._users.release(folder.owner_id, release_bytes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from filestore.domain.checksums import Checksum
 from filestore.domain.ids import uuid7
@@ -51,6 +51,18 @@ class UploadData(BaseModel):
     stored_at: datetime | None = None
     checksum: ChecksumData | None = None
     folder_id: str | None = None
+    # The upload's last visible change (`Upload.updated_at`): of two messages about one
+    # upload, the one with the later `updated_at` holds its newer state.
+    updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _updated_at_of_older_events(cls, data: Any) -> Any:
+        """Events written before uploads had `updated_at` (still in the outbox or a queue
+        while a new version is deployed) read its best estimate: stored, else created."""
+        if isinstance(data, dict) and data.get("updated_at") is None:
+            return {**data, "updated_at": data.get("stored_at") or data.get("created_at")}
+        return data
 
 
 class FolderData(BaseModel):

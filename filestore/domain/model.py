@@ -17,6 +17,9 @@ from filestore.domain.errors import Conflict, QuotaExceeded
 from filestore.domain.names import name_key, search_key
 from filestore.domain.rules import part_count_for
 
+# The least step of a timestamp (they keep microseconds).
+_TICK = timedelta(microseconds=1)
+
 
 class EmailStatus(StrEnum):
     """Whether mail reaches a user's address, as the mail service last reported it."""
@@ -168,6 +171,10 @@ class Upload(Aggregate):
     object_key: str
     created_at: datetime
     expires_at: datetime
+    # The last change its owner can see (status, name, folder): `created_at` at first, then
+    # strictly later with every change (`touch`), so clients order the messages about it,
+    # which reach them in any order and sometimes twice, by this alone.
+    updated_at: datetime
     sha256: str | None = None
     status: UploadStatus = UploadStatus.PENDING
     stored_at: datetime | None = None
@@ -235,7 +242,14 @@ class Upload(Aggregate):
             stored_at=self.stored_at,
             checksum=None if self.checksum is None else events.ChecksumData.of(self.checksum),
             folder_id=self.folder_id,
+            updated_at=self.updated_at,
         )
+
+    def touch(self, now: datetime) -> None:
+        """Record a change its owner can see: `updated_at` becomes `now`, or a microsecond
+        past the last change if the clock says otherwise (another machine's clock, or the
+        same microsecond), so two different states never carry the same `updated_at`."""
+        self.updated_at = max(now, self.updated_at + _TICK)
 
     def requested(self, now: datetime) -> None:
         self.events.append(
@@ -265,6 +279,7 @@ class Upload(Aggregate):
         self.status = UploadStatus.STORED
         self.stored_at = now
         self.checksum = checksum
+        self.touch(now)
         self.events.append(
             events.UploadStored(occurred_at=now, user_id=self.owner_id, upload=self.view())
         )
@@ -273,6 +288,7 @@ class Upload(Aggregate):
         if self.status is not UploadStatus.PENDING:
             raise Conflict(f"The upload is {self.status.value}, not pending.")
         self.status = UploadStatus.FAILED
+        self.touch(now)
         self.events.append(
             events.UploadFailed(
                 occurred_at=now, user_id=self.owner_id, upload=self.view(), reason=reason
@@ -285,6 +301,7 @@ class Upload(Aggregate):
         if self.status is not UploadStatus.STORED:
             raise Conflict(f"The upload is {self.status.value}, not stored.")
         self.status = UploadStatus.FAILED
+        self.touch(now)
         self.events.append(
             events.UploadFailed(
                 occurred_at=now, user_id=self.owner_id, upload=self.view(), reason=reason
@@ -295,6 +312,7 @@ class Upload(Aggregate):
         if self.status is not UploadStatus.PENDING:
             raise Conflict(f"The upload is {self.status.value}, not pending.")
         self.status = UploadStatus.EXPIRED
+        self.touch(now)
         self.events.append(
             events.UploadExpired(occurred_at=now, user_id=self.owner_id, upload=self.view())
         )
@@ -305,6 +323,7 @@ class Upload(Aggregate):
         if name == self.name:
             return
         old, self.name = self.name, name
+        self.touch(now)
         self.events.append(
             events.UploadRenamed(
                 occurred_at=now, user_id=self.owner_id, upload=self.view(), old_name=old
@@ -318,6 +337,7 @@ class Upload(Aggregate):
         if folder_id == self.folder_id:
             return
         old, self.folder_id = self.folder_id, folder_id
+        self.touch(now)
         self.events.append(
             events.UploadMoved(
                 occurred_at=now, user_id=self.owner_id, upload=self.view(), old_folder_id=old
@@ -331,6 +351,7 @@ class Upload(Aggregate):
         if self.status is not UploadStatus.STORED:
             raise Conflict(f"The upload is {self.status.value}; only stored files go to the trash.")
         self.status, self.trashed_at, self.trashed_with = UploadStatus.TRASHED, now, self.id
+        self.touch(now)
         self.events.append(
             events.UploadTrashed(occurred_at=now, user_id=self.owner_id, upload=self.view())
         )
@@ -343,6 +364,7 @@ class Upload(Aggregate):
             raise Conflict("Only a file put in the trash by itself can be restored by itself.")
         self.status, self.trashed_at, self.trashed_with = UploadStatus.STORED, None, None
         self.folder_id, self.name, self.restored_at = folder_id, name, now
+        self.touch(now)
         self.events.append(
             events.UploadRestored(occurred_at=now, user_id=self.owner_id, upload=self.view())
         )
@@ -360,6 +382,7 @@ class Upload(Aggregate):
         if self.status is UploadStatus.DELETED:
             return False
         self.status = UploadStatus.DELETED
+        self.touch(now)
         self.events.append(
             events.UploadDeleted(occurred_at=now, user_id=self.owner_id, upload=self.view())
         )

@@ -268,23 +268,24 @@ class FolderRepository(Protocol):
     async def trash(self, folder: Folder) -> None:
         """Save a folder just put in the trash (`Folder.trash`) and take along, in the same
         step, every active folder and stored upload below it: status `trashed`, `trashed_at`
-        and `trashed_with` as the folder's. Raises `ConcurrencyConflict` if the version is
-        stale. As fast for 10,000 files as for one: a few set-based statements."""
+        and `trashed_with` as the folder's (and the uploads' `updated_at` its `trashed_at`).
+        Raises `ConcurrencyConflict` if the version is stale. As fast for 10,000 files as for
+        one: a few set-based statements."""
 
     async def restore(self, folder: Folder, *, now: datetime) -> bool:
         """Save a folder just restored (`Folder.restore`: active, its `parent_id` and `name`
         where it goes back to) and bring back, in the same step, every folder and upload
         whose `trashed_with` is its id: folders active and uploads stored, their trash marks
-        cleared, the uploads' `restored_at` = `now` (the time of the restore), everything as it was
-        below the folder. Conditional as `update` is (version, parent active, no clash in the
-        parent); False (nothing saved) if a condition fails."""
+        cleared, the uploads' `restored_at` and `updated_at` = `now` (the time of the
+        restore), everything as it was below the folder. Conditional as `update` is (version,
+        parent active, no clash in the parent); False (nothing saved) if a condition fails."""
 
-    async def purge(self, folder: Folder, *, release_bytes: int) -> None:
+    async def purge(self, folder: Folder, *, release_bytes: int, now: datetime) -> None:
         """Save a folder just deleted forever (`Folder.purge`) and mark deleted, in the same
-        step, every folder and upload whose `trashed_with` is its id, giving `release_bytes`
-        (the total size of those uploads, read by `UploadRepository.files_trashed_with`) back
-        to the owner's quota. Raises `ConcurrencyConflict` if the version is stale (a restore
-        or a purge came first)."""
+        step, every folder and upload whose `trashed_with` is its id (the uploads'
+        `updated_at` = `now`), giving `release_bytes` (the total size of those uploads, read
+        by `UploadRepository.files_trashed_with`) back to the owner's quota. Raises
+        `ConcurrencyConflict` if the version is stale (a restore or a purge came first)."""
 
     async def find_clash(
         self, owner_id: str, parent_id: str | None, name: str, *, excluding: str | None = None

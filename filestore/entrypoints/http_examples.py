@@ -28,6 +28,7 @@ _UPLOAD: dict[str, Any] = {
     "stored_at": "2026-12-02T09:14:04.020417Z",
     "checksum": {"algorithm": "sha256", "type": "full_object", "value": _SHA256_HEX},
     "folder_id": _FOLDER_ID,
+    "updated_at": "2026-12-02T09:14:04.020417Z",
 }
 _PENDING_BIG: dict[str, Any] = {
     "id": _BIG_FILE_ID,
@@ -39,6 +40,7 @@ _PENDING_BIG: dict[str, Any] = {
     "stored_at": None,
     "checksum": None,
     "folder_id": None,
+    "updated_at": "2026-12-02T09:20:41.007719Z",
 }
 _FOLDER: dict[str, Any] = {
     "id": _FOLDER_ID,
@@ -86,7 +88,13 @@ SCHEMA_EXAMPLES: dict[str, Any] = {
     },
     "UploadOut": _UPLOAD,
     "SingleUploadOut": {
-        "upload": {**_UPLOAD, "status": "pending", "stored_at": None, "checksum": None},
+        "upload": {
+            **_UPLOAD,
+            "status": "pending",
+            "stored_at": None,
+            "checksum": None,
+            "updated_at": _UPLOAD["created_at"],
+        },
         "upload_url": {
             "method": "POST",
             "url": _BUCKET,

@@ -177,6 +177,12 @@ class UploadOut(BaseModel):
         default=None, description="The SHA-256 verified when the file was stored, if one was."
     )
     folder_id: str | None = Field(description="The folder it is in; null for the root.")
+    updated_at: datetime = Field(
+        description="When its owner last saw it change (status, name or folder): `created_at`"
+        " at first, strictly later with each change. Realtime messages about a file may arrive"
+        " out of order or twice: clients may compare this to order them, keeping the state"
+        " with the latest `updated_at` (an equal one is a repeat)."
+    )
 
     @classmethod
     def of(cls, upload: Upload) -> UploadOut:
@@ -200,6 +206,7 @@ class UploadOut(BaseModel):
                 part_size=checksum.part_size,
             ),
             folder_id=upload.folder_id,
+            updated_at=upload.updated_at,
         )
 
 

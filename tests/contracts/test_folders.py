@@ -290,11 +290,12 @@ async def test_trashing_a_folder_marks_what_is_live_below_it_and_nothing_else(
         )  # fmt: skip
     for file in (in_a, in_b):
         taken = await reload_upload(uow_factory, file)
-        assert (taken.status, taken.trashed_at, taken.trashed_with) == (
-            UploadStatus.TRASHED, when, a.id,
+        assert (taken.status, taken.trashed_at, taken.trashed_with, taken.updated_at) == (
+            UploadStatus.TRASHED, when, a.id, when,
         )  # fmt: skip
     kept = await reload_upload(uow_factory, before)
     assert (kept.trashed_at, kept.trashed_with) == (T0 + timedelta(minutes=1), before.id)
+    assert kept.updated_at == T0 + timedelta(minutes=1)  # its own trashing, not the folder's
     assert (await reload_upload(uow_factory, outside)).status is UploadStatus.STORED
     assert (await reload_upload(uow_factory, pending)).status is UploadStatus.PENDING
     assert (await reload_folder(uow_factory, elsewhere)).status is FolderStatus.ACTIVE
@@ -342,8 +343,10 @@ async def test_restoring_a_folder_brings_back_exactly_what_went_with_it(
         UploadStatus.STORED, None, None, restored_at,
     )  # fmt: skip
     assert back.folder_id == b.id
+    assert back.updated_at == restored_at
     still = await reload_upload(uow_factory, before)
     assert (still.status, still.trashed_with) == (UploadStatus.TRASHED, before.id)
+    assert still.updated_at < restored_at
 
 
 async def test_a_restore_moves_the_subtree_where_it_is_put_unless_the_name_is_taken(
@@ -386,14 +389,17 @@ async def test_purging_a_folder_deletes_what_went_with_it_and_gives_the_bytes_ba
     async with uow_factory() as uow:
         files = await uow.uploads.files_trashed_with(alice.id, a.id, 10)
         assert files == TrashedFiles(2, 300, sorted([one.object_key, two.object_key]))
-        trashed.purge(T0, files=2, size=300)
-        await uow.folders.purge(trashed, release_bytes=300)
+        purged_at = T0 + timedelta(hours=1)
+        trashed.purge(purged_at, files=2, size=300)
+        await uow.folders.purge(trashed, release_bytes=300, now=purged_at)
         await uow.commit()
     for made in (a, b):
         assert (await reload_folder(uow_factory, made)).status is FolderStatus.DELETED
     for file in (one, two):
-        assert (await reload_upload(uow_factory, file)).status is UploadStatus.DELETED
-    assert (await reload_upload(uow_factory, alone)).status is UploadStatus.TRASHED
+        gone = await reload_upload(uow_factory, file)
+        assert (gone.status, gone.updated_at) == (UploadStatus.DELETED, purged_at)
+    left = await reload_upload(uow_factory, alone)
+    assert left.status is UploadStatus.TRASHED and left.updated_at < purged_at
     async with uow_factory() as uow:
         user = await uow.users.get(alice.id)
         assert user is not None and user.used_bytes == 700
@@ -401,7 +407,7 @@ async def test_purging_a_folder_deletes_what_went_with_it_and_gives_the_bytes_ba
         # purged again from what was read before: that version is gone
         trashed.status, trashed.version = FolderStatus.TRASHED, trashed.version - 1
         with pytest.raises(ConcurrencyConflict):
-            await uow.folders.purge(trashed, release_bytes=0)
+            await uow.folders.purge(trashed, release_bytes=0, now=T0)
             await uow.commit()
 
 

@@ -131,7 +131,7 @@ async def test_the_object_keys_of_a_folders_files_are_read_a_page_at_a_time(
         assert await uow.uploads.object_keys_trashed_with(alice.id, a.id, 2, keys[3]) == keys[4:]
         assert await uow.uploads.object_keys_trashed_with(bob.id, a.id, 2, "") == []
         trashed.purge(T0, files=5, size=15)
-        await uow.folders.purge(trashed, release_bytes=15)
+        await uow.folders.purge(trashed, release_bytes=15, now=T0)
         await uow.commit()
     async with uow_factory() as uow:  # after the purge: deleted with it, read on all the same
         assert await uow.uploads.files_trashed_with(alice.id, a.id, 2) == TrashedFiles(0, 0, [])

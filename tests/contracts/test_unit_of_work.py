@@ -12,7 +12,7 @@ import pytest
 from filestore.domain import events
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
 from filestore.domain.model import Connection, EmailStatus, Upload, UploadStatus
-from filestore.domain.ports import ListPosition, UnitOfWorkFactory
+from filestore.domain.ports import FileQuery, ListPosition, UnitOfWorkFactory
 from tests.factories import T0, make_share, make_upload, make_user
 
 
@@ -226,6 +226,51 @@ async def test_update_saves_and_bumps_the_version(uow_factory: UnitOfWorkFactory
     assert again.status is UploadStatus.STORED
     assert again.stored_at == T0 + timedelta(seconds=1)
     assert again.version == 2
+
+
+async def test_updated_at_is_kept_and_advances_with_each_change(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    upload = make_upload(user)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+    assert (await _reload(uow_factory, upload)).updated_at == T0
+    stored_at = T0 + timedelta(seconds=1)
+    async with uow_factory() as uow:
+        loaded = await uow.uploads.get(upload.id)
+        assert loaded is not None
+        loaded.mark_stored(stored_at)
+        await uow.uploads.update(loaded)
+        await uow.commit()
+    assert (await _reload(uow_factory, upload)).updated_at == stored_at
+    # A rename saved where the rules allow (`place`), at a clock that went back: still later.
+    async with uow_factory() as uow:
+        loaded = await uow.uploads.get(upload.id)
+        assert loaded is not None
+        loaded.rename("renamed.pdf", T0)
+        assert await uow.uploads.place(loaded)
+        await uow.commit()
+    renamed = await _reload(uow_factory, upload)
+    assert renamed.name == "renamed.pdf"
+    assert renamed.updated_at == stored_at + timedelta(microseconds=1)
+    async with uow_factory() as uow:
+        (listed,) = await uow.uploads.list_files_for_sub(user.sub, FileQuery(), 10) or []
+        deleted_at = T0 + timedelta(minutes=5)
+        assert listed.updated_at == renamed.updated_at
+        listed.delete(deleted_at)
+        await uow.uploads.update(listed)
+        await uow.commit()
+    assert (await _reload(uow_factory, upload)).updated_at == deleted_at
+
+
+async def _reload(uow_factory: UnitOfWorkFactory, upload: Upload) -> Upload:
+    async with uow_factory() as uow:
+        found = await uow.uploads.get(upload.id)
+    assert found is not None
+    return found
 
 
 async def test_stale_update_is_a_concurrency_conflict(uow_factory: UnitOfWorkFactory) -> None:

@@ -179,7 +179,7 @@ async def test_trash_restore_and_purge_act_on_what_went_together(uow_factory: Fa
         loaded = await uow.folders.get_for_sub(top.id, user.sub)
         assert loaded is not None
         loaded.purge(T0, files=6, size=600)
-        await uow.folders.purge(loaded, release_bytes=600)
+        await uow.folders.purge(loaded, release_bytes=600, now=T0)
         await uow.commit()
     async with uow_factory() as uow:
         owner = await uow.users.get(user.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -102,6 +102,17 @@ def test_every_event_type_round_trips_through_its_envelope() -> None:
     assert {type(e) for e in samples} == set(events.EVENT_TYPES.values())
     for event in samples:
         assert events.parse_event(event.envelope()) == event
+
+
+def test_an_older_envelope_without_updated_at_reads_the_latest_time_it_has() -> None:
+    """Events written before uploads had `updated_at` may still be in a queue or the outbox."""
+    envelope = _stored().envelope()
+    later = NOW + timedelta(seconds=7)
+    for stored_at, expected in ((later.isoformat(), later), (None, NOW)):
+        upload = {**envelope["data"]["upload"], "stored_at": stored_at}
+        del upload["updated_at"]
+        event = events.parse_event({**envelope, "data": {"upload": upload}})
+        assert event.upload.updated_at == expected  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

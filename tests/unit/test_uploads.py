@@ -294,6 +294,40 @@ class TestLifecycle:
         assert len([e for e in published if e.type == "upload.deleted"]) == 1
         assert await store.services.blobs.head(upload.object_key) is None
 
+    async def test_every_visible_change_advances_updated_at_and_its_event_carries_it(
+        self, store: FileStore, alice: Actor, clock: FakeClock
+    ) -> None:
+        ticket = await store.request_upload(alice, "a.txt", size=len(DATA), content_type="a/b")
+        assert ticket.upload.updated_at == ticket.upload.created_at == clock.now()
+        folder = await store.create_folder(alice, "Docs")
+        clock.advance(timedelta(seconds=1))
+        assert ticket.post is not None
+        store.memory_blobs.post(ticket.post, DATA)
+        await store.record_stored(ticket.upload.object_key)
+        seen = [(await store.get_upload(alice, ticket.upload.id)).updated_at]
+        assert seen == [clock.now()]
+        # The clock stands still (or goes back): each change is still strictly later.
+        seen.append((await store.rename(alice, ticket.upload.id, "b.txt")).updated_at)
+        seen.append((await store.move(alice, ticket.upload.id, folder.id)).updated_at)
+        clock.advance(timedelta(seconds=-5))
+        seen.append((await store.rename(alice, ticket.upload.id, "c.txt")).updated_at)
+        await store.delete(alice, ticket.upload.id)
+        await store.restore(alice, ticket.upload.id)
+        seen.append((await store.get_upload(alice, ticket.upload.id)).updated_at)
+        assert seen == sorted(set(seen)) and len(seen) == 5
+        await store.delete(alice, ticket.upload.id)
+        await store.delete_forever(alice, ticket.upload.id)
+        about = [
+            e.upload.updated_at  # type: ignore[attr-defined]
+            for e in store.memory_publisher.published
+            if getattr(e, "upload", None) is not None
+        ]
+        # requested, stored, renamed, moved, renamed, trashed, restored, trashed, deleted
+        assert len(about) == 9
+        assert about[0] == ticket.upload.created_at
+        assert about[1:5] == seen[:4] and about[6] == seen[4]
+        assert about == sorted(set(about))
+
     async def test_a_deleted_upload_cannot_be_renamed(self, store: FileStore, alice: Actor) -> None:
         upload = await stored_upload(store, alice)
         await store.delete(alice, upload.id)

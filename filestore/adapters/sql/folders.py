@@ -466,7 +466,7 @@ class SqlFolderRepository:
                 " SET d.status = :trashed, d.trashed_at = :trashed_at, d.trashed_with = :id,"
                 " d.version = d.version + 1,"
                 " u.status = :trashed, u.trashed_at = :trashed_at, u.trashed_with = :id,"
-                " u.version = u.version + 1"
+                " u.updated_at = :trashed_at, u.version = u.version + 1"
                 " WHERE f.public_id = :id AND f.version = :version",
                 params | {"version": folder.version},
             )
@@ -487,7 +487,7 @@ class SqlFolderRepository:
                 " SET d.status = :trashed, d.trashed_at = :trashed_at, d.trashed_with = :id,"
                 " d.version = IF(d.id = f.id, d.version, d.version + 1),"
                 " u.status = :trashed, u.trashed_at = :trashed_at, u.trashed_with = :id,"
-                " u.version = u.version + 1"
+                " u.updated_at = :trashed_at, u.version = u.version + 1"
                 " WHERE f.public_id = :id",
                 params,
             )
@@ -501,7 +501,7 @@ class SqlFolderRepository:
         )
         await self._db.execute(
             "UPDATE uploads SET status = :trashed, trashed_at = :trashed_at,"
-            " trashed_with = :id, version = version + 1"
+            " trashed_with = :id, updated_at = :trashed_at, version = version + 1"
             " WHERE status = :stored AND folder_id IN"
             " (SELECT public_id FROM folders WHERE trashed_with = :id)",
             params,
@@ -536,7 +536,8 @@ class SqlFolderRepository:
                     " AND u.status = :trashed"
                     f" SET {assignments.format(t='d.')}, {restored.format(t='d.')},"
                     " u.status = :stored, u.trashed_at = NULL, u.trashed_with = NULL,"
-                    " u.restored_at = :restored_at, u.version = u.version + 1"
+                    " u.restored_at = :restored_at, u.updated_at = :restored_at,"
+                    " u.version = u.version + 1"
                     " WHERE d.user_id = :uid AND (d.id = :fid OR d.trashed_with = :id)",
                     params,
                 )
@@ -548,7 +549,7 @@ class SqlFolderRepository:
                 )
                 await self._db.execute(
                     "UPDATE uploads SET status = :stored, trashed_at = NULL, trashed_with = NULL,"
-                    " restored_at = :restored_at, version = version + 1"
+                    " restored_at = :restored_at, updated_at = :restored_at, version = version + 1"
                     " WHERE trashed_with = :id AND status = :trashed",
                     {
                         "id": folder.id,
@@ -574,7 +575,8 @@ class SqlFolderRepository:
                 f" SET {_LOCKING_PLACE}, d.status = :active, d.trashed_at = NULL,"
                 " d.trashed_with = NULL, d.version = d.version + 1,"
                 " u.status = :stored, u.trashed_at = NULL, u.trashed_with = NULL,"
-                " u.restored_at = :restored_at, u.version = u.version + 1"
+                " u.restored_at = :restored_at, u.updated_at = :restored_at,"
+                " u.version = u.version + 1"
                 f" WHERE {_LOCKING_CONDITIONS}",
                 self._locking_params(folder)
                 | {"stored": _STORED, "trashed": _TRASHED, "restored_at": to_db_time(now)},
@@ -586,8 +588,13 @@ class SqlFolderRepository:
         self._saved(folder)
         return True
 
-    async def purge(self, folder: Folder, *, release_bytes: int) -> None:
-        params: dict[str, Any] = {"id": folder.id, "deleted": _DELETED, "trashed": _TRASHED}
+    async def purge(self, folder: Folder, *, release_bytes: int, now: datetime) -> None:
+        params: dict[str, Any] = {
+            "id": folder.id,
+            "deleted": _DELETED,
+            "trashed": _TRASHED,
+            "now": to_db_time(now),
+        }
         if self._db.isolation == "repeatable read":
             # The folder (if its version is still the one read), everything trashed with it,
             # and its owner's quota, in one statement.
@@ -597,7 +604,8 @@ class SqlFolderRepository:
                 " LEFT JOIN uploads u ON u.user_id = d.user_id AND u.folder_id = d.public_id"
                 " AND u.trashed_with = :id AND u.status = :trashed"
                 " SET d.status = :deleted, d.version = d.version + 1,"
-                f" u.status = :deleted, u.version = u.version + 1, {release_set('o.')}"
+                " u.status = :deleted, u.updated_at = :now, u.version = u.version + 1,"
+                f" {release_set('o.')}"
                 " WHERE f.public_id = :id AND f.version = :version",
                 params | {"version": folder.version, "release": release_bytes},
             )
@@ -627,7 +635,7 @@ class SqlFolderRepository:
                 " AND u.folder_id = d.public_id AND u.trashed_with = :id AND u.status = :trashed"
                 " SET d.status = :deleted,"
                 " d.version = IF(d.public_id = :id, d.version, d.version + 1),"
-                " u.status = :deleted, u.version = u.version + 1"
+                " u.status = :deleted, u.updated_at = :now, u.version = u.version + 1"
                 " WHERE d.trashed_with = :id",
                 params,
             )
@@ -645,7 +653,7 @@ class SqlFolderRepository:
             {"id": folder.id, "deleted": _DELETED},
         )
         await self._db.execute(
-            "UPDATE uploads SET status = :deleted, version = version + 1"
+            "UPDATE uploads SET status = :deleted, updated_at = :now, version = version + 1"
             " WHERE trashed_with = :id AND status = :trashed",
             params,
         )

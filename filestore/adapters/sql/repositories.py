@@ -331,11 +331,11 @@ class SqlUploadRepository(SqlUploadOrganizing):
             "INSERT INTO uploads (public_id, user_id, object_key, created_at, name, size,"
             " content_type, expires_at, sha256, status, stored_at, multipart_id, part_size,"
             " folder_id, name_key, search_key, on_conflict, trashed_at, trashed_with,"
-            " restored_at, checksum_type, checksum_value, version) SELECT :id, o.id,"
+            " restored_at, checksum_type, checksum_value, updated_at, version) SELECT :id, o.id,"
             " :object_key, :created_at, :name, :size, :content_type, :expires_at, :sha256,"
             " :status, :stored_at, :multipart_id, :part_size, :folder_id, :name_key,"
             " :search_key, :on_conflict, :trashed_at, :trashed_with, :restored_at,"
-            " :checksum_type, :checksum_value, 1 FROM users o"
+            " :checksum_type, :checksum_value, :updated_at, 1 FROM users o"
             # Into the root, or an active folder of the owner: checked here, not read first.
             " LEFT JOIN folders p ON p.public_id = :folder_id AND p.user_id = o.id"
             " AND p.status = :active"

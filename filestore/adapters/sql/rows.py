@@ -58,7 +58,7 @@ UPLOAD_COLUMNS = (
     "u.public_id, o.public_id, u.name, u.size, u.content_type, u.object_key,"
     " u.created_at, u.expires_at, u.sha256, u.status, u.stored_at, u.multipart_id,"
     " u.part_size, u.version, u.folder_id, u.on_conflict, u.trashed_at, u.trashed_with,"
-    " u.restored_at, u.checksum_type, u.checksum_value"
+    " u.restored_at, u.checksum_type, u.checksum_value, u.updated_at"
 )
 UPLOAD_WIDTH = len(UPLOAD_COLUMNS.split(","))
 UPLOAD_SELECT = f"SELECT {UPLOAD_COLUMNS} FROM uploads u JOIN users o ON o.id = u.user_id"  # noqa: S608 - constant  # nosec B608
@@ -92,6 +92,7 @@ def upload_from(row: Row) -> Upload:
         trashed_with=row[17],
         restored_at=to_datetime_or_none(row[18]),
         checksum=_checksum(row[19], row[20], row[12]),
+        updated_at=to_datetime(row[21]),
     )
 
 
@@ -108,6 +109,7 @@ UPLOAD_UPDATED = (
     "name", "size", "content_type", "expires_at", "sha256", "status", "stored_at",
     "multipart_id", "part_size", "folder_id", "name_key", "search_key", "on_conflict",
     "trashed_at", "trashed_with", "restored_at", "checksum_type", "checksum_value",
+    "updated_at",
 )  # fmt: skip
 
 
@@ -147,6 +149,7 @@ def upload_values(upload: Upload) -> dict[str, Any]:
         "restored_at": to_db_time_or_none(upload.restored_at),
         "checksum_type": None if upload.checksum is None else upload.checksum.type,
         "checksum_value": None if upload.checksum is None else upload.checksum.value,
+        "updated_at": to_db_time(upload.updated_at),
     }
 
 

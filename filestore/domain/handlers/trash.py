@@ -174,7 +174,7 @@ async def purge(
         if files is None:
             files = await uow.uploads.files_trashed_with(item.owner_id, item.id, PURGE_PAGE)
         item.purge(now, files=files.count, size=files.size)
-        await uow.folders.purge(item, release_bytes=files.size)
+        await uow.folders.purge(item, release_bytes=files.size, now=now)
         await uow.commit()
     keys = files.object_keys
     await _delete_objects(keys, services)

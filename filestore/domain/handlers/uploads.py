@@ -78,6 +78,7 @@ async def request_upload(cmd: commands.RequestUpload, services: Services) -> Upl
             folder_id=cmd.folder_id,
             on_conflict=cmd.on_conflict,
             created_at=now,
+            updated_at=now,
             expires_at=now + (policy.multipart_ttl if multipart else policy.upload_url_ttl),
         )
         if multipart:

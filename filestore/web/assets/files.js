@@ -6,7 +6,7 @@ import { h, replace } from "./dom.js";
 import { askName } from "./dialog.js";
 import { allFolders, breadcrumbs, chooseFolder } from "./folders.js";
 import { fileRow, folderRow } from "./rows.js";
-import { compareUploads, defaultOrder } from "./order.js";
+import { compareUploads, defaultOrder, isOlder } from "./order.js";
 import { attempt, notify } from "./notices.js";
 import { shareDialog } from "./shares.js";
 
@@ -26,6 +26,10 @@ async function download(api, upload) {
 export function createFileView(api, { main, uploads, onChange }) {
   const state = { folderId: null, path: [], sort: "created_at", order: "desc", q: "", cursor: null, loading: false, generation: 0 };
   const files = new Map(); // id → {upload, row}
+  // id → the `updated_at` of the newest state seen of each file, shown or dropped (trashed,
+  // deleted, elsewhere): a late message about it must not put back what it was before.
+  /** @type {Map<string, string>} */
+  const versions = new Map();
   const list = h("ul", { class: "files", "aria-label": "Files" });
   const sentinel = h("li", { class: "sentinel", "aria-hidden": "true" });
   const crumbs = h("div", { class: "crumbs-box" });
@@ -119,8 +123,22 @@ export function createFileView(api, { main, uploads, onChange }) {
     return (upload.folder_id || null) === state.folderId;
   }
 
-  /** Put `upload` where the listing would have it (or update its row in place). */
+  /**
+   * Record `upload` as the newest state of its file, unless an even newer one was seen;
+   * false if it is older (then it is not to be applied).
+   * @param {{id: string, updated_at?: string}} upload
+   * @returns {boolean}
+   */
+  function newest(upload) {
+    if (isOlder(upload, versions.get(upload.id))) return false;
+    if (upload.updated_at) versions.set(upload.id, upload.updated_at);
+    return true;
+  }
+
+  /** Put `upload` where the listing would have it (or update its row in place), unless a
+   * newer state of the file was seen already. */
   function upsert(upload) {
+    if (!newest(upload)) return;
     if (!belongs(upload)) return drop(upload.id);
     drop(upload.id);
     const after = [...list.querySelectorAll(":scope > .file")].find((row) =>
@@ -167,7 +185,7 @@ export function createFileView(api, { main, uploads, onChange }) {
       const page = await api.listUploads(query);
       if (generation !== state.generation) return;
       for (const upload of page.items) {
-        if (files.has(upload.id)) continue;
+        if (files.has(upload.id) || !newest(upload)) continue;
         const row = fileRow(upload, fileActions);
         files.set(upload.id, { upload, row });
         list.insertBefore(row, sentinel);
@@ -220,11 +238,11 @@ export function createFileView(api, { main, uploads, onChange }) {
     apply(message) {
       if (message.upload) {
         const upload = message.upload;
-        if (["upload.trashed", "upload.deleted", "upload.failed"].includes(message.type)) drop(upload.id);
-        // Messages may come out of order: a file's `upload.stored` travels the longest way (the
-        // storage event, then the outbox), so it can arrive after a rename or move of the file.
-        // A file already shown is newer than its `upload.stored`.
-        else if (!(message.type === "upload.stored" && files.has(upload.id))) upsert(upload);
+        // Messages may come out of order (a file's `upload.stored` travels the longest way, so
+        // it can arrive after a rename or move of the file) and twice: the newest state wins,
+        // by `updated_at`, whatever the order of arrival.
+        if (!["upload.trashed", "upload.deleted", "upload.failed"].includes(message.type)) upsert(upload);
+        else if (newest(upload)) drop(upload.id);
         if (message.type === "upload.stored") uploads.stored(upload);
         if (message.type === "upload.failed") uploads.failed(upload);
       } else if (message.folder) {

@@ -78,6 +78,66 @@ def test_order_matches_the_apis_sorting(page: Page) -> None:
     ]
 
 
+def test_timestamps_are_ordered_to_the_microsecond(page: Page) -> None:
+    older = call(
+        page,
+        "order.js",
+        "[m.isOlder({updated_at: '2026-01-01T00:00:01Z'}, '2026-01-01T00:00:01.000001Z'),"
+        " m.isOlder({updated_at: '2026-01-01T00:00:01.000001Z'}, '2026-01-01T00:00:01Z'),"
+        " m.isOlder({updated_at: '2026-01-01T00:00:01.5Z'}, '2026-01-01T00:00:01.500000Z'),"
+        " m.isOlder({updated_at: '2026-01-01T00:00:02Z'}, undefined)]",
+    )
+    # a fraction left out is zero; equal (a repeat) is not older; nothing seen: nothing is
+    assert older == [True, False, False, False]
+
+
+def test_a_late_message_does_not_undo_a_newer_state(page: Page) -> None:
+    """A rename, then the file's late `upload.stored` (older `updated_at`): the new name
+    stays; a repeat of the rename changes nothing; a late rename after the trashing does
+    not bring the file back."""
+    script = """async () => {
+        const {createFileView} = await import('/assets/files.js');
+        const main = document.createElement('main');
+        document.body.append(main);
+        const stored = [];
+        const api = {
+            listUploads: async () => ({items: [], next_cursor: null}),
+            listFolders: async () => ({items: [], next_cursor: null}),
+        };
+        const uploads = {control: document.createElement('span'),
+            panel: document.createElement('div'), stored: (u) => stored.push(u.name),
+            failed: () => {}};
+        const view = createFileView(api, {main, uploads, onChange: () => {}});
+        view.mount();
+        await view.open(null);
+        const file = {id: 'f1', size: 5, content_type: 'text/plain', status: 'stored',
+            created_at: '2026-01-01T00:00:00Z', stored_at: '2026-01-01T00:00:01Z',
+            checksum: null, folder_id: null};
+        const names = () => [...main.querySelectorAll('.file .name')].map((n) => n.textContent);
+        const seen = [];
+        view.apply({type: 'upload.renamed',
+            upload: {...file, name: 'new.txt', updated_at: '2026-01-01T00:00:02Z'}});
+        view.apply({type: 'upload.stored',
+            upload: {...file, name: 'old.txt', updated_at: '2026-01-01T00:00:01Z'}});
+        seen.push(names());
+        view.apply({type: 'upload.renamed',
+            upload: {...file, name: 'new.txt', updated_at: '2026-01-01T00:00:02Z'}});
+        seen.push(names());
+        view.apply({type: 'upload.trashed',
+            upload: {...file, name: 'new.txt', status: 'trashed',
+                updated_at: '2026-01-01T00:00:03.000001Z'}});
+        view.apply({type: 'upload.renamed',
+            upload: {...file, name: 'newer.txt', updated_at: '2026-01-01T00:00:03Z'}});
+        seen.push(names());
+        main.remove();
+        return {seen, stored};
+    }"""
+    result = page.evaluate(script)
+    assert result["seen"] == [["new.txt"], ["new.txt"], []]
+    # the upload list still hears of the store, late or not (it tracks progress, not names)
+    assert result["stored"] == ["old.txt"]
+
+
 def test_api_errors_read_as_what_to_do(page: Page) -> None:
     assert "session has expired" in call(page, "api.js", "m.messageFor(401, null)")
     assert call(page, "api.js", "m.messageFor(413, {message: 'Over your quota of 10 GB.'})") == (

@@ -35,6 +35,7 @@ def upload(**fields: Any) -> Upload:
         "content_type": "text/plain",
         "object_key": "u/u1/x",
         "created_at": WHEN,
+        "updated_at": WHEN,
         "expires_at": WHEN + timedelta(days=1),
     }
     return Upload(**{**values, **fields})
