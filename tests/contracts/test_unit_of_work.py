@@ -11,7 +11,7 @@ import pytest
 
 from filestore.domain import events
 from filestore.domain.errors import AlreadyExists, ConcurrencyConflict
-from filestore.domain.model import Connection, EmailStatus, Upload, UploadStatus
+from filestore.domain.model import Connection, EmailStatus, Upload, UploadStatus, User
 from filestore.domain.ports import FileQuery, ListPosition, UnitOfWorkFactory
 from tests.factories import T0, make_share, make_upload, make_user
 
@@ -150,12 +150,7 @@ async def test_duplicate_sub_is_already_exists(uow_factory: UnitOfWorkFactory) -
 
 
 async def test_duplicate_object_key_is_already_exists(uow_factory: UnitOfWorkFactory) -> None:
-    user = make_user()
-    upload = make_upload(user)
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        await uow.uploads.add(upload)
-        await uow.commit()
+    user, upload = await _a_saved_upload(uow_factory)
     with pytest.raises(AlreadyExists):
         async with uow_factory() as uow:
             await uow.uploads.add(make_upload(user, object_key=upload.object_key))
@@ -207,12 +202,7 @@ async def test_names_at_255_characters_are_kept_whole(uow_factory: UnitOfWorkFac
 
 
 async def test_update_saves_and_bumps_the_version(uow_factory: UnitOfWorkFactory) -> None:
-    user = make_user()
-    upload = make_upload(user)
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        await uow.uploads.add(upload)
-        await uow.commit()
+    _user, upload = await _a_saved_upload(uow_factory)
     async with uow_factory() as uow:
         loaded = await uow.uploads.get(upload.id)
         assert loaded is not None
@@ -231,12 +221,7 @@ async def test_update_saves_and_bumps_the_version(uow_factory: UnitOfWorkFactory
 async def test_updated_at_is_kept_and_advances_with_each_change(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    user = make_user()
-    upload = make_upload(user)
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        await uow.uploads.add(upload)
-        await uow.commit()
+    user, upload = await _a_saved_upload(uow_factory)
     assert (await _reload(uow_factory, upload)).updated_at == T0
     stored_at = T0 + timedelta(seconds=1)
     async with uow_factory() as uow:
@@ -264,6 +249,17 @@ async def test_updated_at_is_kept_and_advances_with_each_change(
         await uow.uploads.update(listed)
         await uow.commit()
     assert (await _reload(uow_factory, upload)).updated_at == deleted_at
+
+
+async def _a_saved_upload(uow_factory: UnitOfWorkFactory) -> tuple[User, Upload]:
+    """A new user and their pending upload, committed."""
+    user = make_user()
+    upload = make_upload(user)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.uploads.add(upload)
+        await uow.commit()
+    return user, upload
 
 
 async def _reload(uow_factory: UnitOfWorkFactory, upload: Upload) -> Upload:
@@ -297,12 +293,7 @@ async def test_stale_update_is_a_concurrency_conflict(uow_factory: UnitOfWorkFac
 async def test_concurrent_completion_of_one_upload_has_exactly_one_winner(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    user = make_user()
-    upload = make_upload(user)
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        await uow.uploads.add(upload)
-        await uow.commit()
+    _user, upload = await _a_saved_upload(uow_factory)
 
     everyone_has_read = asyncio.Barrier(4)
 
@@ -550,12 +541,7 @@ async def test_a_record_without_an_answer_is_kept_once_even_when_made_twice_at_o
 async def test_reads_are_copies_so_changing_one_saves_nothing(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    user = make_user()
-    upload = make_upload(user)
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        await uow.uploads.add(upload)
-        await uow.commit()
+    user, upload = await _a_saved_upload(uow_factory)
     user.used_bytes = 999  # the object that was added is not the stored row either
     async with uow_factory() as uow:
         loaded = await uow.uploads.get(upload.id)

@@ -18,7 +18,7 @@ from filestore.adapters.sql.migrations import migrations
 from filestore.domain.names import search_key
 from filestore.domain.ports import ANY_FOLDER, FileQuery, SortField
 from tests.factories import T0, make_upload, make_user
-from tests.support.mysql import MySQLDatabase
+from tests.support.mysql import MySQLDatabase, apply_mysql_migrations
 from tests.support.sql import sqlite_url
 
 pytestmark = pytest.mark.integration
@@ -113,15 +113,7 @@ async def test_mysql_existing_files_get_keys_and_distinct_names(v4_mysql: MySQLD
         pymysql.connect(**v4_mysql.pymysql_kwargs()) as connection,
         connection.cursor() as cursor,
     ):
-        for migration in migrations("mysql")[:4]:
-            for statement in migration.statements:
-                try:
-                    cursor.execute(statement)
-                except pymysql.err.OperationalError as error:
-                    # What the runner takes as "done" (MariaDB dropped the seed's index on
-                    # user_id itself when the listing index came to serve the foreign key).
-                    if error.args[0] not in (1050, 1060, 1061, 1091, 1826):
-                        raise
+        apply_mysql_migrations(cursor, 4)
         cursor.executemany(
             "INSERT INTO users (public_id, sub, email, created_at) VALUES (%s, %s, %s, %s)", users
         )

@@ -17,7 +17,7 @@ import pytest
 from filestore.adapters.sql.alchemy import SqlDatabase, upgrade_database
 from filestore.adapters.sql.migrations import migrations
 from tests.factories import T0, make_upload, make_user
-from tests.support.mysql import MySQLDatabase
+from tests.support.mysql import MySQLDatabase, apply_mysql_migrations
 from tests.support.sql import sqlite_url
 
 pytestmark = pytest.mark.integration
@@ -111,14 +111,7 @@ async def test_mysql_existing_uploads_get_their_latest_time_and_it_is_required(
         pymysql.connect(**v6_mysql.pymysql_kwargs()) as connection,
         connection.cursor() as cursor,
     ):
-        for migration in migrations("mysql")[:6]:
-            for statement in migration.statements:
-                try:
-                    cursor.execute(statement)
-                except pymysql.err.OperationalError as error:
-                    # What the runner takes as "done" (see test_sql_migration_0005).
-                    if error.args[0] not in (1050, 1060, 1061, 1091, 1826):
-                        raise
+        apply_mysql_migrations(cursor, 6)
         cursor.execute(
             "INSERT INTO users (public_id, sub, email, created_at) VALUES (%s, %s, %s, %s)", user
         )

@@ -206,3 +206,20 @@ def dataapi_emulator(mysql_database: MySQLDatabase) -> Iterator[DataApiEmulator]
     )
     with emulator:
         yield emulator
+
+
+def apply_mysql_migrations(cursor: Any, count: int) -> None:
+    """Apply the first `count` MySQL migrations through `cursor` (pymysql), statement by
+    statement, taking the errors the runner takes as "done" as done: an older schema to start a
+    migration's test from."""
+    from filestore.adapters.sql.migrations import migrations
+
+    for migration in migrations("mysql")[:count]:
+        for statement in migration.statements:
+            try:
+                cursor.execute(statement)
+            except pymysql.err.OperationalError as error:
+                # Table, column or key there already, or gone already (MariaDB drops the seed's
+                # index on user_id itself once the listing index serves the foreign key).
+                if error.args[0] not in (1050, 1060, 1061, 1091, 1826):
+                    raise
