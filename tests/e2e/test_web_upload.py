@@ -98,13 +98,20 @@ def _composite(data: bytes, part_size: int) -> str:
     return composite_value([hashlib.sha256(part).hexdigest() for part in parts])
 
 
+def _part_number(url: str) -> int | None:
+    """The part a storage request's URL is for (None: not a part)."""
+    numbers = parse_qs(urlparse(url).query).get("partNumber")
+    return int(numbers[0]) if numbers else None
+
+
 def _part_puts(page: Page) -> list[int]:
     """The part numbers of every part PUT the page sends from now on."""
     sent: list[int] = []
 
     def record(request: Request) -> None:
-        if request.method == "PUT" and "/_blobs/" in request.url:
-            sent.append(int(parse_qs(urlparse(request.url).query)["partNumber"][0]))
+        number = _part_number(request.url)
+        if request.method == "PUT" and "/_blobs/" in request.url and number is not None:
+            sent.append(number)
 
     page.on("request", record)
     return sent
@@ -218,7 +225,7 @@ def test_a_reload_resumes_without_sending_the_stored_parts_again(
     held: list[Route] = []
 
     def hold_all_but_the_first(route: Route) -> None:
-        if parse_qs(urlparse(route.request.url).query)["partNumber"] == ["1"]:
+        if _part_number(route.request.url) == 1:
             route.continue_()
         else:
             held.append(route)
@@ -256,7 +263,7 @@ def test_a_part_damaged_on_the_way_is_refused_with_a_clear_message(
 
     def flip_a_bit_of_part_2(route: Route) -> None:
         body = route.request.post_data_buffer
-        if parse_qs(urlparse(route.request.url).query)["partNumber"] == ["2"] and body:
+        if _part_number(route.request.url) == 2 and body:
             route.continue_(post_data=bytes([body[0] ^ 1]) + body[1:])
         else:
             route.continue_()

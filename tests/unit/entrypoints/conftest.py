@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "filestore-tests")
 
 from filestore.app import FileStore
+from filestore.entrypoints import client
 from filestore.entrypoints.runtime import runtime
+from tests.support.fake_api import FakeApi
 
 ALICE = {"sub": "alice-sub", "email": "alice@example.com"}
 BOB = {"sub": "bob-sub", "email": "bob@example.com"}
@@ -34,6 +37,16 @@ def _quiet_metrics() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         yield
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    """A fake of the HTTP API that every `filestore` command of the test talks to (a module
+    may define its own `api`, which then wins)."""
+    fake = FakeApi()
+    with_fake = functools.partial(client.Client, progress=False, transport=fake.transport())
+    monkeypatch.setattr(client, "Client", with_fake)
+    return fake
 
 
 @pytest.fixture

@@ -60,14 +60,6 @@ def test_completion_prints_the_shells_code(capsys: pytest.CaptureFixture[str]) -
     assert cli.main(["completion", "tcsh"]) == 2
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
-    fake = FakeApi()
-    with_fake = functools.partial(client.Client, progress=False, transport=fake.transport())
-    monkeypatch.setattr(client, "Client", with_fake)
-    return fake
-
-
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = cli.main(["--token", "t", *argv])
     out, err = capsys.readouterr()

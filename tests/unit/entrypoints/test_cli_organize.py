@@ -3,25 +3,16 @@ the API: what they ask the API, what they print, and how a refusal reads."""
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from filestore.entrypoints import cli, client
+from filestore.entrypoints import cli
 from tests.support.fake_api import FakeApi, matching
 
 pytestmark = pytest.mark.usefixtures("utc_zone")  # times show in the local zone
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
-    fake = FakeApi()
-    with_fake = functools.partial(client.Client, progress=False, transport=fake.transport())
-    monkeypatch.setattr(client, "Client", with_fake)
-    return fake
 
 
 class Run:
